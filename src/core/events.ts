@@ -1,0 +1,232 @@
+// The shared vocabulary of repl-spy. Two levels:
+// - WireEvent: what crossed the proxy (bytes with arrival times). Produced by the live proxy tap and by a
+//   capture reader alike, so replay runs the very same decoder.
+// - ReplEvent: what the bytes mean, produced by the pure decoders in src/decode from WireEvents.
+// Time `at` is epoch milliseconds (float allowed). Offsets are replication offsets (exact as JS numbers up
+// to 2^53 bytes); `pos` is a byte position within one direction of one link.
+
+export type From = 'master' | 'replica';
+
+// ---------------------------------------------------------------- wire level
+
+export interface WireLinkOpen {
+  kind: 'open';
+  link: number;
+  at: number;
+  replica: string; // "ip:port" of the replica's socket as the proxy saw it
+  master: string; // "host:port" the proxy dialled
+}
+export interface WireBytes {
+  kind: 'bytes';
+  link: number;
+  at: number;
+  from: From;
+  // The very Buffer that was forwarded. Never mutate it; copy what you keep beyond the call.
+  chunk: Buffer;
+}
+/** Bytes that crossed the wire but are not available (capture overflow, RDB body left out of a capture). */
+export interface WireGap {
+  kind: 'gap';
+  link: number;
+  at: number;
+  from: From;
+  bytes: number;
+  reason: string;
+}
+export interface WireLinkClose {
+  kind: 'close';
+  link: number;
+  at: number;
+  by: From | 'proxy';
+  reason: string;
+}
+/** A fault injected by the proxy (lab): cut, freeze, delay, bandwidth limit. Recorded like any other fact. */
+export interface WireFault {
+  kind: 'fault';
+  link: number;
+  at: number;
+  fault: string;
+  detail: Record<string, unknown>;
+}
+export type WireEvent = WireLinkOpen | WireBytes | WireGap | WireLinkClose | WireFault;
+export type WireSink = (e: WireEvent) => void;
+
+// ---------------------------------------------------------------- decoded level
+// Names and required fields of these types are a public contract (`--json`): add fields, never rename.
+
+interface Base {
+  at: number;
+  link: number;
+}
+
+export interface LinkOpenEvent extends Base {
+  type: 'link-open';
+  replica: string;
+  master: string;
+}
+/** A command the replica sent before the sync (PING, AUTH, REPLCONF, PSYNC, SYNC). AUTH secrets are `***`. */
+export interface ReplicaCommandEvent extends Base {
+  type: 'replica-command';
+  argv: string[];
+  pos: number;
+}
+/** A reply line from the master during the handshake (+PONG, +OK, -NOAUTH..., the PSYNC answer). */
+export interface MasterReplyEvent extends Base {
+  type: 'master-reply';
+  reply: string;
+  pos: number;
+}
+export interface PsyncEvent extends Base {
+  type: 'psync';
+  replid: string;
+  offset: number; // as asked: -1 for "PSYNC ? -1"
+}
+export interface FullResyncEvent extends Base {
+  type: 'fullresync';
+  replid: string;
+  offset: number;
+  reason?: string;
+}
+export interface ContinueEvent extends Base {
+  type: 'continue';
+  replid: string | null;
+  /** replication offset of the first stream byte that follows */
+  offset: number | null;
+  reason?: string;
+}
+/** +RDBCHANNELSYNC (Redis 8) or +DUALCHANNELSYNC (Valkey 8): the RDB comes over a second connection. */
+export interface RdbChannelSyncEvent extends Base {
+  type: 'rdb-channel-sync';
+  flavor: 'redis-rdb-channel' | 'valkey-dual-channel';
+  clientId: string | null;
+}
+/** Valkey dual-channel: $ENDOFF:<offset> <replid> <db> <client-id> on the RDB connection. */
+export interface EndOffEvent extends Base {
+  type: 'endoff';
+  offset: number;
+  replid: string;
+  db: number;
+  clientId: string;
+}
+/** Two connections of one replica (main channel + RDB channel) recognised as a pair. */
+export interface LinkPairEvent extends Base {
+  type: 'link-pair';
+  mainLink: number;
+  rdbLink: number;
+  flavor: 'redis-rdb-channel' | 'valkey-dual-channel';
+}
+export interface KeepaliveEvent extends Base {
+  type: 'keepalive';
+  from: From;
+}
+export interface RdbStartEvent extends Base {
+  type: 'rdb-start';
+  mode: 'disk' | 'diskless';
+  size: number | null;
+  /** ms from PSYNC (or SYNC) to the `$` line: the master's BGSAVE / diskless delay */
+  waitMs: number | null;
+  /** newline keepalives the master sent while the replica waited */
+  keepalives: number;
+}
+/** Progress of the RDB body, emitted at most once per 1 MiB of payload (decided by bytes, never by clock). */
+export interface RdbProgressEvent extends Base {
+  type: 'rdb-progress';
+  bytes: number;
+  size: number | null;
+}
+export interface RdbEndEvent extends Base {
+  type: 'rdb-end';
+  bytes: number;
+  durationMs: number;
+  /** payload bytes per second over the transfer (null when it took no measurable time) */
+  bytesPerSec: number | null;
+}
+/** A propagated command, with the replication offset just after it. PING and REPLCONF GETACK are commands too. */
+export interface CommandEvent extends Base {
+  type: 'command';
+  offset: number;
+  /** db the command applies to (null when unknown, e.g. after +CONTINUE before any SELECT) */
+  db: number | null;
+  /** argument views into the forwarded chunk; valid during the emit call only: copy what you keep.
+   *  An argument larger than the decoder's keep limit holds only its first bytes: see argBytes. */
+  argv: Buffer[];
+  /** full sizes of the arguments, present only when at least one argument was cut by the decoder */
+  argBytes?: number[];
+  /** size of the command on the wire */
+  bytes: number;
+}
+export interface AckEvent extends Base {
+  type: 'ack';
+  offset: number;
+  /** master offset forwarded to this replica minus the acknowledged offset */
+  lagBytes: number;
+  /** ms since the master sent the first byte this replica has not acknowledged (0 when caught up) */
+  lagMs: number;
+  fack?: number;
+  /** first ACK after a full sync: ms from the end of the RDB transfer (the replica's load time) */
+  loadMs?: number;
+}
+export interface SharedSnapshotEvent extends Base {
+  type: 'shared-snapshot';
+  links: number[];
+  replid: string;
+  offset: number;
+}
+export interface ProtocolViolationEvent extends Base {
+  type: 'protocol-violation';
+  from: From;
+  code: string;
+  pos: number;
+  message: string;
+  excerptHex: string;
+}
+export interface GapEvent extends Base {
+  type: 'gap';
+  from: From;
+  bytes: number;
+  reason: string;
+}
+export interface FaultEvent extends Base {
+  type: 'fault';
+  fault: string;
+  detail: Record<string, unknown>;
+}
+export interface LinkCloseEvent extends Base {
+  type: 'link-close';
+  by: From | 'proxy';
+  reason: string;
+}
+
+export type ReplEvent =
+  | LinkOpenEvent
+  | ReplicaCommandEvent
+  | MasterReplyEvent
+  | PsyncEvent
+  | FullResyncEvent
+  | ContinueEvent
+  | RdbChannelSyncEvent
+  | EndOffEvent
+  | LinkPairEvent
+  | KeepaliveEvent
+  | RdbStartEvent
+  | RdbProgressEvent
+  | RdbEndEvent
+  | CommandEvent
+  | AckEvent
+  | SharedSnapshotEvent
+  | ProtocolViolationEvent
+  | GapEvent
+  | FaultEvent
+  | LinkCloseEvent
+  | RdbInfoEvent;
+
+/** Facts from the streaming RDB decoder (see src/decode/rdb): header/aux first, summary at the end. */
+export interface RdbInfoEvent extends Base {
+  type: 'rdb-info';
+  phase: 'header' | 'summary' | 'error';
+  /** free-form JSON-able facts: version, aux fields, key counts, checksum, error position... */
+  info: Record<string, unknown>;
+}
+
+export type ReplEventType = ReplEvent['type'];
+export type ReplSink = (e: ReplEvent) => void;
