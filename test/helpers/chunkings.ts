@@ -1,0 +1,63 @@
+// Every decoder test runs every chunking: whole, byte by byte, split at every position, and random splits.
+// A seeded generator keeps the random splits reproducible (the seed is in the chunking's name).
+
+export interface Chunking {
+  name: string;
+  chunks: Buffer[];
+}
+
+export function* chunkings(input: Buffer, randomRuns = 20, seed = 1): Generator<Chunking> {
+  yield { name: 'whole', chunks: [input] };
+  yield { name: 'byte by byte', chunks: [...input].map((_, i) => input.subarray(i, i + 1)) };
+  for (let i = 1; i < input.length; i++) {
+    yield { name: `split at ${i}`, chunks: [input.subarray(0, i), input.subarray(i)] };
+  }
+  const rand = mulberry32(seed);
+  for (let r = 0; r < randomRuns; r++) {
+    const chunks: Buffer[] = [];
+    let pos = 0;
+    while (pos < input.length) {
+      const len = 1 + Math.floor(rand() * Math.min(64, input.length - pos));
+      chunks.push(input.subarray(pos, pos + len));
+      pos += len;
+    }
+    yield { name: `random #${r} (seed ${seed})`, chunks };
+  }
+}
+
+/** Fewer chunkings for large inputs: whole, byte by byte, a sample of split points, random splits. */
+export function* sampledChunkings(input: Buffer, splits = 200, randomRuns = 20, seed = 1): Generator<Chunking> {
+  if (input.length <= splits) {
+    yield* chunkings(input, randomRuns, seed);
+    return;
+  }
+  yield { name: 'whole', chunks: [input] };
+  yield { name: 'byte by byte', chunks: [...input].map((_, i) => input.subarray(i, i + 1)) };
+  const step = input.length / splits;
+  for (let k = 1; k < splits; k++) {
+    const i = Math.floor(k * step);
+    yield { name: `split at ${i}`, chunks: [input.subarray(0, i), input.subarray(i)] };
+  }
+  const rand = mulberry32(seed);
+  for (let r = 0; r < randomRuns; r++) {
+    const chunks: Buffer[] = [];
+    let pos = 0;
+    while (pos < input.length) {
+      const len = 1 + Math.floor(rand() * Math.min(4096, input.length - pos));
+      chunks.push(input.subarray(pos, pos + len));
+      pos += len;
+    }
+    yield { name: `random #${r} (seed ${seed})`, chunks };
+  }
+}
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
