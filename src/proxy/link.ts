@@ -1,0 +1,213 @@
+// One accepted replica connection and the master connection dialled for it: two pipes, one lifecycle.
+// Half-close is mirrored (each side's FIN becomes an end() on the other), an error on one leg resets the other,
+// and exactly one `close` wire event says who ended the link and why. The lab's fault controls live here too.
+import net, { type Socket } from 'node:net';
+import type { From, WireEvent } from '../core/events.js';
+import { ReplSpyError } from '../core/errors.js';
+import { formatHostPort, type HostPort } from '../core/host-port.js';
+import { wireNow } from './clock.js';
+import type { ProxyLogger } from './logger.js';
+import { Pipe } from './pipe.js';
+
+export type LinkState = 'connecting' | 'open' | 'closed';
+
+export interface LegStats {
+  bytesRead: number;
+  /** bytes accepted for writing (sent or still queued in the socket) */
+  bytesWritten: number;
+  /** bytes queued in the socket, not yet handed to the kernel */
+  writableLength: number;
+}
+
+export interface LinkOptions {
+  id: number;
+  replicaSocket: Socket;
+  upstream: HostPort;
+  connectTimeoutMs: number;
+  emit: (e: WireEvent) => void;
+  logger: ProxyLogger;
+  /** Called once both sockets are closed, just before the `close` wire event. */
+  onClosed: (link: ProxyLink) => void;
+}
+
+export class ProxyLink {
+  readonly id: number;
+  /** "ip:port" of the replica's socket */
+  readonly replica: string;
+  /** "host:port" dialled for this replica */
+  readonly master: string;
+  state: LinkState = 'connecting';
+  /** Resolves once both sockets are closed and the `close` wire event went out. */
+  readonly closed: Promise<void>;
+
+  private readonly replicaSocket: Socket;
+  private readonly masterSocket: Socket;
+  private readonly emit: (e: WireEvent) => void;
+  private readonly logger: ProxyLogger;
+  private readonly notifyClosed: (link: ProxyLink) => void;
+  private pipes: Pipe[] = [];
+  private endedBy: From | 'proxy' | null = null;
+  private endReason = '';
+  private openSockets = 2;
+  private freezeTimer: NodeJS.Timeout | null = null;
+  private resolveClosed!: () => void;
+
+  constructor(opts: LinkOptions) {
+    this.id = opts.id;
+    this.replicaSocket = opts.replicaSocket;
+    this.emit = opts.emit;
+    this.logger = opts.logger;
+    this.notifyClosed = opts.onClosed;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    const { remoteAddress, remotePort } = this.replicaSocket;
+    this.replica = remoteAddress && remotePort ? formatHostPort(remoteAddress, remotePort) : 'unknown';
+    this.master = formatHostPort(opts.upstream.host, opts.upstream.port);
+
+    this.replicaSocket.setNoDelay(true);
+    this.watch(this.replicaSocket, 'replica');
+
+    this.masterSocket = net.connect({ host: opts.upstream.host, port: opts.upstream.port, allowHalfOpen: true });
+    this.masterSocket.setNoDelay(true);
+    this.masterSocket.setTimeout(opts.connectTimeoutMs, () => {
+      const err = Object.assign(new Error(`no answer within ${opts.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' });
+      this.masterSocket.destroy(err);
+    });
+    this.masterSocket.once('connect', () => this.onMasterConnected());
+    this.watch(this.masterSocket, 'master');
+  }
+
+  /** Closes both sides now (the lab's "network cut"). */
+  cut(reason = 'cut'): void {
+    if (this.state === 'closed') return;
+    this.fault('cut', { reason });
+    this.end('proxy', `cut: ${reason}`);
+    this.replicaSocket.destroy();
+    this.masterSocket.destroy();
+  }
+
+  /** Stops forwarding both ways for `ms` (connections stay up; bytes wait, in order), then resumes. */
+  freeze(ms: number): void {
+    checkNonNegative('freeze', ms);
+    if (this.state === 'closed') return;
+    if (this.freezeTimer) clearTimeout(this.freezeTimer);
+    this.fault('freeze', { ms });
+    for (const pipe of this.pipes) pipe.setFrozen(true);
+    this.freezeTimer = setTimeout(() => {
+      this.freezeTimer = null;
+      for (const pipe of this.pipes) pipe.setFrozen(false);
+      this.fault('freeze-end', { ms });
+    }, ms);
+  }
+
+  /** Adds `ms` of latency to every chunk, both ways, order kept. 0 turns it off. */
+  setDelay(ms: number): void {
+    checkNonNegative('delay', ms);
+    if (this.state === 'closed') return;
+    for (const pipe of this.pipes) pipe.setDelay(ms);
+    this.fault('delay', { ms });
+  }
+
+  /** Limits master→replica to `bytesPerSec` (the master socket is paused when the limit holds bytes back);
+   *  null removes the limit. */
+  setBandwidth(bytesPerSec: number | null): void {
+    if (bytesPerSec !== null) checkNonNegative('bandwidth', bytesPerSec, 1);
+    if (this.state === 'closed') return;
+    this.pipes.find((p) => p.from === 'master')?.setBandwidth(bytesPerSec);
+    this.fault('bandwidth', { bytesPerSec });
+  }
+
+  /** Socket counters of both legs, read on demand (the forward path keeps no counters). */
+  stats(): { replica: LegStats; master: LegStats; heldBytes: number } {
+    return {
+      replica: legStats(this.replicaSocket),
+      master: legStats(this.masterSocket),
+      heldBytes: this.pipes.reduce((sum, p) => sum + p.heldBytes, 0),
+    };
+  }
+
+  /** Used by the proxy when it shuts down. */
+  close(reason: string): void {
+    if (this.state === 'closed') return;
+    this.end('proxy', reason);
+    this.replicaSocket.destroy();
+    this.masterSocket.destroy();
+  }
+
+  private onMasterConnected(): void {
+    this.masterSocket.setTimeout(0);
+    this.state = 'open';
+    this.emit({ kind: 'open', link: this.id, at: wireNow(), replica: this.replica, master: this.master });
+    const tap = (from: From, chunk: Buffer): void =>
+      this.emit({ kind: 'bytes', link: this.id, at: wireNow(), from, chunk });
+    this.pipes = [
+      new Pipe('replica', this.replicaSocket, this.masterSocket, tap),
+      new Pipe('master', this.masterSocket, this.replicaSocket, tap),
+    ];
+    for (const pipe of this.pipes) pipe.start();
+  }
+
+  private watch(socket: Socket, side: From): void {
+    const other = (): Socket => (side === 'replica' ? this.masterSocket : this.replicaSocket);
+    socket.on('end', () => this.end(side, `${side} closed the connection`));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? 'ERROR';
+      if (side === 'master' && this.state === 'connecting') {
+        this.end('master', `master ${this.master} unreachable: ${code}`);
+        this.logger.warn({ link: this.id, master: this.master, code }, 'master unreachable; replica connection closed');
+        this.replicaSocket.destroy();
+        return;
+      }
+      if (code === 'ECONNRESET') {
+        this.end(side, `${side} reset the connection (ECONNRESET)`);
+      } else {
+        this.end(side, `${side} connection failed: ${code} ${err.message}`);
+      }
+      // Mirror the abrupt end: an RST to the peer (a plain destroy if the master is still being dialled).
+      const peer = other();
+      if (peer.destroyed) return;
+      if (peer.connecting) peer.destroy();
+      else peer.resetAndDestroy();
+    });
+    socket.on('close', () => {
+      if (--this.openSockets === 0) this.onClosed();
+    });
+  }
+
+  /** Records who ended the link first and why; later ends (the mirrored side) do not overwrite it. */
+  private end(by: From | 'proxy', reason: string): void {
+    if (this.endedBy !== null) return;
+    this.endedBy = by;
+    this.endReason = reason;
+  }
+
+  private onClosed(): void {
+    this.state = 'closed';
+    if (this.freezeTimer) clearTimeout(this.freezeTimer);
+    for (const pipe of this.pipes) pipe.stop();
+    this.notifyClosed(this);
+    this.emit({
+      kind: 'close',
+      link: this.id,
+      at: wireNow(),
+      by: this.endedBy ?? 'proxy',
+      reason: this.endReason || 'closed',
+    });
+    this.resolveClosed();
+  }
+
+  private fault(fault: string, detail: Record<string, unknown>): void {
+    this.emit({ kind: 'fault', link: this.id, at: wireNow(), fault, detail });
+  }
+}
+
+function legStats(socket: Socket): LegStats {
+  return { bytesRead: socket.bytesRead, bytesWritten: socket.bytesWritten, writableLength: socket.writableLength };
+}
+
+function checkNonNegative(what: string, value: number, min = 0): void {
+  if (!Number.isFinite(value) || value < min) {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `${what}: ${value} is not a valid value`, {
+      hint: `use a finite number >= ${min}`,
+    });
+  }
+}

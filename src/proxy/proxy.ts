@@ -1,0 +1,105 @@
+// The listener: accepts any number of replicas on one port and gives each its own link to the master.
+import net, { type AddressInfo } from 'node:net';
+import type { WireEvent, WireSink } from '../core/events.js';
+import { ReplSpyError } from '../core/errors.js';
+import { formatHostPort, type HostPort } from '../core/host-port.js';
+import { ProxyLink } from './link.js';
+import { silentLogger, type ProxyLogger } from './logger.js';
+
+export interface ProxyOptions {
+  listen: HostPort;
+  upstream: HostPort;
+  /** Sees every wire event. Runs synchronously after the bytes are queued for writing; if it throws, the
+   *  error is logged once and forwarding goes on. */
+  onWire: WireSink;
+  logger?: ProxyLogger;
+  /** How long to wait for the master to accept a connection (default 10 s). */
+  connectTimeoutMs?: number;
+}
+
+export interface Proxy {
+  /** The address actually listened on (port 0 resolved). */
+  address(): HostPort;
+  /** Live links by id (ids count from 1). A link leaves the map when both of its sockets are closed. */
+  readonly links: Map<number, ProxyLink>;
+  /** Stops listening, closes every link (`close` events with by: 'proxy'), resolves when all is closed. */
+  close(): Promise<void>;
+}
+
+export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
+  const logger = opts.logger ?? silentLogger;
+  const emit = guardedSink(opts.onWire, logger);
+  const links = new Map<number, ProxyLink>();
+  let nextLinkId = 1;
+
+  // pauseOnConnect: a replica's first bytes wait in the kernel until its master leg is connected.
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (replicaSocket) => {
+    const link = new ProxyLink({
+      id: nextLinkId++,
+      replicaSocket,
+      upstream: opts.upstream,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+      emit,
+      logger,
+      onClosed: (closed) => links.delete(closed.id),
+    });
+    links.set(link.id, link);
+    logger.debug({ link: link.id, replica: link.replica }, 'replica connected');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(opts.listen, err)));
+    server.listen(opts.listen.port, opts.listen.host, () => resolve());
+  });
+  server.removeAllListeners('error');
+  server.on('error', (err) => logger.error({ err }, 'listener error; still serving'));
+
+  let closing: Promise<void> | null = null;
+  return {
+    address() {
+      const { address, port } = server.address() as AddressInfo;
+      return { host: address, port };
+    },
+    links,
+    close() {
+      closing ??= (async () => {
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const linksClosed = [...links.values()].map((link) => {
+          link.close('proxy shut down');
+          return link.closed;
+        });
+        await Promise.all([serverClosed, ...linksClosed]);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The observer must never break forwarding: catch, log the first failure, keep going. */
+function guardedSink(onWire: WireSink, logger: ProxyLogger): WireSink {
+  let failed = false;
+  return (e: WireEvent) => {
+    try {
+      onWire(e);
+    } catch (err) {
+      if (failed) return;
+      failed = true;
+      logger.error({ err, link: e.link }, 'wire observer threw (logged once); forwarding continues');
+    }
+  };
+}
+
+function listenError(listen: HostPort, err: NodeJS.ErrnoException): ReplSpyError {
+  const addr = formatHostPort(listen.host, listen.port);
+  const known: Record<string, [string, string]> = {
+    EADDRINUSE: ['the address is already in use', 'choose another port with --listen, or stop the process that holds it'],
+    EACCES: ['permission denied', 'ports below 1024 need privileges: choose a higher port with --listen'],
+    EADDRNOTAVAIL: ['no local interface has this address', 'listen on 127.0.0.1, 0.0.0.0 or an address of this machine'],
+    ENOTFOUND: ['unknown host', 'check the host part of --listen'],
+  };
+  const [what, hint] = known[err.code ?? ''] ?? [err.message, 'check the --listen address'];
+  return new ReplSpyError('RSPY_LISTEN', `cannot listen on ${addr}: ${what} (${err.code ?? 'error'})`, {
+    hint,
+    cause: err,
+  });
+}
