@@ -18,6 +18,7 @@ export function parseHostPort(text: string, defaultHost?: string): HostPort {
 
   let host: string | undefined;
   let portText: string;
+  if (input === '') throw bad('it is empty');
   if (input.startsWith('[')) {
     const close = input.indexOf(']');
     if (close < 0) throw bad('missing "]" after the IPv6 address');

@@ -1,0 +1,162 @@
+// Plain TCP peers around an in-process proxy: a "master" server behind it and "replica" clients in front.
+// Used to prove the forward path byte for byte without Redis in the way.
+import { createHash, type Hash } from 'node:crypto';
+import net from 'node:net';
+import type { From, WireEvent } from '../../src/core/events.js';
+import { startProxy, type Proxy, type ProxyLink, type ProxyLogger } from '../../src/proxy/index.js';
+
+export interface TappedDirection {
+  hash: Hash;
+  bytes: number;
+  chunks: number;
+}
+
+export interface Harness {
+  proxy: Proxy;
+  upstream: net.Server;
+  /** Every wire event except `bytes` (those are hashed into `tapped` instead of kept). */
+  events: WireEvent[];
+  /** Tapped bytes per link and direction. */
+  tapped(link: number, from: From): TappedDirection;
+  /** Connects a replica through the proxy; resolves with both ends and the link once it is open. */
+  connect(): Promise<{ replica: net.Socket; master: net.Socket; link: ProxyLink }>;
+  /** Resolves with the `close` wire event of `link`. */
+  closeEvent(link: number): Promise<WireEvent & { kind: 'close' }>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(
+  opts: { onWire?: (e: WireEvent) => void; logger?: ProxyLogger } = {},
+): Promise<Harness> {
+  const accepted: net.Socket[] = [];
+  const acceptWaiters: ((s: net.Socket) => void)[] = [];
+  const upstream = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const waiter = acceptWaiters.shift();
+    if (waiter) waiter(socket);
+    else accepted.push(socket);
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const upstreamPort = (upstream.address() as net.AddressInfo).port;
+
+  const events: WireEvent[] = [];
+  const tapped = new Map<string, TappedDirection>();
+  const listeners: ((e: WireEvent) => void)[] = [];
+  const tappedFor = (link: number, from: From): TappedDirection => {
+    const key = `${link}/${from}`;
+    let t = tapped.get(key);
+    if (!t) tapped.set(key, (t = { hash: createHash('sha256'), bytes: 0, chunks: 0 }));
+    return t;
+  };
+
+  const proxy = await startProxy({
+    listen: { host: '127.0.0.1', port: 0 },
+    upstream: { host: '127.0.0.1', port: upstreamPort },
+    logger: opts.logger,
+    onWire: (e) => {
+      if (e.kind === 'bytes') {
+        const t = tappedFor(e.link, e.from);
+        t.hash.update(e.chunk);
+        t.bytes += e.chunk.length;
+        t.chunks++;
+      } else {
+        events.push(e);
+      }
+      for (const l of listeners) l(e);
+      opts.onWire?.(e);
+    },
+  });
+
+  const nextAccepted = (): Promise<net.Socket> =>
+    new Promise((resolve) => {
+      const ready = accepted.shift();
+      if (ready) resolve(ready);
+      else acceptWaiters.push(resolve);
+    });
+
+  const waitEvent = <K extends WireEvent['kind']>(kind: K, link?: number): Promise<Extract<WireEvent, { kind: K }>> =>
+    new Promise((resolve) => {
+      const seen = events.find((e) => e.kind === kind && (link === undefined || e.link === link));
+      if (seen) return resolve(seen as Extract<WireEvent, { kind: K }>);
+      const listener = (e: WireEvent): void => {
+        if (e.kind !== kind || (link !== undefined && e.link !== link)) return;
+        listeners.splice(listeners.indexOf(listener), 1);
+        resolve(e as Extract<WireEvent, { kind: K }>);
+      };
+      listeners.push(listener);
+    });
+
+  return {
+    proxy,
+    upstream,
+    events,
+    tapped: tappedFor,
+    async connect() {
+      const replica = net.connect({ host: '127.0.0.1', port: proxy.address().port, allowHalfOpen: true });
+      await new Promise<void>((resolve, reject) => {
+        replica.once('connect', resolve);
+        replica.once('error', reject);
+      });
+      const master = await nextAccepted();
+      const linkId = Math.max(...proxy.links.keys());
+      await waitEvent('open', linkId);
+      return { replica, master, link: proxy.links.get(linkId)! };
+    },
+    closeEvent: (link) => waitEvent('close', link),
+    async stop() {
+      await proxy.close();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    },
+  };
+}
+
+/** Writes `data` in pieces, honouring backpressure; resolves when all is queued (then ends if asked).
+ *  `sawBackpressure` tells whether write() ever returned false. */
+export async function sendAll(
+  socket: net.Socket,
+  data: Buffer,
+  opts: { pieceBytes?: number; end?: boolean } = {},
+): Promise<{ sawBackpressure: boolean }> {
+  const piece = opts.pieceBytes ?? 64 * 1024;
+  let sawBackpressure = false;
+  for (let pos = 0; pos < data.length; pos += piece) {
+    if (!socket.write(data.subarray(pos, pos + piece))) {
+      sawBackpressure = true;
+      await new Promise((resolve) => socket.once('drain', resolve));
+    }
+  }
+  if (opts.end) socket.end();
+  return { sawBackpressure };
+}
+
+/** Reads until the peer's FIN; resolves with the SHA-256 and byte count of everything received.
+ *  `slow` pauses after every chunk for a macrotask, making a deliberately slow reader. */
+export function receiveAll(socket: net.Socket, opts: { slow?: boolean } = {}): Promise<{ sha: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  return new Promise((resolve, reject) => {
+    socket.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (opts.slow) {
+        socket.pause();
+        setTimeout(() => socket.resume(), 1);
+      }
+    });
+    socket.once('end', () => resolve({ sha: hash.digest('hex'), bytes }));
+    socket.once('error', reject);
+  });
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Resolves with the error a socket emits (e.g. ECONNRESET when the proxy mirrors a reset). */
+export function nextError(socket: net.Socket): Promise<NodeJS.ErrnoException> {
+  return new Promise((resolve) => socket.once('error', resolve));
+}
+
+/** Number of live TCP handles in this process (sockets and servers), to prove nothing leaked. */
+export function tcpHandles(): number {
+  return process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
+}
