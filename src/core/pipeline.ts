@@ -1,0 +1,83 @@
+// Wire events in (from the live proxy or a capture), decoded ReplEvents out to every subscriber.
+// One LinkDecoder per link plus the Session for cross-link facts. Subscribers are isolated: one that throws is
+// disabled and reported once, and nothing here can reach back into the forward path.
+
+import type { ReplEvent, ReplSink, WireEvent } from './events.js';
+import { LinkDecoder, type LinkDecoderOptions } from '../decode/link-decoder.js';
+import { Session } from '../decode/session.js';
+
+export interface PipelineOptions extends LinkDecoderOptions {
+  /** Called once when a subscriber throws (it is then disabled). */
+  onSubscriberError?: (err: unknown) => void;
+}
+
+export interface Pipeline {
+  wire(e: WireEvent): void;
+  subscribe(fn: ReplSink): () => void;
+  /** Links whose decoder is still open. */
+  readonly decoders: ReadonlyMap<number, LinkDecoder>;
+  end(at: number): void;
+}
+
+/** After a decoder bug only the link's close is still reported. */
+function failedDecoder(d: LinkDecoder): LinkDecoder {
+  const feed = d.feed.bind(d);
+  d.feed = (e) => {
+    if (e.kind === 'close') feed(e);
+  };
+  return d;
+}
+
+export function createPipeline(opts: PipelineOptions = {}): Pipeline {
+  const subscribers = new Set<ReplSink>();
+  const decoders = new Map<number, LinkDecoder>();
+
+  const publish = (e: ReplEvent): void => {
+    for (const fn of subscribers) {
+      try {
+        fn(e);
+      } catch (err) {
+        subscribers.delete(fn);
+        opts.onSubscriberError?.(err);
+      }
+    }
+  };
+  const session = new Session(publish, {
+    setStreamBase: (link, offset) => decoders.get(link)?.master.setStreamBase(offset),
+    setRdbEnd: (link, at) => {
+      const d = decoders.get(link);
+      if (d) d.state.rdbEndAt = at;
+    },
+  });
+  const emit: ReplSink = (e) => {
+    publish(e);
+    session.observe(e);
+  };
+
+  return {
+    decoders,
+    wire(e) {
+      let d = decoders.get(e.link);
+      if (!d) {
+        d = new LinkDecoder(e.link, emit, opts);
+        decoders.set(e.link, d);
+      }
+      try {
+        d.feed(e);
+      } catch (err) {
+        // A decoder bug: report it once and stop decoding this link; forwarding never depends on us.
+        decoders.set(e.link, failedDecoder(d));
+        publish({ type: 'protocol-violation', at: e.at, link: e.link, from: e.kind === 'bytes' || e.kind === 'gap' ? e.from : 'master', code: 'RSPY_DECODER_BUG', pos: -1, message: `decoder failed: ${err instanceof Error ? err.message : String(err)}`, excerptHex: '' });
+      }
+      if (e.kind === 'close') decoders.delete(e.link);
+    },
+    subscribe(fn) {
+      subscribers.add(fn);
+      return () => subscribers.delete(fn);
+    },
+    end(at) {
+      for (const [link, d] of decoders) d.feed({ kind: 'close', link, at, by: 'proxy', reason: 'end of input' });
+      decoders.clear();
+    },
+  };
+}

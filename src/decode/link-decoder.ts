@@ -1,0 +1,61 @@
+// One link = one replica connection through the proxy. Feeds each direction's bytes to its decoder; both share
+// the link's offsets and timing (LinkState). Pure: wire events in, ReplEvents out.
+
+import type { ReplSink, WireEvent } from '../core/events.js';
+import { LinkState } from './link-state.js';
+import { MasterStream, type RdbSink } from './master-stream.js';
+import { ReplicaStream } from './replica-stream.js';
+
+export interface LinkDecoderOptions {
+  /** Show AUTH passwords instead of `***`. */
+  showSecrets?: boolean;
+  /** Where the RDB payload goes (the streaming RDB decoder); none: the payload is only counted. */
+  rdbSink?: (link: number, decoder: LinkDecoder) => RdbSink | null;
+  /** Arguments larger than this keep only their first bytes. */
+  keepArgBytes?: number;
+}
+
+export class LinkDecoder {
+  readonly state = new LinkState();
+  readonly master: MasterStream;
+  readonly replica: ReplicaStream;
+  closed = false;
+
+  constructor(
+    readonly link: number,
+    private readonly emit: ReplSink,
+    opts: LinkDecoderOptions = {},
+  ) {
+    const rdbSink = opts.rdbSink;
+    this.master = new MasterStream(link, this.state, emit, rdbSink ? () => rdbSink(link, this) ?? nullSink : null, opts.keepArgBytes);
+    this.replica = new ReplicaStream(link, this.state, emit, opts.showSecrets ?? false);
+  }
+
+  feed(e: WireEvent): void {
+    switch (e.kind) {
+      case 'open':
+        this.emit({ type: 'link-open', at: e.at, link: e.link, replica: e.replica, master: e.master });
+        return;
+      case 'bytes':
+        if (e.from === 'master') this.master.feed(e.chunk, e.at);
+        else this.replica.feed(e.chunk, e.at);
+        return;
+      case 'gap':
+        this.emit({ type: 'gap', at: e.at, link: e.link, from: e.from, bytes: e.bytes, reason: e.reason });
+        if (e.from === 'master') this.master.gap(e.bytes, e.at, e.reason);
+        else this.replica.gap(e.bytes, e.at, e.reason);
+        return;
+      case 'fault':
+        this.emit({ type: 'fault', at: e.at, link: e.link, fault: e.fault, detail: e.detail });
+        return;
+      case 'close':
+        if (this.closed) return;
+        this.closed = true;
+        this.master.end(e.at);
+        this.emit({ type: 'link-close', at: e.at, link: e.link, by: e.by, reason: e.reason });
+        return;
+    }
+  }
+}
+
+const nullSink: RdbSink = { feed() {}, end() {} };

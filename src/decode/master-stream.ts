@@ -1,0 +1,410 @@
+// Decoder of the master→replica direction of one link: handshake reply lines, the PSYNC answer, newline
+// keepalives, the RDB payload (`$<len>` or `$EOF:<mark>`), then the propagated command stream with offsets.
+// Pure: bytes and a timestamp in, events out. Protocol: ../shared/docs/protocol.md §3, §4, §6.
+
+import type { ReplSink } from '../core/events.js';
+import { EofMarkFinder, EOF_MARK_BYTES } from './eof-mark.js';
+import type { LinkState } from './link-state.js';
+import { RespFramer, MAX_LINE_BYTES } from './resp-framer.js';
+import { excerptHex } from './excerpt.js';
+
+const LF = 0x0a;
+const RDB_PROGRESS_STEP = 1024 * 1024;
+/** Commands held while the start offset of a Redis 8 main channel is not yet known (see setStreamBase). */
+const MAX_PENDING_COMMANDS = 100_000;
+
+export type MasterPhase = 'reply' | 'await-payload' | 'rdb-sized' | 'rdb-eof' | 'commands' | 'opaque';
+
+/** What the RDB payload is handed to (the streaming RDB decoder), if anyone listens. */
+export interface RdbSink {
+  feed(chunk: Buffer, at: number): void;
+  end(at: number, complete: boolean): void;
+}
+
+export class MasterStream {
+  phase: MasterPhase = 'reply';
+  /** byte position in this direction */
+  pos = 0;
+  db: number | null = null;
+  private line: Buffer[] = [];
+  private lineLen = 0;
+  private at = 0;
+  // payload
+  private rdbMode: 'disk' | 'diskless' = 'disk';
+  private rdbSize: number | null = null;
+  private rdbRemaining = 0;
+  private rdbBytes = 0; // payload bytes received (for diskless: may include part of the mark until it is found)
+  private rdbStartAt = 0;
+  private finder: EofMarkFinder | null = null;
+  private held: Buffer = Buffer.alloc(0); // diskless: last bytes not yet handed to the rdb sink (could be the mark)
+  private rdb: RdbSink | null = null;
+  // stream
+  private framer: RespFramer;
+  private streamBase: number | null = null; // offset before the first stream byte
+  private streamBytes = 0; // complete-command bytes since the stream started
+  private pending: { argv: Buffer[]; bytes: number; argBytes?: number[]; at: number; rel: number; db: number | null }[] = [];
+  private pendingBase = false; // waiting for setStreamBase
+  private chunk: Buffer | null = null; // the chunk being framed, for violation excerpts
+  private presetBase: number | null = null;
+
+  constructor(
+    private readonly link: number,
+    private readonly state: LinkState,
+    private readonly emit: ReplSink,
+    private readonly makeRdbSink: (() => RdbSink) | null,
+    keepArgBytes?: number,
+  ) {
+    this.framer = new RespFramer(
+      {
+        command: (argv, bytes, argBytes) => this.onCommand(argv, bytes, argBytes),
+        inline: (line) => this.onInline(line),
+        violation: (code, pos, message) => this.violation(code, pos, message, this.around(pos)),
+      },
+      keepArgBytes,
+    );
+  }
+
+  feed(chunk: Buffer, at: number): void {
+    this.at = at;
+    let i = 0;
+    while (i < chunk.length) {
+      switch (this.phase) {
+        case 'reply':
+        case 'await-payload':
+          i = this.feedLine(chunk, i);
+          break;
+        case 'rdb-sized':
+          i = this.feedSized(chunk, i);
+          break;
+        case 'rdb-eof':
+          i = this.feedEofMarked(chunk, i);
+          break;
+        case 'commands':
+          i = this.feedCommands(chunk, i);
+          break;
+        case 'opaque':
+          i = chunk.length;
+          break;
+      }
+    }
+    this.pos += chunk.length;
+  }
+
+  /** Bytes that crossed the wire but are not available (capture gap). Only RDB bodies can be skipped safely. */
+  gap(bytes: number, at: number, reason: string): void {
+    this.at = at;
+    if (this.phase === 'rdb-sized' && bytes <= this.rdbRemaining) {
+      this.rdbRemaining -= bytes;
+      this.rdbBytes += bytes;
+      this.rdb?.end(at, false);
+      this.rdb = null;
+      this.pos += bytes;
+      if (this.rdbRemaining === 0) this.finishRdb();
+      return;
+    }
+    this.violation('RSPY_DECODE_GAP', this.pos, `${bytes} bytes missing (${reason}) in phase ${this.phase}`, null);
+    this.pos += bytes;
+  }
+
+  /** The replication offset before the first stream byte, learned from another link (Redis 8 rdb channel). */
+  setStreamBase(offset: number): void {
+    if (!this.pendingBase) {
+      if (this.phase === 'reply') this.presetBase = offset; // learned before our own +RDBCHANNELSYNC was decoded
+      return;
+    }
+    this.pendingBase = false;
+    this.streamBase = offset;
+    const held = this.pending;
+    this.pending = [];
+    for (const p of held) {
+      this.emit({ type: 'command', at: p.at, link: this.link, offset: offset + p.rel, db: p.db, argv: p.argv, bytes: p.bytes, ...(p.argBytes ? { argBytes: p.argBytes } : {}) });
+    }
+    this.state.masterOffset = offset + this.streamBytes;
+  }
+
+  end(at: number): void {
+    this.at = at;
+    if (this.phase === 'rdb-sized' || this.phase === 'rdb-eof') {
+      this.rdb?.end(at, false);
+      this.rdb = null;
+    }
+  }
+
+  // ------------------------------------------------------------ lines (handshake replies, `$` line)
+
+  private feedLine(chunk: Buffer, i: number): number {
+    const nl = chunk.indexOf(LF, i);
+    const stop = nl === -1 ? chunk.length : nl;
+    if (stop > i) {
+      this.line.push(chunk.subarray(i, stop));
+      this.lineLen += stop - i;
+    }
+    if (this.lineLen > MAX_LINE_BYTES) {
+      this.violation('RSPY_DECODE_LINE_TOO_LONG', this.pos + stop, `a reply line longer than ${MAX_LINE_BYTES} bytes`, chunk.subarray(i, stop));
+      return chunk.length;
+    }
+    if (nl === -1) return chunk.length;
+    const raw = this.line.length === 1 ? this.line[0] : Buffer.concat(this.line);
+    const linePos = this.pos + nl - raw.length;
+    this.line = [];
+    this.lineLen = 0;
+    const text = (raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.subarray(0, raw.length - 1) : raw).toString('latin1');
+    const next = nl + 1;
+    this.onLine(text, linePos, raw);
+    return next;
+  }
+
+  private onLine(text: string, pos: number, raw: Buffer): void {
+    const { link, at } = this;
+    if (text === '') {
+      this.state.masterKeepalives++;
+      this.emit({ type: 'keepalive', at, link, from: 'master' });
+      return;
+    }
+    const first = text[0];
+    if (first !== '+' && first !== '-' && first !== '$') {
+      this.violation('RSPY_DECODE_UNEXPECTED_REPLY', pos, `expected a reply line (+, - or $), got ${JSON.stringify(text.slice(0, 40))}`, raw);
+      return;
+    }
+    if (this.phase === 'await-payload' && first === '+') {
+      this.violation('RSPY_DECODE_UNEXPECTED_REPLY', pos, `expected the RDB '$' line after +FULLRESYNC, got ${JSON.stringify(text.slice(0, 40))}`, raw);
+      return;
+    }
+    if (first === '$') {
+      if (text.startsWith('$ENDOFF:')) return this.onEndOff(text, pos, raw);
+      return this.onPayloadLine(text, pos, raw);
+    }
+    this.emit({ type: 'master-reply', at, link, reply: text, pos });
+    if (first === '-') {
+      // An error instead of the `$` line means the master aborted the sync; the replica will retry.
+      if (this.phase === 'await-payload') this.phase = 'reply';
+      return;
+    }
+    const [word, ...rest] = text.slice(1).split(' ');
+    switch (word) {
+      case 'FULLRESYNC': {
+        const offset = Number(rest[1]);
+        if (!rest[0] || !Number.isSafeInteger(offset)) {
+          return this.violation('RSPY_DECODE_BAD_FULLRESYNC', pos, `malformed ${JSON.stringify(text)}`, raw);
+        }
+        this.emit({ type: 'fullresync', at, link, replid: rest[0], offset });
+        this.streamBase = offset;
+        this.phase = 'await-payload';
+        return;
+      }
+      case 'CONTINUE': {
+        const asked = this.state.psyncOffset;
+        const offset = asked !== null && asked > 0 ? asked : null;
+        this.emit({ type: 'continue', at, link, replid: rest[0] ?? null, offset });
+        this.state.syncAskedAt = null;
+        this.startStream(offset === null ? null : offset - 1);
+        return;
+      }
+      case 'RDBCHANNELSYNC':
+        // Redis 8: the RDB comes on a second connection; this one gets the stream from the fork offset on.
+        this.emit({ type: 'rdb-channel-sync', at, link, flavor: 'redis-rdb-channel', clientId: rest[0] ?? null });
+        this.startStream(null);
+        this.pendingBase = true;
+        if (this.presetBase !== null) this.setStreamBase(this.presetBase);
+        return;
+      case 'DUALCHANNELSYNC':
+        // Valkey 8: the handshake goes on here (set-rdb-client-id, PSYNC ... → +CONTINUE).
+        this.emit({ type: 'rdb-channel-sync', at, link, flavor: 'valkey-dual-channel', clientId: null });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onEndOff(text: string, pos: number, raw: Buffer): void {
+    // Valkey dual channel, RDB connection: $ENDOFF:<offset> <replid> <db> <client-id>
+    const m = /^\$ENDOFF:(-?\d+) (\S+) (-?\d+) (\d+)$/.exec(text);
+    if (!m) return this.violation('RSPY_DECODE_BAD_ENDOFF', pos, `malformed ${JSON.stringify(text)}`, raw);
+    const offset = Number(m[1]);
+    this.emit({ type: 'master-reply', at: this.at, link: this.link, reply: text, pos });
+    this.emit({ type: 'endoff', at: this.at, link: this.link, offset, replid: m[2], db: Number(m[3]), clientId: m[4] });
+    this.streamBase = offset;
+    this.phase = 'await-payload';
+  }
+
+  private onPayloadLine(text: string, pos: number, raw: Buffer): void {
+    let size: number | null = null;
+    if (text.startsWith('$EOF:')) {
+      const mark = text.slice(5);
+      if (mark.length !== EOF_MARK_BYTES) {
+        return this.violation('RSPY_DECODE_BAD_EOF_MARK', pos, `the EOF mark must be ${EOF_MARK_BYTES} bytes, got ${mark.length}`, raw);
+      }
+      this.rdbMode = 'diskless';
+      this.finder = new EofMarkFinder(Buffer.from(mark, 'latin1'));
+      this.phase = 'rdb-eof';
+    } else {
+      size = Number(text.slice(1));
+      if (!/^\$\d+$/.test(text) || !Number.isSafeInteger(size)) {
+        return this.violation('RSPY_DECODE_BAD_LENGTH', pos, `bad RDB length line ${JSON.stringify(text.slice(0, 40))}`, raw);
+      }
+      this.rdbMode = 'disk';
+      this.rdbRemaining = size;
+      this.phase = 'rdb-sized';
+    }
+    const { at, link } = this;
+    this.rdbSize = size;
+    this.rdbBytes = 0;
+    this.rdbStartAt = at;
+    this.held = Buffer.alloc(0);
+    const waitMs = this.state.syncAskedAt === null ? null : at - this.state.syncAskedAt;
+    this.emit({ type: 'master-reply', at, link, reply: text, pos });
+    this.emit({ type: 'rdb-start', at, link, mode: this.rdbMode, size, waitMs, keepalives: this.state.masterKeepalives });
+    this.state.syncAskedAt = null;
+    this.rdb = this.makeRdbSink ? this.makeRdbSink() : null;
+    if (this.phase === 'rdb-sized' && size === 0) this.finishRdb();
+  }
+
+  // ------------------------------------------------------------ RDB payload
+
+  private feedSized(chunk: Buffer, i: number): number {
+    const take = Math.min(this.rdbRemaining, chunk.length - i);
+    const before = this.rdbBytes;
+    this.rdb?.feed(chunk.subarray(i, i + take), this.at);
+    this.rdbRemaining -= take;
+    this.rdbBytes += take;
+    this.progress(before);
+    if (this.rdbRemaining === 0) this.finishRdb();
+    return i + take;
+  }
+
+  private feedEofMarked(chunk: Buffer, i: number): number {
+    const end = this.finder!.find(chunk, i, chunk.length);
+    const before = this.rdbBytes;
+    if (end === -1) {
+      this.rdbBytes += chunk.length - i;
+      if (this.rdb) this.holdBack(chunk.subarray(i));
+      this.progress(before);
+      return chunk.length;
+    }
+    // The mark ends at `end`; everything before the mark's first byte is payload.
+    this.rdbBytes += end - i - EOF_MARK_BYTES;
+    if (this.rdb) {
+      const all = this.held.length + (end - i);
+      const payloadInThisPart = all - EOF_MARK_BYTES; // bytes of held + chunk[i,end) that are payload
+      if (payloadInThisPart > 0) {
+        const fromHeld = Math.min(this.held.length, payloadInThisPart);
+        if (fromHeld > 0) this.rdb.feed(this.held.subarray(0, fromHeld), this.at);
+        if (payloadInThisPart > fromHeld) this.rdb.feed(chunk.subarray(i, i + payloadInThisPart - fromHeld), this.at);
+      }
+      this.held = Buffer.alloc(0);
+    }
+    this.progress(before);
+    this.finishRdb();
+    return end;
+  }
+
+  /** Keep the last 40 bytes back from the rdb sink: they may be the start of the EOF mark. */
+  private holdBack(part: Buffer): void {
+    const total = this.held.length + part.length;
+    if (total <= EOF_MARK_BYTES) {
+      this.held = Buffer.concat([this.held, part]);
+      return;
+    }
+    const release = total - EOF_MARK_BYTES;
+    const fromHeld = Math.min(this.held.length, release);
+    if (fromHeld > 0) this.rdb!.feed(this.held.subarray(0, fromHeld), this.at);
+    const fromPart = release - fromHeld;
+    if (fromPart > 0) this.rdb!.feed(part.subarray(0, fromPart), this.at);
+    this.held = Buffer.concat([this.held.subarray(fromHeld), part.subarray(fromPart)]);
+  }
+
+  private progress(before: number): void {
+    if (Math.floor(before / RDB_PROGRESS_STEP) !== Math.floor(this.rdbBytes / RDB_PROGRESS_STEP)) {
+      this.emit({ type: 'rdb-progress', at: this.at, link: this.link, bytes: this.rdbBytes, size: this.rdbSize });
+    }
+  }
+
+  private finishRdb(): void {
+    const { at, link } = this;
+    const durationMs = at - this.rdbStartAt;
+    this.rdb?.end(at, true);
+    this.rdb = null;
+    this.emit({ type: 'rdb-end', at, link, bytes: this.rdbBytes, durationMs, bytesPerSec: durationMs > 0 ? Math.round((this.rdbBytes * 1000) / durationMs) : null });
+    this.state.rdbEndAt = at;
+    this.startStream(this.streamBase);
+  }
+
+  // ------------------------------------------------------------ command stream
+
+  private startStream(base: number | null): void {
+    this.phase = 'commands';
+    this.streamBase = base;
+    this.streamBytes = 0;
+    this.state.masterOffset = base;
+  }
+
+  /** Called by the repl-stream-db aux field of the snapshot: the db in force when no SELECT came. */
+  setStartDb(db: number): void {
+    if (this.db === null) this.db = db;
+  }
+
+  private feedCommands(chunk: Buffer, i: number): number {
+    if (this.streamBase !== null) this.state.markSent(this.streamBase + this.streamBytes + 1, this.at);
+    this.framer.pos = this.pos + i;
+    this.chunk = chunk;
+    this.framer.feed(chunk, i, chunk.length);
+    this.chunk = null;
+    if (this.framer.dead && this.phase === 'commands') this.phase = 'opaque';
+    return chunk.length;
+  }
+
+  private onCommand(argv: Buffer[], bytes: number, argBytes: number[] | undefined): void {
+    this.streamBytes += bytes;
+    if (argv.length === 2 && isSelect(argv[0])) {
+      const db = Number(argv[1].toString('latin1'));
+      if (Number.isSafeInteger(db)) this.db = db;
+    }
+    const { at, link, db } = this;
+    if (this.pendingBase) {
+      if (this.pending.length < MAX_PENDING_COMMANDS) {
+        this.pending.push({ argv: argv.map((a) => Buffer.from(a)), bytes, argBytes, at, rel: this.streamBytes, db });
+        return;
+      }
+      this.setStreamBase(0); // never learned the base: fall back to offsets counted from the stream start
+    }
+    const offset = (this.streamBase ?? 0) + this.streamBytes;
+    if (this.streamBase !== null) this.state.masterOffset = offset;
+    this.emit(argBytes ? { type: 'command', at, link, offset, db, argv, bytes, argBytes } : { type: 'command', at, link, offset, db, argv, bytes });
+  }
+
+  private onInline(line: Buffer): void {
+    if (line.length === 0) {
+      // Not expected once streaming, but harmless: a keepalive outside the offset.
+      this.emit({ type: 'keepalive', at: this.at, link: this.link, from: 'master' });
+      return;
+    }
+    this.violation('RSPY_DECODE_INLINE_FROM_MASTER', this.framer.pos - line.length - 1, 'the master sent an inline line in the command stream', line);
+  }
+
+  /** Up to 16 bytes either side of a stream position in the chunk being framed. */
+  private around(pos: number): Buffer | null {
+    if (!this.chunk) return null;
+    const i = pos - this.pos;
+    return this.chunk.subarray(Math.max(0, i - 16), Math.min(this.chunk.length, i + 16));
+  }
+
+  private violation(code: string, pos: number, message: string, excerpt: Buffer | null): void {
+    this.phase = 'opaque';
+    this.rdb?.end(this.at, false);
+    this.rdb = null;
+    this.emit({ type: 'protocol-violation', at: this.at, link: this.link, from: 'master', code, pos, message, excerptHex: excerpt ? excerptHex(excerpt) : '' });
+  }
+}
+
+/** Case-insensitive "SELECT" without allocating a string. */
+function isSelect(b: Buffer): boolean {
+  return (
+    b.length === 6 &&
+    (b[0] | 0x20) === 0x73 &&
+    (b[1] | 0x20) === 0x65 &&
+    (b[2] | 0x20) === 0x6c &&
+    (b[3] | 0x20) === 0x65 &&
+    (b[4] | 0x20) === 0x63 &&
+    (b[5] | 0x20) === 0x74
+  );
+}

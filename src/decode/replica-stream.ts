@@ -1,0 +1,108 @@
+// Decoder of the replica→master direction of one link: handshake commands (PING, AUTH, REPLCONF, PSYNC, inline
+// SYNC), newline keepalives while the replica loads, and REPLCONF ACK [FACK]. Protocol: protocol.md §2, §4.4, §6.4.
+
+import type { AckEvent, ReplSink } from '../core/events.js';
+import { excerptHex } from './excerpt.js';
+import type { LinkState } from './link-state.js';
+import { maskSecrets } from './mask-secrets.js';
+import { RespFramer } from './resp-framer.js';
+
+export class ReplicaStream {
+  private framer: RespFramer;
+  private at = 0;
+  private chunk: Buffer | null = null;
+  private chunkPos = 0;
+
+  constructor(
+    private readonly link: number,
+    private readonly state: LinkState,
+    private readonly emit: ReplSink,
+    private readonly showSecrets: boolean,
+  ) {
+    this.framer = new RespFramer({
+      command: (argv, bytes) => this.onCommand(argv, this.framer.pos - bytes),
+      inline: (line, bytes) => this.onInline(line, this.framer.pos - bytes),
+      violation: (code, pos, message) => this.onViolation(code, pos, message),
+    });
+  }
+
+  get pos(): number {
+    return this.framer.pos;
+  }
+
+  feed(chunk: Buffer, at: number): void {
+    this.at = at;
+    this.chunk = chunk;
+    this.chunkPos = this.framer.pos;
+    this.framer.feed(chunk);
+    this.chunk = null;
+  }
+
+  gap(bytes: number, at: number, reason: string): void {
+    this.at = at;
+    if (!this.framer.dead) this.onViolation('RSPY_DECODE_GAP', this.framer.pos, `${bytes} bytes missing (${reason})`);
+    this.framer.pos += bytes;
+  }
+
+  private onCommand(argv: Buffer[], pos: number): void {
+    const { at, link } = this;
+    const name = argv.length > 0 ? argv[0].toString('latin1').toUpperCase() : '';
+    if (name === 'REPLCONF' && argv.length >= 3 && argv[1].toString('latin1').toUpperCase() === 'ACK') {
+      return this.onAck(argv);
+    }
+    const text = argv.map((a) => a.toString('utf8'));
+    this.emit({ type: 'replica-command', at, link, argv: this.showSecrets ? text : maskSecrets(text), pos });
+    if (name === 'PSYNC') this.onSyncAsked(text[1] ?? '?', Number(text[2] ?? -1));
+    else if (name === 'SYNC') this.onSyncAsked(null, null);
+  }
+
+  private onInline(line: Buffer, pos: number): void {
+    const { at, link } = this;
+    if (line.length === 0) {
+      this.emit({ type: 'keepalive', at, link, from: 'replica' });
+      return;
+    }
+    const text = line.toString('utf8').trim().split(/\s+/);
+    this.emit({ type: 'replica-command', at, link, argv: this.showSecrets ? text : maskSecrets(text), pos });
+    if (text[0].toUpperCase() === 'SYNC') this.onSyncAsked(null, null);
+  }
+
+  private onSyncAsked(replid: string | null, offset: number | null): void {
+    this.state.syncAskedAt = this.at;
+    this.state.masterKeepalives = 0;
+    this.state.psyncOffset = offset;
+    if (replid !== null) {
+      this.emit({ type: 'psync', at: this.at, link: this.link, replid, offset: Number.isSafeInteger(offset) ? offset! : -1 });
+    }
+  }
+
+  private onAck(argv: Buffer[]): void {
+    const offset = Number(argv[2].toString('latin1'));
+    if (!Number.isSafeInteger(offset)) {
+      return this.onViolation('RSPY_DECODE_BAD_ACK', this.framer.pos, `REPLCONF ACK with a non-integer offset ${JSON.stringify(argv[2].toString('latin1').slice(0, 40))}`);
+    }
+    const { at, link, state } = this;
+    const master = state.masterOffset;
+    const lagBytes = master === null ? 0 : Math.max(0, master - offset);
+    const lagMs = state.lagMs(offset, at);
+    const ev: AckEvent = { type: 'ack', at, link, offset, lagBytes, lagMs };
+    if (argv.length >= 5 && argv[3].toString('latin1').toUpperCase() === 'FACK') {
+      const fack = Number(argv[4].toString('latin1'));
+      if (Number.isSafeInteger(fack)) ev.fack = fack;
+    }
+    if (state.rdbEndAt !== null) {
+      ev.loadMs = at - state.rdbEndAt;
+      state.rdbEndAt = null;
+    }
+    this.emit(ev);
+  }
+
+  private onViolation(code: string, pos: number, message: string): void {
+    let excerpt = '';
+    if (this.chunk) {
+      const i = pos - this.chunkPos;
+      excerpt = excerptHex(this.chunk.subarray(Math.max(0, i - 16), Math.min(this.chunk.length, i + 16)));
+    }
+    this.emit({ type: 'protocol-violation', at: this.at, link: this.link, from: 'replica', code, pos, message, excerptHex: excerpt });
+  }
+}

@@ -1,0 +1,260 @@
+// Incremental RESP2 command framer for one direction of a replication link.
+// It is resumable at every byte: header lines (`*3`, `$5`) are parsed digit by digit, argument bodies are taken
+// as views of the chunk they arrive in (no copy), and only an argument split across chunks is joined. An argument
+// larger than `keepBytes` is not buffered: its first bytes are kept and the rest only counted, so a 500 MB SET
+// costs no memory. Inline lines (`\n` keepalives, `SYNC\r\n`) are reported separately.
+
+export const RESP_ARRAY = 0x2a; // '*'
+export const RESP_BULK = 0x24; // '$'
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** Longest header or inline line we accept before declaring the input garbage. */
+export const MAX_LINE_BYTES = 64 * 1024;
+/** Largest argc we accept (Redis itself limits a multibulk to 1024*1024*1024 items; 1M is plenty for replication). */
+const MAX_ARGC = 1024 * 1024;
+/** Argument prefix kept when an argument is larger than keepBytes. */
+export const CUT_ARG_PREFIX_BYTES = 256;
+
+export interface FramerSink {
+  /** A complete command. `argv` holds views valid during the call; `argBytes` only when an argument was cut. */
+  command(argv: Buffer[], bytes: number, argBytes: number[] | undefined): void;
+  /** A complete inline line without its line ending (empty for a bare `\n`). */
+  inline(line: Buffer, bytes: number): void;
+  /** The input is not RESP: decoding of this direction should stop. */
+  violation(code: string, pos: number, message: string): void;
+}
+
+const enum S {
+  Start, // expecting '*' or an inline line
+  ArgcDigits,
+  ArgcLf,
+  BulkDollar,
+  BulkDigits,
+  BulkLf,
+  Body,
+  BodyCr,
+  BodyLf,
+  Inline,
+  Dead,
+}
+
+export class RespFramer {
+  private s = S.Start;
+  private num = 0;
+  private numDigits = 0;
+  private negative = false;
+  private argc = 0;
+  private argv: Buffer[] = [];
+  private argBytes: number[] | undefined;
+  private remaining = 0; // body bytes still expected for the current argument
+  private bodyLen = 0;
+  private pieces: Buffer[] = []; // parts of an argument split across chunks (only when kept whole)
+  private prefix: Buffer | undefined; // kept head of a cut argument
+  private cmdBytes = 0; // bytes of the current command seen so far
+  private lineParts: Buffer[] = [];
+  private lineLen = 0;
+  /** Byte position (in this direction) of the next byte to be fed; during a sink call, just after that command. */
+  pos = 0;
+
+  constructor(
+    private readonly sink: FramerSink,
+    private readonly keepBytes = 1024 * 1024,
+  ) {}
+
+  get dead(): boolean {
+    return this.s === S.Dead;
+  }
+
+  /** True between commands: no partial command or line is pending. */
+  get idle(): boolean {
+    return this.s === S.Start;
+  }
+
+  /** Feed chunk[start, end). After a violation the framer only counts bytes. */
+  feed(chunk: Buffer, start = 0, end = chunk.length): void {
+    let i = start;
+    const base = this.pos - start;
+    while (i < end) {
+      switch (this.s) {
+        case S.Start: {
+          const b = chunk[i];
+          if (b === RESP_ARRAY) {
+            this.s = S.ArgcDigits;
+            this.num = 0;
+            this.numDigits = 0;
+            this.negative = false;
+            this.cmdBytes = 1;
+            i++;
+          } else {
+            this.s = S.Inline;
+            this.lineParts.length = 0;
+            this.lineLen = 0;
+            this.cmdBytes = 0;
+          }
+          break;
+        }
+        case S.ArgcDigits:
+        case S.BulkDigits: {
+          const b = chunk[i];
+          if (b >= 0x30 && b <= 0x39) {
+            this.num = this.num * 10 + (b - 0x30);
+            if (++this.numDigits > 15) return this.fail('RSPY_DECODE_BAD_LENGTH', base + i, 'length too large');
+          } else if (b === 0x2d && this.numDigits === 0 && !this.negative) {
+            this.negative = true;
+          } else if (b === CR && this.numDigits > 0) {
+            this.s = this.s === S.ArgcDigits ? S.ArgcLf : S.BulkLf;
+          } else {
+            return this.fail('RSPY_DECODE_BAD_LENGTH', base + i, `expected a digit or CR, got 0x${hex(b)}`);
+          }
+          this.cmdBytes++;
+          i++;
+          break;
+        }
+        case S.ArgcLf: {
+          if (chunk[i] !== LF) return this.fail('RSPY_DECODE_BAD_LINE_END', base + i, 'expected LF after CR');
+          this.cmdBytes++;
+          i++;
+          if (this.negative || this.num > MAX_ARGC) {
+            return this.fail('RSPY_DECODE_BAD_LENGTH', base + i - 1, `bad array length ${this.negative ? '-' : ''}${this.num}`);
+          }
+          this.argc = this.num;
+          this.argv = [];
+          this.argBytes = undefined;
+          this.pos = base + i;
+          if (this.argc === 0) this.finishCommand();
+          else this.s = S.BulkDollar;
+          break;
+        }
+        case S.BulkDollar: {
+          if (chunk[i] !== RESP_BULK) {
+            return this.fail('RSPY_DECODE_BAD_TYPE_BYTE', base + i, `expected '$' for argument ${this.argv.length + 1}, got 0x${hex(chunk[i])}`);
+          }
+          this.s = S.BulkDigits;
+          this.num = 0;
+          this.numDigits = 0;
+          this.negative = false;
+          this.cmdBytes++;
+          i++;
+          break;
+        }
+        case S.BulkLf: {
+          if (chunk[i] !== LF) return this.fail('RSPY_DECODE_BAD_LINE_END', base + i, 'expected LF after CR');
+          this.cmdBytes++;
+          i++;
+          if (this.negative) return this.fail('RSPY_DECODE_BAD_LENGTH', base + i - 1, 'negative bulk length in a command');
+          this.bodyLen = this.num;
+          this.remaining = this.num;
+          this.pieces.length = 0;
+          this.prefix = undefined;
+          this.s = S.Body;
+          break;
+        }
+        case S.Body: {
+          const avail = end - i;
+          if (this.remaining <= avail && this.pieces.length === 0 && this.prefix === undefined) {
+            // Common case: the whole argument is in this chunk: a view, no copy.
+            this.argv.push(chunk.subarray(i, i + this.remaining));
+            i += this.remaining;
+            this.cmdBytes += this.remaining;
+            this.remaining = 0;
+            this.s = S.BodyCr;
+            break;
+          }
+          const take = Math.min(avail, this.remaining);
+          this.takeBodyPart(chunk.subarray(i, i + take));
+          i += take;
+          this.cmdBytes += take;
+          this.remaining -= take;
+          if (this.remaining === 0) {
+            this.argv.push(this.prefix ?? (this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces)));
+            this.pieces.length = 0;
+            this.prefix = undefined;
+            this.s = S.BodyCr;
+          }
+          break;
+        }
+        case S.BodyCr: {
+          if (chunk[i] !== CR) return this.fail('RSPY_DECODE_BAD_LINE_END', base + i, `expected CR after a ${this.bodyLen}-byte argument, got 0x${hex(chunk[i])}`);
+          this.cmdBytes++;
+          i++;
+          this.s = S.BodyLf;
+          break;
+        }
+        case S.BodyLf: {
+          if (chunk[i] !== LF) return this.fail('RSPY_DECODE_BAD_LINE_END', base + i, 'expected LF after CR');
+          this.cmdBytes++;
+          i++;
+          if (this.argBytes) this.argBytes.push(this.bodyLen);
+          this.pos = base + i;
+          if (this.argv.length === this.argc) this.finishCommand();
+          else this.s = S.BulkDollar;
+          break;
+        }
+        case S.Inline: {
+          const nl = chunk.indexOf(LF, i);
+          const stop = nl === -1 || nl >= end ? end : nl;
+          if (stop > i) {
+            this.lineParts.push(chunk.subarray(i, stop));
+            this.lineLen += stop - i;
+          }
+          this.cmdBytes += stop - i;
+          i = stop;
+          if (this.lineLen > MAX_LINE_BYTES) {
+            return this.fail('RSPY_DECODE_LINE_TOO_LONG', base + i, `an inline line longer than ${MAX_LINE_BYTES} bytes`);
+          }
+          if (i < end) {
+            // at the LF
+            i++;
+            this.cmdBytes++;
+            let line = this.lineParts.length === 1 ? this.lineParts[0] : Buffer.concat(this.lineParts);
+            if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
+            this.lineParts.length = 0;
+            this.lineLen = 0;
+            this.s = S.Start;
+            this.pos = base + i;
+            this.sink.inline(line, this.cmdBytes);
+            if ((this.s as S) === S.Dead) return;
+          }
+          break;
+        }
+        case S.Dead:
+          this.pos = base + end;
+          return;
+      }
+    }
+    this.pos = base + end;
+  }
+
+  /** Argument spread over chunks: keep it whole up to keepBytes, else keep a prefix and count the rest. */
+  private takeBodyPart(part: Buffer): void {
+    if (this.bodyLen <= this.keepBytes) {
+      this.pieces.push(part);
+      return;
+    }
+    if (this.argBytes === undefined) this.argBytes = this.argv.map((a) => a.length);
+    if (this.prefix === undefined) this.prefix = Buffer.alloc(0);
+    if (this.prefix.length < CUT_ARG_PREFIX_BYTES) {
+      // Copy: the prefix outlives the chunk it came from.
+      this.prefix = Buffer.concat([this.prefix, part.subarray(0, CUT_ARG_PREFIX_BYTES - this.prefix.length)]);
+    }
+  }
+
+  private finishCommand(): void {
+    const argv = this.argv;
+    const argBytes = this.argBytes;
+    this.argv = [];
+    this.argBytes = undefined;
+    this.s = S.Start;
+    this.sink.command(argv, this.cmdBytes, argBytes);
+  }
+
+  private fail(code: string, pos: number, message: string): void {
+    this.s = S.Dead;
+    this.sink.violation(code, pos, message);
+  }
+}
+
+function hex(b: number): string {
+  return b.toString(16).padStart(2, '0');
+}

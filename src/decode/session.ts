@@ -1,0 +1,118 @@
+// Facts that span links: the two connections of one replica (Redis 8 rdb channel, Valkey dual channel), and
+// replicas that receive one snapshot (same +FULLRESYNC replid and offset while one BGSAVE runs). Pure.
+
+import type { ReplEvent, ReplSink } from '../core/events.js';
+
+export interface SessionHooks {
+  /** The main channel of a Redis 8 rdb-channel sync learns its start offset from the RDB channel's +FULLRESYNC. */
+  setStreamBase(link: number, offset: number): void;
+  /** The RDB of a main channel ended on its RDB channel: its next ACK measures the replica's load time. */
+  setRdbEnd(link: number, at: number): void;
+}
+
+interface SnapshotGroup {
+  replid: string;
+  offset: number;
+  links: number[];
+}
+
+export class Session {
+  private redisMainByClientId = new Map<string, number>(); // +RDBCHANNELSYNC <id> → main link
+  private redisRdbLinkOf = new Map<number, number>(); // rdb link → main link
+  private redisRdbByClientId = new Map<string, number>(); // main-ch-client-id <id> seen before +RDBCHANNELSYNC <id>
+  private fullresyncOffset = new Map<number, number>(); // link → offset of its +FULLRESYNC
+  private valkeyRdbByClientId = new Map<string, number>(); // $ENDOFF ... <id> → rdb link
+  private valkeyMainByClientId = new Map<string, number>(); // set-rdb-client-id <id> seen before $ENDOFF
+  private mainOf = new Map<number, number>(); // rdb link → main link, both flavors
+  private openSnapshots = new Map<string, SnapshotGroup>(); // replid:offset → links, until one transfer ends
+  private snapshotOf = new Map<number, string>();
+
+  constructor(
+    private readonly emit: ReplSink,
+    private readonly hooks: SessionHooks,
+  ) {}
+
+  observe(e: ReplEvent): void {
+    switch (e.type) {
+      case 'rdb-channel-sync':
+        if (e.flavor === 'redis-rdb-channel' && e.clientId) {
+          this.redisMainByClientId.set(e.clientId, e.link);
+          const rdb = this.redisRdbByClientId.get(e.clientId);
+          if (rdb !== undefined) this.pairRedis(e.link, rdb, e.at);
+        }
+        return;
+      case 'replica-command':
+        return this.onReplicaCommand(e.link, e.at, e.argv);
+      case 'endoff': {
+        this.valkeyRdbByClientId.set(e.clientId, e.link);
+        const main = this.valkeyMainByClientId.get(e.clientId);
+        if (main !== undefined) this.pairValkey(main, e.link, e.at);
+        return;
+      }
+      case 'fullresync': {
+        this.fullresyncOffset.set(e.link, e.offset);
+        const main = this.redisRdbLinkOf.get(e.link);
+        if (main !== undefined) this.hooks.setStreamBase(main, e.offset);
+        return this.joinSnapshot(e.link, e.at, e.replid, e.offset);
+      }
+      case 'rdb-end': {
+        const main = this.mainOf.get(e.link);
+        if (main !== undefined) this.hooks.setRdbEnd(main, e.at);
+        // The BGSAVE that was shared is over: a later sync at the same offset is a new snapshot.
+        const key = this.snapshotOf.get(e.link);
+        if (key !== undefined) this.openSnapshots.delete(key);
+        this.snapshotOf.delete(e.link);
+        return;
+      }
+      case 'link-close':
+        this.snapshotOf.delete(e.link);
+        this.fullresyncOffset.delete(e.link);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onReplicaCommand(link: number, at: number, argv: string[]): void {
+    if (argv[0]?.toUpperCase() !== 'REPLCONF') return;
+    for (let i = 1; i + 1 < argv.length; i += 2) {
+      const opt = argv[i].toLowerCase();
+      if (opt === 'main-ch-client-id') {
+        const main = this.redisMainByClientId.get(argv[i + 1]);
+        if (main !== undefined) this.pairRedis(main, link, at);
+        else this.redisRdbByClientId.set(argv[i + 1], link);
+      } else if (opt === 'set-rdb-client-id') {
+        const rdb = this.valkeyRdbByClientId.get(argv[i + 1]);
+        if (rdb !== undefined) this.pairValkey(link, rdb, at);
+        else this.valkeyMainByClientId.set(argv[i + 1], link);
+      }
+    }
+  }
+
+  private pairValkey(main: number, rdb: number, at: number): void {
+    this.mainOf.set(rdb, main);
+    this.emit({ type: 'link-pair', at, link: main, mainLink: main, rdbLink: rdb, flavor: 'valkey-dual-channel' });
+  }
+
+  private pairRedis(main: number, rdb: number, at: number): void {
+    this.redisRdbLinkOf.set(rdb, main);
+    this.mainOf.set(rdb, main);
+    this.emit({ type: 'link-pair', at, link: main, mainLink: main, rdbLink: rdb, flavor: 'redis-rdb-channel' });
+    const offset = this.fullresyncOffset.get(rdb);
+    if (offset !== undefined) this.hooks.setStreamBase(main, offset);
+  }
+
+  private joinSnapshot(link: number, at: number, replid: string, offset: number): void {
+    const key = `${replid}:${offset}`;
+    let group = this.openSnapshots.get(key);
+    if (!group) {
+      group = { replid, offset, links: [] };
+      this.openSnapshots.set(key, group);
+    }
+    group.links.push(link);
+    this.snapshotOf.set(link, key);
+    if (group.links.length > 1) {
+      this.emit({ type: 'shared-snapshot', at, link: group.links[0], links: [...group.links], replid, offset });
+    }
+  }
+}
