@@ -160,3 +160,50 @@ export function nextError(socket: net.Socket): Promise<NodeJS.ErrnoException> {
 export function tcpHandles(): number {
   return process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
 }
+
+export interface Relay {
+  port: number;
+  /** bytes the relay received from the target (towards the client) */
+  down: TappedDirection;
+  /** bytes the relay received from the client (towards the target) */
+  up: TappedDirection;
+  close(): Promise<void>;
+}
+
+/** A dumb stream.pipe() relay in front of `targetPort` that hashes what passes: an independent witness of
+ *  the bytes the proxy wrote to a replica (which a real redis-server cannot tell us). */
+export async function startRelay(targetPort: number): Promise<Relay> {
+  const down: TappedDirection = { hash: createHash('sha256'), bytes: 0, chunks: 0 };
+  const up: TappedDirection = { hash: createHash('sha256'), bytes: 0, chunks: 0 };
+  const sockets = new Set<net.Socket>();
+  const count = (t: TappedDirection) => (chunk: Buffer) => {
+    t.hash.update(chunk);
+    t.bytes += chunk.length;
+    t.chunks++;
+  };
+  const server = net.createServer((client) => {
+    const target = net.connect({ host: '127.0.0.1', port: targetPort });
+    for (const s of [client, target]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        target.destroy();
+      });
+    }
+    client.on('data', count(up));
+    target.on('data', count(down));
+    client.pipe(target);
+    target.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    down,
+    up,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
