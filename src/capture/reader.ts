@@ -88,7 +88,7 @@ function makeCapture(
           }
           throw fail('RSPY_CAPTURE_TRUNCATED', offset, `the last record is incomplete: it needs ${r.need} bytes, the file has ${size - offset} left (the run was killed, or the file was cut or damaged)`);
         }
-        const more = await readAt(fh, filePos, Math.max(READ_BLOCK_BYTES, r.need - buf.length));
+        const more = await readAt(fh, filePos, Math.min(size - filePos, Math.max(READ_BLOCK_BYTES, r.need - buf.length)));
         filePos += more.length;
         buf = buf.length === 0 ? more : Buffer.concat([buf, more]);
       }

@@ -1,0 +1,158 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { WireEvent } from '../../../src/core/events.js';
+import { CaptureError } from '../../../src/capture/errors.js';
+import { encodeHeader, FORMAT_VERSION, type CaptureMeta } from '../../../src/capture/format.js';
+import { openCapture } from '../../../src/capture/reader.js';
+import { openCaptureWriter } from '../../../src/capture/writer.js';
+import { mulberry32 } from '../../helpers/chunkings.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'repl-spy-capture-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+const fresh = (name = 'c.rspy') => path.join(tmp, `${n++}-${name}`);
+
+const t0 = 1_700_000_000_000.25;
+const resp = (...argv: string[]) => Buffer.from(`*${argv.length}\r\n${argv.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`);
+const events: WireEvent[] = [
+  { kind: 'open', link: 1, at: t0, replica: '127.0.0.1:50000', master: '127.0.0.1:6379' },
+  { kind: 'bytes', link: 1, at: t0 + 1, from: 'replica', chunk: Buffer.concat([resp('PING'), resp('AUTH', 'pw')]) },
+  { kind: 'bytes', link: 1, at: t0 + 2.5, from: 'master', chunk: Buffer.from('+PONG\r\n+OK\r\n') },
+  { kind: 'fault', link: 1, at: t0 + 3, fault: 'freeze', detail: { ms: 100 } },
+  { kind: 'gap', link: 1, at: t0 + 4, from: 'master', bytes: 10, reason: 'test' },
+  { kind: 'open', link: 2, at: t0 + 5, replica: '127.0.0.1:50001', master: '127.0.0.1:6379' },
+  { kind: 'bytes', link: 2, at: t0 + 6, from: 'master', chunk: Buffer.alloc(300, 7) },
+  { kind: 'close', link: 1, at: t0 + 7, by: 'master', reason: 'ECONNRESET' },
+  { kind: 'close', link: 2, at: t0 + 8, by: 'proxy', reason: 'shutdown' },
+];
+const masked = events.map((e) =>
+  e.kind === 'bytes' && e.link === 1 && e.from === 'replica' ? { ...e, chunk: Buffer.concat([resp('PING'), resp('AUTH', '**')]) } : e,
+);
+
+async function write(evs: WireEvent[], opts: Partial<Parameters<typeof openCaptureWriter>[0]> = {}) {
+  const w = openCaptureWriter({ path: fresh(), upstream: '127.0.0.1:6379', captureRdb: 'full', captureSecrets: false, startedAt: t0, ...opts });
+  for (const e of evs) w.wire(e);
+  await w.close(t0 + 9);
+  return w;
+}
+
+async function readAll(file: string): Promise<{ events: WireEvent[]; error?: CaptureError }> {
+  const out: WireEvent[] = [];
+  try {
+    const capture = await openCapture(file);
+    for await (const e of capture.events()) out.push(e);
+  } catch (err) {
+    if (!(err instanceof CaptureError)) throw err;
+    return { events: out, error: err };
+  }
+  return { events: out };
+}
+
+/** Byte offsets where each record starts, and the end of the last one (found by a clean read). */
+function recordStarts(file: string): number[] {
+  const buf = readFileSync(file);
+  const headerLength = 8 + 2 + 4 + buf.readUInt32BE(10) + 4;
+  const starts = [headerLength];
+  for (let o = headerLength; o < buf.length; ) {
+    o += 4 + buf.readUInt32BE(o) + 4;
+    starts.push(o);
+  }
+  return starts;
+}
+
+describe('capture writer and reader', () => {
+  it('reads back every event, with the AUTH password masked, the metadata, and owner-only permissions', async () => {
+    const w = await write(events);
+    const capture = await openCapture(w.path);
+    expect(capture.formatVersion).toBe(FORMAT_VERSION);
+    expect(capture.meta).toMatchObject({ startedAt: t0, upstream: '127.0.0.1:6379', options: { captureRdb: 'full', captureSecrets: false } });
+    expect(capture.meta.tool.name).toBe('repl-spy');
+    const got: WireEvent[] = [];
+    for await (const e of capture.events()) got.push(e);
+    expect(got).toEqual(masked);
+    expect(capture.endAt).toBe(t0 + 9);
+    expect(capture.gapDetail(got[4]!)).toEqual({ pos: 12 });
+    expect(statSync(w.path).mode & 0o777).toBe(0o600);
+    expect(w.stats()).toMatchObject({ droppedBytes: 0, error: null, queuedBytes: 0 });
+  });
+
+  it('keeps the password with captureSecrets', async () => {
+    const w = await write(events, { captureSecrets: true });
+    expect((await readAll(w.path)).events).toEqual(events);
+  });
+
+  it('never overwrites an existing file; default name is captures/<start-time>-<upstream>.rspy', async () => {
+    const w = await write([]);
+    expect(() => openCaptureWriter({ path: w.path, upstream: 'm:1', captureRdb: 'full', captureSecrets: false })).toThrow(/EEXIST/);
+    const d = openCaptureWriter({ dir: path.join(tmp, 'captures'), upstream: '127.0.0.1:6379', captureRdb: 'full', captureSecrets: false, startedAt: Date.UTC(2025, 0, 2, 3, 4, 5, 6) });
+    await d.close();
+    expect(path.relative(tmp, d.path)).toBe(path.join('captures', '2025-01-02T03-04-05.006Z-127.0.0.1_6379.rspy'));
+  });
+
+  it('a file cut at any byte: every complete record before the cut, then an error naming the file and offset', async () => {
+    const w = await write(events);
+    const whole = readFileSync(w.path);
+    const starts = recordStarts(w.path);
+    for (let cut = 0; cut < whole.length; cut++) {
+      const file = fresh('cut.rspy');
+      writeFileSync(file, whole.subarray(0, cut));
+      const r = await readAll(file);
+      expect(r.error, `cut at ${cut}`).toBeInstanceOf(CaptureError);
+      expect(r.error!.message).toContain(file);
+      if (cut < starts[0]!) {
+        expect(r.events).toEqual([]);
+        continue;
+      }
+      const complete = starts.filter((s) => s <= cut).length - 1; // records that end at or before the cut
+      expect(r.events, `cut at ${cut}`).toEqual(masked.slice(0, complete));
+      expect(r.error!.code).toBe('RSPY_CAPTURE_TRUNCATED');
+      expect(r.error!.offset).toBe(starts[complete]);
+      expect(r.error!.message).toContain(`byte ${starts[complete]}`);
+      expect(r.error!.recordsRead).toBe(complete);
+    }
+  }, 60_000);
+
+  it('a flipped byte anywhere: the records before the damaged one, then an error at its offset', async () => {
+    const w = await write(events);
+    const whole = readFileSync(w.path);
+    const starts = recordStarts(w.path);
+    const rand = mulberry32(7);
+    for (let p = 0; p < whole.length; p++) {
+      const damaged = Buffer.from(whole);
+      damaged[p] = damaged[p]! ^ (1 + Math.floor(rand() * 255));
+      const file = fresh('flip.rspy');
+      writeFileSync(file, damaged);
+      const r = await readAll(file);
+      expect(r.error, `flip at ${p}`).toBeInstanceOf(CaptureError);
+      if (p < starts[0]!) {
+        expect(r.events).toEqual([]);
+        continue;
+      }
+      const record = starts.filter((s) => s <= p).length - 1;
+      expect(r.events, `flip at ${p}`).toEqual(masked.slice(0, record));
+      expect(r.error!.offset, `flip at ${p}`).toBe(starts[record]);
+    }
+  }, 60_000);
+
+  it('a header of a future format version: a clear error', async () => {
+    const file = fresh('future.rspy');
+    const header = encodeHeader({ startedAt: 0, upstream: 'm:1', tool: { name: 'repl-spy', version: '9' }, options: { captureRdb: 'full', captureSecrets: false } } satisfies CaptureMeta);
+    header.writeUInt16BE(FORMAT_VERSION + 1, 8);
+    writeFileSync(file, header);
+    const err = (await readAll(file)).error!;
+    expect(err.code).toBe('RSPY_CAPTURE_VERSION');
+    expect(err.message).toMatch(new RegExp(`${file}: byte 8: capture format version ${FORMAT_VERSION + 1} is newer`));
+  });
+
+  it('a file that is not a capture, and an empty file: a clear error', async () => {
+    for (const content of ['{"type":"link-open"}\n', '']) {
+      const file = fresh('not.rspy');
+      writeFileSync(file, content);
+      const err = (await readAll(file)).error!;
+      expect(err.code).toBe('RSPY_CAPTURE_NOT_A_CAPTURE');
+      expect(err.message).toContain(file);
+    }
+  });
+});

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writev as fsWritev } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { From, WireEvent } from '../../../src/core/events.js';
+import { CaptureError } from '../../../src/capture/errors.js';
+import { openCapture, type Capture } from '../../../src/capture/reader.js';
+import { openCaptureWriter, type CaptureLoss, type CaptureWriterOptions } from '../../../src/capture/writer.js';
+import { corpusEvents, repoRoot } from './corpus-events.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'repl-spy-writer-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+const open = (opts: Partial<CaptureWriterOptions> = {}) =>
+  openCaptureWriter({ path: path.join(tmp, `${n++}.rspy`), upstream: '127.0.0.1:6379', captureRdb: 'full', captureSecrets: false, ...opts });
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+async function readAll(file: string): Promise<{ capture: Capture; events: WireEvent[]; error?: CaptureError }> {
+  const capture = await openCapture(file);
+  const events: WireEvent[] = [];
+  try {
+    for await (const e of capture.events()) events.push(e);
+  } catch (err) {
+    if (!(err instanceof CaptureError)) throw err;
+    return { capture, events, error: err };
+  }
+  return { capture, events };
+}
+
+/** Follows one link direction through bytes and gaps: the gaps must sit exactly at their recorded position. */
+function direction(capture: Capture, events: WireEvent[], link: number, from: From) {
+  let pos = 0;
+  const bytes: Buffer[] = [];
+  const gaps: Array<{ pos: number; bytes: number; reason: string; sha256?: string }> = [];
+  for (const e of events) {
+    if (e.link !== link || !(e.kind === 'bytes' || e.kind === 'gap') || e.from !== from) continue;
+    if (e.kind === 'bytes') {
+      bytes.push(e.chunk);
+      pos += e.chunk.length;
+    } else {
+      const detail = capture.gapDetail(e)!;
+      expect(detail.pos).toBe(pos);
+      gaps.push({ pos, bytes: e.bytes, reason: e.reason, ...(detail.sha256 ? { sha256: detail.sha256 } : {}) });
+      pos += e.bytes;
+    }
+  }
+  return { kept: Buffer.concat(bytes), gaps, total: pos };
+}
+
+const chunkOf = (i: number) => Buffer.alloc(100, i);
+const bytesEvent = (i: number): WireEvent => ({ kind: 'bytes', link: 1, at: 1000 + i, from: 'master', chunk: chunkOf(i) });
+
+describe('capture writer: never in the way', () => {
+  it('a full queue drops bytes and records one explicit gap at the right position; the caller hears of it', async () => {
+    const losses: CaptureLoss[] = [];
+    const w = open({ maxQueueBytes: 1000, onGap: (l) => losses.push({ ...l }) });
+    w.wire({ kind: 'open', link: 1, at: 999, replica: 'r:1', master: 'm:2' });
+    for (let i = 0; i < 40; i++) w.wire(bytesEvent(i)); // synchronously: the disk cannot have kept up
+    const dropped = w.stats().droppedBytes;
+    expect(dropped).toBeGreaterThan(0);
+    await tick(); // the queue drains
+    for (let i = 40; i < 45; i++) w.wire(bytesEvent(i));
+    await w.close();
+
+    const { capture, events, error } = await readAll(w.path);
+    expect(error).toBeUndefined();
+    const d = direction(capture, events, 1, 'master');
+    expect(d.total).toBe(45 * 100);
+    expect(d.gaps).toEqual([{ pos: d.gaps[0]!.pos, bytes: dropped, reason: 'capture-overflow' }]);
+    // what was kept is exactly the chunks before and after the gap
+    const first = d.gaps[0]!.pos / 100;
+    const expected = Buffer.concat([...Array(45).keys()].filter((i) => i < first || i >= first + dropped / 100).map(chunkOf));
+    expect(d.kept.equals(expected)).toBe(true);
+    expect(losses.map((l) => [l.state, l.pos, l.reason])).toEqual([
+      ['started', first * 100, 'capture-overflow'],
+      ['recorded', first * 100, 'capture-overflow'],
+    ]);
+    expect(losses[1]!.bytes).toBe(dropped);
+  });
+
+  it('a failing disk: forwarding goes on, every byte from then on is reported lost, the file reads up to the last complete record', async () => {
+    const losses: CaptureLoss[] = [];
+    let calls = 0;
+    const writev = ((fd: number, buffers: NodeJS.ArrayBufferView[], cb: (err: NodeJS.ErrnoException | null, n: number, b: NodeJS.ArrayBufferView[]) => void) => {
+      if (++calls === 1) return fsWritev(fd, buffers, cb);
+      const err: NodeJS.ErrnoException = Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+      setImmediate(() => cb(err, 0, buffers));
+    }) as typeof fsWritev;
+    const w = open({ writev, onGap: (l) => losses.push({ ...l }) });
+    w.wire({ kind: 'open', link: 1, at: 999, replica: 'r:1', master: 'm:2' });
+    await tick();
+    for (let i = 0; i < 3; i++) w.wire(bytesEvent(i));
+    await tick();
+    for (let i = 3; i < 5; i++) w.wire(bytesEvent(i));
+    await w.close();
+    expect(w.stats().error?.message).toMatch(/EIO/);
+    expect(losses.map((l) => [l.state, l.pos, l.bytes])).toEqual([
+      ['started', 0, 100],
+      ['unrecorded', 0, 500],
+    ]);
+    expect(losses[0]!.reason).toMatch(/^disk-error: EIO/);
+    const { events, error } = await readAll(w.path);
+    expect(events.map((e) => e.kind)).toEqual(['open']);
+    expect(error?.code).toBe('RSPY_CAPTURE_TRUNCATED');
+  });
+
+  it('a listener that throws changes nothing', async () => {
+    const w = open({ maxQueueBytes: 200, onGap: () => { throw new Error('boom'); } });
+    for (let i = 0; i < 10; i++) w.wire(bytesEvent(i));
+    await w.close();
+    const { capture, events, error } = await readAll(w.path);
+    expect(error).toBeUndefined();
+    expect(direction(capture, events, 1, 'master').total).toBe(1000);
+  });
+});
+
+describe('capture writer: real sessions', () => {
+  const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  const corpus = (session: string, file: string) => readFileSync(path.resolve(repoRoot, '../shared/corpus/wire', session, file));
+
+  it('full capture: every byte and time as recorded, the AUTH password masked at its exact place', async () => {
+    const input = corpusEvents('r70-disk-auth');
+    const w = open();
+    for (const e of input) w.wire(e);
+    await w.close();
+    const { capture, events, error } = await readAll(w.path);
+    expect(error).toBeUndefined();
+    expect(events.map((e) => [e.kind, e.at])).toEqual(input.map((e) => [e.kind, e.at]));
+    expect(direction(capture, events, 1, 'master').kept.equals(corpus('r70-disk-auth', 'conn1.m2r.bin'))).toBe(true);
+    const sent = corpus('r70-disk-auth', 'conn1.r2m.bin');
+    const masked = Buffer.from(sent.toString('latin1').replace('s3cret-pw', '*********'), 'latin1');
+    const replica = direction(capture, events, 1, 'replica').kept;
+    expect(replica.equals(masked)).toBe(true);
+    expect(readFileSync(w.path).includes('s3cret-pw')).toBe(false);
+  });
+
+  for (const [session, framing] of [
+    ['r70-disk-auth', 'disk-based $<len>'],
+    ['r70-diskless', 'diskless $EOF:'],
+  ] as const) {
+    it(`--capture-rdb none (${framing}): the RDB body becomes a gap with its size and SHA-256, nothing else changes`, async () => {
+      const w = open({ captureRdb: 'none', captureSecrets: true });
+      for (const e of corpusEvents(session)) w.wire(e);
+      await w.close();
+      const { capture, events, error } = await readAll(w.path);
+      expect(error).toBeUndefined();
+      expect(capture.meta.options.captureRdb).toBe('none');
+      const m2r = corpus(session, 'conn1.m2r.bin');
+      const line = /\$(\d+)\r\n|\$EOF:([0-9a-f]{40})\r\n/.exec(m2r.toString('latin1'))!;
+      const bodyStart = line.index + line[0].length;
+      const bodyEnd = line[1] ? bodyStart + Number(line[1]) : m2r.indexOf(line[2]!, bodyStart);
+      const d = direction(capture, events, 1, 'master');
+      expect(d.gaps).toEqual([{ pos: bodyStart, bytes: bodyEnd - bodyStart, reason: 'rdb-elided', sha256: sha256(m2r.subarray(bodyStart, bodyEnd)) }]);
+      expect(d.kept.equals(Buffer.concat([m2r.subarray(0, bodyStart), m2r.subarray(bodyEnd)]))).toBe(true);
+      expect(direction(capture, events, 1, 'replica').kept.equals(corpus(session, 'conn1.r2m.bin'))).toBe(true);
+    });
+  }
+});
