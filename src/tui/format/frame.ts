@@ -1,0 +1,105 @@
+import { currentRate } from '../model/rates.js';
+import { linksItems } from '../model/links.js';
+import type { TuiState } from '../model/state.js';
+import { isPaused, type UiState } from '../model/ui.js';
+import { detailSegments } from './detail-view.js';
+import { helpLines } from './help-view.js';
+import { sliceLines, totalLines } from './lines.js';
+import { linksHeader, linksLines } from './links-view.js';
+import { streamLines } from './stream-view.js';
+import { fit, spread } from './text.js';
+import { formatByteRate, formatClock, formatCount } from './units.js';
+
+// The whole screen as text: a header, the current view, a footer with keys. Pure: the screen module only
+// paints these lines, so what a test reads here is what the terminal shows.
+
+export interface FrameInput {
+  width: number;
+  height: number;
+  label: string;
+  replay: { speed: number; paused: boolean } | null;
+}
+
+export interface Frame {
+  lines: string[];
+  /** rows to paint in reverse video: header, footer, selection */
+  highlight: number[];
+}
+
+export function renderFrame(s: TuiState, ui: UiState, input: FrameInput): Frame {
+  const width = Math.max(20, input.width);
+  const height = Math.max(5, input.height);
+  const bodyH = height - 2;
+  const body = bodyLines(s, ui, width, bodyH, input.replay !== null);
+  const lines = [headerLine(s, ui, input, width), ...body.lines, footerLine(ui, input, width)];
+  const highlight = [0, height - 1];
+  if (body.selected !== null) highlight.push(body.selected + 1);
+  return { lines, highlight };
+}
+
+function headerLine(s: TuiState, ui: UiState, input: FrameInput, width: number): string {
+  const view = ui.help ? 'help' : ui.view === 'detail' ? `detail #${ui.detailLink}` : ui.view;
+  const left = ` repl-spy  ${input.label}  [${view}]`;
+  const replay = input.replay ? `  replay ${input.replay.paused ? 'paused' : `x${input.replay.speed}`}` : '';
+  const rates = `${s.replicas.size} repl  ${formatCount(currentRate(s.rates, s.now, 'commands'))} cmd/s  ${formatByteRate(currentRate(s.rates, s.now, 'bytes'))}`;
+  const clock = s.firstAt === null ? '' : `  ${formatClock(s.now)}`;
+  return fit(spread(left, `${rates}${replay}${clock} `, width), width);
+}
+
+function footerLine(ui: UiState, input: FrameInput, width: number): string {
+  if (ui.editing !== null) {
+    const hint = ui.message ?? 'Enter apply  Esc cancel   e.g. set key:user:* db:0 link:2';
+    return fit(spread(` /${ui.editing}_`, hint + ' ', width), width);
+  }
+  if (ui.message) return fit(` ${ui.message}`, width);
+  const keys = ui.help
+    ? ['Esc close', 'q quit']
+    : [
+        'j/k move',
+        ui.view === 'detail' ? 'Esc back' : 'Enter detail',
+        'Tab view',
+        '/ filter',
+        `Space ${isPaused(ui) ? 'resume' : 'pause'}`,
+        ...(input.replay ? ['+/- speed'] : []),
+        '? help',
+        'q quit',
+      ];
+  // Drop keys from the middle rather than cutting "? help" and "q quit" off the end.
+  while (keys.length > 2 && ' '.concat(keys.join('  ')).length > width) keys.splice(keys.length - 3, 1);
+  return fit(' ' + keys.join('  '), width);
+}
+
+function bodyLines(s: TuiState, ui: UiState, width: number, height: number, replay: boolean): { lines: string[]; selected: number | null } {
+  if (ui.help) return pad(helpLines(width, replay).slice(0, height), width, height, null);
+  if (ui.view === 'stream') return streamLines(s, ui, width, height);
+  if (ui.view === 'detail') {
+    const r = ui.detailLink === null ? undefined : s.owner.get(ui.detailLink);
+    if (!r) return pad([fit('  (this link is gone)', width)], width, height, null);
+    const segments = detailSegments(r, s.now, width);
+    ui.detailScroll = Math.min(ui.detailScroll, Math.max(0, totalLines(segments) - height));
+    return pad(sliceLines(segments, ui.detailScroll, height), width, height, null);
+  }
+  return linksBody(s, ui, width, height);
+}
+
+function linksBody(s: TuiState, ui: UiState, width: number, height: number): { lines: string[]; selected: number | null } {
+  const items = linksItems(s);
+  if (items.length === 0) return pad([linksHeader(width), fit('  waiting for replicas to connect…', width)], width, height, null);
+  const { lines, firstLine } = linksLines(items, width);
+  if (ui.selectedLink === null || !firstLine.has(ui.selectedLink)) {
+    const first = items.find((it) => it.kind === 'replica');
+    ui.selectedLink = first && first.kind === 'replica' ? first.row.link : null;
+  }
+  const sel = ui.selectedLink === null ? 0 : (firstLine.get(ui.selectedLink) ?? 0);
+  const rows = height - 1;
+  // Scroll just enough to keep both lines of the selected replica visible.
+  const start = Math.max(0, sel + 2 - rows);
+  const visible = lines.slice(start, start + rows);
+  return pad([linksHeader(width), ...visible], width, height, sel - start + 1);
+}
+
+function pad(lines: string[], width: number, height: number, selected: number | null): { lines: string[]; selected: number | null } {
+  const out = lines.slice(0, height);
+  while (out.length < height) out.push(fit('', width));
+  return { lines: out, selected };
+}

@@ -1,0 +1,75 @@
+// Glyphs: block elements and heavy box lines only. blessed turns the light box-drawing set (and ·) into
+// the terminal's alternate character set, which screen scrapers and some terminals show as letters.
+import type { LinksItem, ReplicaRow } from '../model/links.js';
+import { progressBar } from './bar.js';
+import { fit, shortId, spread, truncate } from './text.js';
+import { formatByteRate, formatBytes, formatDuration } from './units.js';
+
+// The links view: two lines per replica (identity and state; offsets, lag and RDB progress), grouped
+// replicas framed under a "N replicas, 1 BGSAVE" header.
+
+export const PHASE_LABEL: Record<ReplicaRow['phase'], string> = {
+  handshake: 'handshake',
+  waiting: 'waiting',
+  receiving: 'receiving',
+  loading: 'loading',
+  streaming: 'streaming',
+  closed: 'closed',
+};
+
+const ADDR = 21;
+
+export function linksHeader(width: number): string {
+  return fit(`  ${fit('LINK', 4)} ${fit('REPLICA', ADDR)} ${fit('PORT', 6)} ${fit('STATE', 10)} SYNC`, width);
+}
+
+export interface LinksLines {
+  lines: string[];
+  /** index in `lines` of each replica's first line, by main link */
+  firstLine: Map<number, number>;
+}
+
+export function linksLines(items: LinksItem[], width: number): LinksLines {
+  const lines: string[] = [];
+  const firstLine = new Map<number, number>();
+  for (const it of items) {
+    if (it.kind === 'group') {
+      const g = it.group;
+      lines.push(fit(`┏ ${it.size} replicas, 1 BGSAVE, replid ${shortId(g.replid)} offset ${g.offset}`, width));
+      continue;
+    }
+    const [p1, p2] = it.inGroup === null ? ['  ', '  '] : it.inGroup === 'last' ? ['┃ ', '┗ '] : ['┃ ', '┃ '];
+    firstLine.set(it.row.link, lines.length);
+    lines.push(...replicaLines(it.row, width, p1, p2));
+  }
+  return { lines, firstLine };
+}
+
+export function replicaLines(row: ReplicaRow, width: number, prefix1 = '  ', prefix2 = '  '): [string, string] {
+  const port = row.announcedPort ? `:${row.announcedPort}` : '-';
+  const sync = row.outcome === null ? '-' : row.reason ? `${row.outcome} (${row.reason})` : row.outcome;
+  const link = `#${row.link}${row.rdbLink !== null ? '+' : ''}`;
+  const line1 = `${prefix1}${fit(link, 4)} ${fit(row.replicaAddr, ADDR)} ${fit(port, 6)} ${fit(PHASE_LABEL[row.phase], 10)} ${sync}`;
+  const lag = row.lagBytes === null ? 'lag -' : `lag ${formatBytes(row.lagBytes)} ${formatDuration(row.lagMs)}`;
+  const left = `replid ${shortId(row.replid)}  off ${row.offset ?? '-'}  ${lag}`;
+  const indent = `${prefix2}     `;
+  const line2 = indent + spread(left, rdbText(row, width), width - indent.length);
+  return [fit(line1, width), fit(line2, width)];
+}
+
+/** RDB progress: bar, percent and rate when the size is known, bytes and rate when diskless. */
+export function rdbText(row: ReplicaRow, width: number): string {
+  const rdb = row.rdb;
+  if (rdb === null) {
+    if (row.phase === 'waiting' && row.waitMs !== null) {
+      return `waiting ${formatDuration(row.waitMs)}, ${row.keepalives} keepalive${row.keepalives === 1 ? '' : 's'}`;
+    }
+    return row.outcome === 'partial' ? 'no RDB' : '';
+  }
+  const rate = formatByteRate(rdb.bytesPerSec);
+  if (rdb.fraction !== null) {
+    const pct = `${Math.floor(rdb.fraction * 100)}%`.padStart(4);
+    return `RDB ${progressBar(rdb.fraction, width >= 110 ? 20 : 10)} ${pct} ${rate}`;
+  }
+  return truncate(`RDB ${formatBytes(rdb.bytes)} ${rdb.mode === 'diskless' ? 'diskless' : ''} ${rate}`.replace('  ', ' '), 40);
+}

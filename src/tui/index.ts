@@ -1,0 +1,101 @@
+import type { ReplSink } from '../core/events.js';
+import { renderFrame } from './format/frame.js';
+import { apply, createTuiState } from './model/state.js';
+import { createUi, handleKey, type Key } from './model/ui.js';
+import { openTerminal, type Terminal } from './screen/terminal.js';
+
+// The live terminal UI: a pure view of the ReplEvent stream. Events only update the model (O(1)) and
+// mark the screen dirty; a timer paints at most FPS frames per second, so a master writing at full
+// speed never waits for the terminal. Live and replay look the same: only `label` and `replay` differ.
+
+export interface ReplayControls {
+  setSpeed(n: number): void;
+  pause(): void;
+  resume(): void;
+  readonly speed: number;
+}
+
+export interface TuiOptions {
+  subscribe: (fn: ReplSink) => () => void;
+  label: string;
+  replay?: ReplayControls;
+  onQuit: () => void;
+  /** for tests: a terminal other than the process's own */
+  terminal?: Terminal;
+}
+
+export const FPS = 10;
+const MIN_SPEED = 1 / 16;
+const MAX_SPEED = 1024;
+
+export function startTui(opts: TuiOptions): { stop(): void } {
+  const state = createTuiState();
+  const ui = createUi();
+  const term = opts.terminal ?? openTerminal(`repl-spy ${opts.label}`);
+  const replay = opts.replay;
+  let replayPaused = false;
+  let dirty = true;
+  let modelError: string | null = null;
+  let stopped = false;
+
+  const unsubscribe = opts.subscribe((e) => {
+    try {
+      apply(state, e);
+    } catch (err) {
+      // A model bug must not disturb the event source; show it once instead.
+      modelError ??= `TUI model error on ${e.type}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    dirty = true;
+  });
+
+  const paint = () => {
+    dirty = false;
+    const { width, height } = term.size();
+    if (modelError && !ui.message) ui.message = modelError;
+    term.paint(
+      renderFrame(state, ui, {
+        width,
+        height,
+        label: opts.label,
+        replay: replay ? { speed: replay.speed, paused: replayPaused } : null,
+      }),
+    );
+  };
+
+  const timer = setInterval(() => {
+    if (dirty) paint();
+  }, 1000 / FPS);
+
+  term.onResize(paint);
+  term.onKey((key: Key) => {
+    const pageRows = Math.max(1, term.size().height - 6);
+    for (const effect of handleKey(ui, key, state, { pageRows, replay: replay !== undefined })) {
+      if (effect.kind === 'quit') {
+        stop();
+        opts.onQuit();
+        return;
+      }
+      if (!replay) continue;
+      if (effect.kind === 'speed') replay.setSpeed(Math.min(MAX_SPEED, Math.max(MIN_SPEED, replay.speed * effect.factor)));
+      else if (effect.kind === 'pause') {
+        replay.pause();
+        replayPaused = true;
+      } else {
+        replay.resume();
+        replayPaused = false;
+      }
+    }
+    paint();
+  });
+
+  function stop(): void {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    unsubscribe();
+    term.destroy();
+  }
+
+  paint();
+  return { stop };
+}

@@ -1,0 +1,64 @@
+import type { CommandEvent } from '../../core/events.js';
+
+// What the TUI keeps of one propagated command. CommandEvent.argv are views into the forwarded chunk,
+// valid only during the emit call, so the entry holds short printable copies and never a Buffer.
+
+export interface CommandEntry {
+  /** arrival order across all links, for stable selection */
+  seq: number;
+  at: number;
+  link: number;
+  offset: number;
+  db: number | null;
+  /** upper-case command name, e.g. "SET" */
+  name: string;
+  /** the first argument (usually the key), escaped, kept long enough to match key patterns; "" when none */
+  key: string;
+  /** the arguments after the key, escaped, shortened and joined with spaces */
+  rest: string;
+  bytes: number;
+}
+
+/** Longest argument text kept; longer ones end in "…(N bytes)". */
+export const ARG_CHARS = 40;
+/** Arguments kept per command; more are summarised as "+N more". */
+export const MAX_ARGS = 8;
+const NAME_CHARS = 24;
+const KEY_CHARS = 200;
+
+/** Bytes to text as redis-cli shows them: printable ASCII as is, anything else as \xNN. */
+export function printable(buf: Uint8Array, maxChars: number, fullBytes = buf.length): string {
+  let out = '';
+  let i = 0;
+  for (; i < buf.length && out.length < maxChars; i++) {
+    const b = buf[i];
+    if (b === 0x5c) out += '\\\\';
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else if (b === 0x0a) out += '\\n';
+    else if (b === 0x0d) out += '\\r';
+    else out += '\\x' + b.toString(16).padStart(2, '0');
+  }
+  if (i < fullBytes) out = out.slice(0, maxChars) + `…(${fullBytes} bytes)`;
+  return out;
+}
+
+export function toCommandEntry(e: CommandEvent, seq: number): CommandEntry {
+  const { argv, argBytes } = e;
+  const name = argv.length > 0 ? printable(argv[0], NAME_CHARS, argBytes?.[0]).toUpperCase() : '';
+  const key = argv.length > 1 ? printable(argv[1], KEY_CHARS, argBytes?.[1]) : '';
+  const parts: string[] = [];
+  const last = Math.min(argv.length, MAX_ARGS + 1);
+  for (let i = 2; i < last; i++) parts.push(printable(argv[i], ARG_CHARS, argBytes?.[i]));
+  if (argv.length > last) parts.push(`+${argv.length - last} more`);
+  return {
+    seq,
+    at: e.at,
+    link: e.link,
+    offset: e.offset,
+    db: e.db,
+    name,
+    key,
+    rest: parts.join(' '),
+    bytes: e.bytes,
+  };
+}

@@ -1,0 +1,104 @@
+import type { TuiState } from './state.js';
+import { phaseOf, type ReplicaPhase, type ReplicaRecord, type SnapshotGroup } from './replica.js';
+
+// The links view model: one row per replica, replicas fed from one snapshot listed together under
+// their group. Derived on demand from the records (a handful of replicas), never stored.
+
+export type LinksItem =
+  | { kind: 'group'; group: SnapshotGroup; size: number }
+  | { kind: 'replica'; row: ReplicaRow; inGroup: 'first' | 'middle' | 'last' | null };
+
+export interface ReplicaRow {
+  link: number;
+  rdbLink: number | null;
+  replicaAddr: string;
+  announcedPort: string | null;
+  phase: ReplicaPhase;
+  /** "full", "partial" or "full, 2-channel", null before the master answered */
+  outcome: string | null;
+  reason: string | null;
+  replid: string | null;
+  /** master offset forwarded to the replica (last command), else the sync offset */
+  offset: number | null;
+  lagBytes: number | null;
+  lagMs: number | null;
+  rdb: RdbProgress | null;
+  /** ms spent waiting for the snapshot so far (or in total), with the keepalives seen */
+  waitMs: number | null;
+  keepalives: number;
+}
+
+export interface RdbProgress {
+  mode: 'disk' | 'diskless';
+  bytes: number;
+  size: number | null;
+  /** 0..1 when the size is known */
+  fraction: number | null;
+  /** payload bytes per second from event times */
+  bytesPerSec: number | null;
+  done: boolean;
+}
+
+export function outcomeOf(r: ReplicaRecord): string | null {
+  if (r.syncKind === null && r.twoChannel === null) return null;
+  if (r.twoChannel !== null) return 'full, 2-channel';
+  return r.syncKind;
+}
+
+export function rdbProgressOf(r: ReplicaRecord): RdbProgress | null {
+  if (r.rdbStartAt === null || r.rdbMode === null) return null;
+  const done = r.rdbEndAt !== null;
+  const elapsedMs = (r.rdbBytesAt ?? r.rdbStartAt) - r.rdbStartAt;
+  const bytesPerSec = done ? r.rdbBytesPerSec : elapsedMs > 0 ? (r.rdbBytes * 1000) / elapsedMs : null;
+  const fraction = done ? 1 : r.rdbSize !== null && r.rdbSize > 0 ? r.rdbBytes / r.rdbSize : null;
+  return { mode: r.rdbMode, bytes: r.rdbBytes, size: r.rdbSize, fraction, bytesPerSec, done };
+}
+
+export function replicaRow(r: ReplicaRecord, now: number): ReplicaRow {
+  const waitEnd = r.rdbStartAt ?? (r.closeAt ?? now);
+  return {
+    link: r.link,
+    rdbLink: r.rdbLink,
+    replicaAddr: r.replicaAddr,
+    announcedPort: r.announcedPort,
+    phase: phaseOf(r),
+    outcome: outcomeOf(r),
+    reason: r.syncReason,
+    replid: r.replid,
+    offset: r.masterOffset ?? r.syncOffset,
+    lagBytes: r.lagBytes,
+    lagMs: r.lagMs,
+    rdb: rdbProgressOf(r),
+    waitMs: r.rdbWaitMs ?? (r.syncAt !== null && r.syncKind !== 'partial' ? waitEnd - r.syncAt : null),
+    keepalives: r.keepalives,
+  };
+}
+
+/** Replicas in display order: grouped replicas together under their group, the rest by link number. */
+export function linksItems(s: TuiState): LinksItem[] {
+  const items: LinksItem[] = [];
+  const shown = new Set<SnapshotGroup>();
+  for (const r of s.replicas.values()) {
+    const g = r.group;
+    const members = g ? g.links.map((l) => s.replicas.get(l)).filter((m): m is ReplicaRecord => m !== undefined) : [];
+    if (!g || members.length < 2) {
+      items.push({ kind: 'replica', row: replicaRow(r, s.now), inGroup: null });
+      continue;
+    }
+    if (shown.has(g)) continue;
+    shown.add(g);
+    items.push({ kind: 'group', group: g, size: members.length });
+    members.forEach((m, i) => {
+      const inGroup = i === members.length - 1 ? 'last' : i === 0 ? 'first' : 'middle';
+      items.push({ kind: 'replica', row: replicaRow(m, s.now), inGroup });
+    });
+  }
+  return items;
+}
+
+/** Main links in display order (what the selection moves over). */
+export function linkOrder(s: TuiState): number[] {
+  const out: number[] = [];
+  for (const it of linksItems(s)) if (it.kind === 'replica') out.push(it.row.link);
+  return out;
+}

@@ -1,0 +1,238 @@
+import type { ReplEvent } from '../../core/events.js';
+import { toCommandEntry, type CommandEntry } from './command-entry.js';
+import { Ring } from './ring.js';
+import { addToRate, createRateSeries, type RateSeries } from './rates.js';
+import {
+  addRdbFacts,
+  createReplica,
+  mergeRdbChannel,
+  pushHandshake,
+  type ReplicaRecord,
+  type SnapshotGroup,
+} from './replica.js';
+
+// The TUI model: everything the screen shows, updated by `apply` in O(1) per event (pairing and
+// snapshot grouping touch a handful of records). `apply` mutates the state in place — it is pure in
+// the sense that matters here: no clock, no I/O, the same events always give the same state.
+
+export interface TuiLimits {
+  /** commands kept across all links */
+  commands: number;
+  /** commands kept per link, for the link detail */
+  perLinkCommands: number;
+  /** closed replicas kept on the links view before the oldest are forgotten */
+  closedReplicas: number;
+}
+
+export const DEFAULT_LIMITS: TuiLimits = { commands: 10_000, perLinkCommands: 200, closedReplicas: 50 };
+
+export interface TuiState {
+  limits: TuiLimits;
+  /** latest event time seen: the "now" of every duration and rate, so replay and live read the same */
+  now: number;
+  firstAt: number | null;
+  events: number;
+  /** replicas by main link, in order of appearance */
+  replicas: Map<number, ReplicaRecord>;
+  /** record that owns each link (an RDB channel belongs to its main channel's record once paired) */
+  owner: Map<number, ReplicaRecord>;
+  groups: Map<string, SnapshotGroup>;
+  commands: Ring<CommandEntry>;
+  rates: RateSeries;
+}
+
+export function createTuiState(limits: Partial<TuiLimits> = {}): TuiState {
+  const l = { ...DEFAULT_LIMITS, ...limits };
+  return {
+    limits: l,
+    now: 0,
+    firstAt: null,
+    events: 0,
+    replicas: new Map(),
+    owner: new Map(),
+    groups: new Map(),
+    commands: new Ring<CommandEntry>(l.commands),
+    rates: createRateSeries(),
+  };
+}
+
+function recordOf(s: TuiState, link: number, at: number): ReplicaRecord {
+  let r = s.owner.get(link);
+  if (!r) {
+    // A link seen before its link-open (a capture that starts mid-session): show it anyway.
+    r = createReplica(link, at, '?', '?', s.limits.perLinkCommands);
+    s.owner.set(link, r);
+    s.replicas.set(link, r);
+  }
+  return r;
+}
+
+export function apply(s: TuiState, e: ReplEvent): TuiState {
+  s.events++;
+  if (e.at > s.now) s.now = e.at;
+  s.firstAt ??= e.at;
+
+  if (e.type === 'link-open') {
+    const r = createReplica(e.link, e.at, e.replica, e.master, s.limits.perLinkCommands);
+    s.owner.set(e.link, r);
+    s.replicas.set(e.link, r);
+    return s;
+  }
+  if (e.type === 'shared-snapshot') {
+    addToGroup(s, e.replid, e.offset, e.links);
+    return s;
+  }
+  if (e.type === 'link-pair') {
+    pair(s, e.mainLink, e.rdbLink);
+    return s;
+  }
+
+  const r = recordOf(s, e.link, e.at);
+  const channel = r.link === e.link ? 'main' : 'rdb';
+  switch (e.type) {
+    case 'replica-command': {
+      const [name = '', sub = '', value = ''] = e.argv;
+      if (name.toUpperCase() === 'REPLCONF' && sub.toLowerCase() === 'listening-port') r.announcedPort = value;
+      pushHandshake(r, { at: e.at, from: 'replica', channel, text: e.argv.join(' ') });
+      break;
+    }
+    case 'master-reply':
+      pushHandshake(r, { at: e.at, from: 'master', channel, text: e.reply });
+      break;
+    case 'psync':
+      r.psyncAt ??= e.at;
+      r.psyncAsk ??= { replid: e.replid, offset: e.offset };
+      break;
+    case 'fullresync':
+      r.syncKind = 'full';
+      r.syncAt ??= e.at;
+      r.syncReason = e.reason ?? r.syncReason;
+      r.replid = e.replid;
+      r.syncOffset = e.offset;
+      break;
+    case 'continue':
+      // After a two-channel full sync the main channel's +CONTINUE only resumes the stream: still a full sync.
+      if (r.twoChannel === null && r.syncKind === null) r.syncKind = 'partial';
+      r.syncAt ??= e.at;
+      if (e.reason !== undefined) r.syncReason = e.reason;
+      r.replid ??= e.replid;
+      r.syncOffset ??= e.offset;
+      break;
+    case 'rdb-channel-sync':
+      r.twoChannel = e.flavor;
+      r.syncAt ??= e.at;
+      break;
+    case 'endoff':
+      r.syncKind = 'full';
+      r.syncAt ??= e.at;
+      r.replid = e.replid;
+      r.syncOffset = e.offset;
+      break;
+    case 'keepalive':
+      if (e.from === 'master' && r.rdbStartAt === null) r.keepalives++;
+      break;
+    case 'rdb-start':
+      r.rdbMode = e.mode;
+      r.rdbSize = e.size;
+      r.rdbStartAt = e.at;
+      r.rdbWaitMs = e.waitMs;
+      r.keepalives = Math.max(r.keepalives, e.keepalives);
+      r.rdbBytes = 0;
+      r.rdbBytesAt = e.at;
+      break;
+    case 'rdb-progress':
+      r.rdbBytes = e.bytes;
+      r.rdbBytesAt = e.at;
+      if (e.size !== null) r.rdbSize = e.size;
+      break;
+    case 'rdb-end':
+      r.rdbBytes = e.bytes;
+      r.rdbBytesAt = e.at;
+      r.rdbEndAt = e.at;
+      r.rdbDurationMs = e.durationMs;
+      r.rdbBytesPerSec = e.bytesPerSec;
+      break;
+    case 'rdb-info':
+      addRdbFacts(r, e.phase === 'error' ? 'error.' : '', e.info);
+      break;
+    case 'command': {
+      const entry = toCommandEntry(e, s.commands.total);
+      s.commands.push(entry);
+      r.commands.push(entry);
+      r.masterOffset = e.offset;
+      addToRate(s.rates, e.at, e.bytes);
+      addToRate(r.rates, e.at, e.bytes);
+      break;
+    }
+    case 'ack':
+      r.ackOffset = e.offset;
+      r.ackAt = e.at;
+      r.lagBytes = e.lagBytes;
+      r.lagMs = e.lagMs;
+      if (r.firstAckAt === null && (r.syncKind === 'partial' || r.rdbEndAt !== null)) {
+        r.firstAckAt = e.at;
+        if (e.loadMs !== undefined) r.loadMs = e.loadMs;
+      }
+      if (r.firstAckAt !== null && r.caughtUpAt === null && e.lagBytes === 0) r.caughtUpAt = e.at;
+      break;
+    case 'protocol-violation':
+      r.violations++;
+      r.lastViolation = `${e.code} at ${e.from} byte ${e.pos}: ${e.message}`;
+      break;
+    case 'gap':
+      r.gapBytes += e.bytes;
+      break;
+    case 'fault':
+      r.lastFault = e.fault;
+      break;
+    case 'link-close':
+      if (channel === 'rdb') r.rdbClosedAt = e.at;
+      else {
+        r.closeAt = e.at;
+        r.closeReason = `${e.by}: ${e.reason}`;
+        forgetOldClosed(s);
+      }
+      break;
+  }
+  return s;
+}
+
+function pair(s: TuiState, mainLink: number, rdbLink: number): void {
+  const main = s.owner.get(mainLink);
+  const rdb = s.owner.get(rdbLink);
+  if (!main || !rdb || main === rdb) return;
+  mergeRdbChannel(main, rdb);
+  s.owner.set(rdbLink, main);
+  s.replicas.delete(rdbLink);
+}
+
+function addToGroup(s: TuiState, replid: string, offset: number, links: number[]): void {
+  const key = `${replid}:${offset}`;
+  let g = s.groups.get(key);
+  if (!g) {
+    g = { replid, offset, links: [] };
+    s.groups.set(key, g);
+  }
+  for (const link of links) {
+    const r = s.owner.get(link);
+    const main = r ? r.link : link;
+    if (!g.links.includes(main)) g.links.push(main);
+    if (r) r.group = g;
+  }
+}
+
+/** Keep at most `closedReplicas` closed replicas: a flapping replica must not grow the model forever. */
+function forgetOldClosed(s: TuiState): void {
+  let closed = 0;
+  for (const r of s.replicas.values()) if (r.closeAt !== null) closed++;
+  for (const [link, r] of s.replicas) {
+    if (closed <= s.limits.closedReplicas) break;
+    if (r.closeAt === null) continue;
+    s.replicas.delete(link);
+    s.owner.delete(link);
+    if (r.rdbLink !== null) s.owner.delete(r.rdbLink);
+    if (r.group) r.group.links = r.group.links.filter((l) => l !== link);
+    closed--;
+  }
+  for (const [key, g] of s.groups) if (g.links.length === 0) s.groups.delete(key);
+}
