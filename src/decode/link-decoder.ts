@@ -10,9 +10,16 @@ export interface LinkDecoderOptions {
   /** Show AUTH passwords instead of `***`. */
   showSecrets?: boolean;
   /** Where the RDB payload goes (the streaming RDB decoder); none: the payload is only counted. */
-  rdbSink?: (link: number, decoder: LinkDecoder) => RdbSink | null;
+  rdbSink?: (ctx: RdbSinkContext) => RdbSink;
   /** Arguments larger than this keep only their first bytes. */
   keepArgBytes?: number;
+}
+
+export interface RdbSinkContext {
+  link: number;
+  emit: ReplSink;
+  /** The snapshot's repl-stream-db: the db in force until the first SELECT. */
+  setStartDb(db: number): void;
 }
 
 export class LinkDecoder {
@@ -27,7 +34,8 @@ export class LinkDecoder {
     opts: LinkDecoderOptions = {},
   ) {
     const rdbSink = opts.rdbSink;
-    this.master = new MasterStream(link, this.state, emit, rdbSink ? () => rdbSink(link, this) ?? nullSink : null, opts.keepArgBytes);
+    const ctx: RdbSinkContext = { link, emit, setStartDb: (db) => this.master.setStartDb(db) };
+    this.master = new MasterStream(link, this.state, emit, rdbSink ? () => rdbSink(ctx) : null, opts.keepArgBytes);
     this.replica = new ReplicaStream(link, this.state, emit, opts.showSecrets ?? false);
   }
 
@@ -57,5 +65,3 @@ export class LinkDecoder {
     }
   }
 }
-
-const nullSink: RdbSink = { feed() {}, end() {} };

@@ -1,0 +1,26 @@
+// Hands a link's RDB payload to the streaming RDB decoder and turns what it finds into `rdb-info` events.
+import type { RdbSinkContext } from './link-decoder.js';
+import type { RdbSink } from './master-stream.js';
+import { RdbObserver } from './rdb/rdb-observer.js';
+
+export function makeRdbSink(ctx: RdbSinkContext): RdbSink {
+  const observer = new RdbObserver();
+  let at = 0;
+  const emit = (phase: 'header' | 'summary' | 'error', info: Record<string, unknown>): void => {
+    if (phase === 'header') {
+      const db = Number((info.aux as Record<string, unknown> | undefined)?.['repl-stream-db']);
+      if (Number.isSafeInteger(db) && db >= 0) ctx.setStartDb(db);
+    }
+    ctx.emit({ type: 'rdb-info', at, link: ctx.link, phase, info });
+  };
+  return {
+    feed(chunk, t) {
+      at = t;
+      observer.feed(chunk, emit);
+    },
+    end(t) {
+      at = t;
+      observer.end(emit);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// `--no-tui`: one readable line per event, e.g.
+//   12:00:01.234 #2 fullresync replid=8b1e… offset=0
+
+import type { ReplEvent } from '../core/events.js';
+import { argvText } from './argv-text.js';
+
+export function textLine(e: ReplEvent): string {
+  return `${clock(e.at)} #${e.link} ${e.type} ${describe(e)}`.trimEnd();
+}
+
+function describe(e: ReplEvent): string {
+  switch (e.type) {
+    case 'link-open':
+      return `replica=${e.replica} master=${e.master}`;
+    case 'replica-command':
+      return e.argv.join(' ');
+    case 'master-reply':
+      return e.reply;
+    case 'psync':
+      return `replid=${e.replid} offset=${e.offset}`;
+    case 'fullresync':
+      return `replid=${e.replid} offset=${e.offset}${e.reason ? ` reason="${e.reason}"` : ''}`;
+    case 'continue':
+      return `replid=${e.replid ?? '(same)'} from-offset=${e.offset ?? '?'}${e.reason ? ` reason="${e.reason}"` : ''}`;
+    case 'rdb-channel-sync':
+      return `${e.flavor}${e.clientId ? ` client-id=${e.clientId}` : ''}`;
+    case 'endoff':
+      return `offset=${e.offset} replid=${e.replid} db=${e.db} client-id=${e.clientId}`;
+    case 'link-pair':
+      return `main=#${e.mainLink} rdb=#${e.rdbLink} (${e.flavor})`;
+    case 'keepalive':
+      return `from ${e.from}`;
+    case 'rdb-start':
+      return `${e.mode} size=${e.size ?? '?'} waited=${ms(e.waitMs)} keepalives=${e.keepalives}`;
+    case 'rdb-progress':
+      return `${e.bytes}${e.size ? `/${e.size}` : ''} bytes`;
+    case 'rdb-end':
+      return `${e.bytes} bytes in ${ms(e.durationMs)}${e.bytesPerSec ? ` (${(e.bytesPerSec / 1e6).toFixed(1)} MB/s)` : ''}`;
+    case 'rdb-info':
+      return `${e.phase} ${JSON.stringify(e.info)}`;
+    case 'command':
+      return `offset=${e.offset} db=${e.db ?? '?'} ${argvText(e.argv, e.argBytes).join(' ')}`;
+    case 'ack':
+      return `offset=${e.offset} lag=${e.lagBytes}B/${ms(e.lagMs)}${e.fack !== undefined ? ` fack=${e.fack}` : ''}${e.loadMs !== undefined ? ` loaded-in=${ms(e.loadMs)}` : ''}`;
+    case 'shared-snapshot':
+      return `links=${e.links.map((l) => `#${l}`).join(',')} share one snapshot replid=${e.replid} offset=${e.offset}`;
+    case 'protocol-violation':
+      return `from ${e.from} ${e.code} at byte ${e.pos}: ${e.message}${e.excerptHex ? ` [${e.excerptHex}]` : ''}`;
+    case 'gap':
+      return `from ${e.from} ${e.bytes} bytes missing (${e.reason})`;
+    case 'fault':
+      return `${e.fault} ${JSON.stringify(e.detail)}`;
+    case 'link-close':
+      return `by ${e.by}: ${e.reason}`;
+  }
+}
+
+function ms(v: number | null): string {
+  return v === null ? '?' : `${Math.round(v)}ms`;
+}
+
+function clock(at: number): string {
+  return new Date(at).toISOString().slice(11, 23);
+}
