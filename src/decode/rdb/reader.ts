@@ -63,7 +63,7 @@ export class Reader {
     return hi * TWO_32 + lo;
   }
 
-  /** A §9.2 length. 64-bit lengths beyond 2^53 are refused (nothing real is that long). */
+  /** A §9.2 length. Above 2^53 (stream IDs, module values) the number is approximate. */
   len(): number {
     const start = this.pos;
     const b0 = this.u8();
@@ -96,9 +96,6 @@ export class Reader {
       this.pos += 8;
       const hi = b[p] * 16777216 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
       const lo = b[p + 4] * 16777216 + ((b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]);
-      if (hi > 0x1fffff) {
-        throw new RdbFormatError('RDB_BAD_LENGTH', this.base + start, 'a length below 2^53', '64-bit length too large');
-      }
       return hi * TWO_32 + lo;
     }
     const what = t === 3 ? `a string encoding (0x${b0.toString(16)})` : `0x${b0.toString(16)}`;

@@ -1,0 +1,65 @@
+// The live proxy's view of a snapshot: fed exactly the RDB bytes of one link (the `$` line and diskless
+// EOF marks already stripped), it reports 'header' once the magic, version and leading AUX fields are known,
+// 'summary' when the RDB is complete, and 'error' for bad input (then only counts bytes; the summary of
+// what was valid before still follows at end()). Everything reported is JSON-serialisable.
+
+import { RdbDecoder } from './rdb-decoder.js';
+import { RdbSummary, type KeyInfo } from './rdb-summary.js';
+
+export type { KeyInfo } from './rdb-summary.js';
+export type RdbPhase = 'header' | 'summary' | 'error';
+export type RdbEmit = (phase: RdbPhase, info: Record<string, unknown>) => void;
+
+export class RdbObserver {
+  private readonly summary: RdbSummary;
+  private readonly decoder: RdbDecoder;
+  private emit: RdbEmit = () => {};
+  private summarized = false;
+
+  constructor(opts: { topN?: number; onKey?: (k: KeyInfo) => void } = {}) {
+    const summary = new RdbSummary(opts.topN ?? 10, opts.onKey);
+    this.summary = summary;
+    this.decoder = new RdbDecoder({
+      header: (h) => {
+        summary.header(h);
+        this.emit('header', summary.headerInfo());
+      },
+      aux: (k, v) => summary.aux(k, v),
+      opcode: (n) => summary.opcode(n),
+      resizeDb: (db, n, e) => summary.resizeDb(db, n, e),
+      key: (k) => summary.key(k),
+      func: (l, e) => summary.func(l, e),
+      moduleAux: (m) => summary.moduleAux(m),
+      end: (e) => {
+        summary.end(e);
+        this.sendSummary();
+      },
+      error: (e) => {
+        summary.error(e);
+        this.emit('error', { ...e });
+      },
+    });
+  }
+
+  feed(chunk: Buffer, emit: RdbEmit): void {
+    this.emit = emit;
+    this.decoder.feed(chunk);
+  }
+
+  end(emit: RdbEmit): void {
+    this.emit = emit;
+    this.decoder.end();
+    this.sendSummary();
+  }
+
+  /** The summary so far (complete: false until the RDB ended). */
+  info(): Record<string, unknown> {
+    return this.summary.toJSON(this.decoder.bytes, this.decoder.trailingBytes);
+  }
+
+  private sendSummary(): void {
+    if (this.summarized) return;
+    this.summarized = true;
+    this.emit('summary', this.info());
+  }
+}
