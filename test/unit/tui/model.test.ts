@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import type { ReplEvent } from '../../../src/core/events.js';
+import { linksItems, linkOrder, replicaRow } from '../../../src/tui/model/links.js';
+import { phaseOf } from '../../../src/tui/model/replica.js';
+import { apply, createTuiState, type TuiState } from '../../../src/tui/model/state.js';
+import { syncTimeline } from '../../../src/tui/model/timeline.js';
+import { cmd, handshake, REPLID, sharedBgsave, T0 } from './scenario.js';
+
+function feed(events: ReplEvent[], s: TuiState = createTuiState()): TuiState {
+  for (const e of events) apply(s, e);
+  return s;
+}
+
+function phaseAfter(events: ReplEvent[], link = 1): string {
+  return phaseOf(feed(events).owner.get(link)!);
+}
+
+describe('replica state from the event sequence', () => {
+  const base = handshake(1, T0, 6380);
+  const full: ReplEvent = { type: 'fullresync', link: 1, at: T0 + 2, replid: REPLID, offset: 0 };
+  const start: ReplEvent = { type: 'rdb-start', link: 1, at: T0 + 1000, mode: 'disk', size: 4 << 20, waitMs: 998, keepalives: 0 };
+  const end: ReplEvent = { type: 'rdb-end', link: 1, at: T0 + 3000, bytes: 4 << 20, durationMs: 2000, bytesPerSec: 2 << 20 };
+  const ack = (at: number, lagBytes: number): ReplEvent => ({ type: 'ack', link: 1, at, offset: 10, lagBytes, lagMs: lagBytes ? 40 : 0 });
+
+  it('walks handshake → waiting → receiving → loading → streaming → closed', () => {
+    expect(phaseAfter(base)).toBe('handshake');
+    expect(phaseAfter([...base, full])).toBe('waiting');
+    expect(phaseAfter([...base, full, start])).toBe('receiving');
+    expect(phaseAfter([...base, full, start, end])).toBe('loading');
+    expect(phaseAfter([...base, full, start, end, ack(T0 + 3500, 100)])).toBe('streaming');
+    const close: ReplEvent = { type: 'link-close', link: 1, at: T0 + 9000, by: 'replica', reason: 'EOF' };
+    expect(phaseAfter([...base, full, start, end, ack(T0 + 3500, 0), close])).toBe('closed');
+  });
+
+  it('a +CONTINUE is a partial sync that streams at once, with its reason', () => {
+    const cont: ReplEvent = { type: 'continue', link: 1, at: T0 + 2, replid: REPLID, offset: 843, reason: 'backlog has offset' };
+    const s = feed([...base, cont]);
+    const row = replicaRow(s.owner.get(1)!, s.now);
+    expect(row.phase).toBe('streaming');
+    expect(row.outcome).toBe('partial');
+    expect(row.reason).toBe('backlog has offset');
+    expect(row.rdb).toBeNull();
+  });
+
+  it('keeps the announced listening-port and the socket address apart', () => {
+    const row = replicaRow(feed(base).owner.get(1)!, T0);
+    expect(row.replicaAddr).toBe('127.0.0.1:40001');
+    expect(row.announcedPort).toBe('6380');
+  });
+
+  it('RDB progress: percent and rate from event times when the size is known', () => {
+    const progress: ReplEvent = { type: 'rdb-progress', link: 1, at: T0 + 2000, bytes: 1 << 20, size: 4 << 20 };
+    const s = feed([...base, full, start, progress]);
+    const rdb = replicaRow(s.owner.get(1)!, s.now).rdb!;
+    expect(rdb.fraction).toBe(0.25);
+    expect(rdb.bytesPerSec).toBe(1 << 20); // 1 MiB in the 1000 ms between rdb-start and this progress event
+  });
+
+  it('RDB progress when diskless: bytes and rate, no fraction', () => {
+    const dl: ReplEvent = { ...start, mode: 'diskless', size: null } as ReplEvent;
+    const progress: ReplEvent = { type: 'rdb-progress', link: 1, at: T0 + 1500, bytes: 3 << 20, size: null };
+    const s = feed([...base, full, dl, progress]);
+    const rdb = replicaRow(s.owner.get(1)!, s.now).rdb!;
+    expect(rdb.fraction).toBeNull();
+    expect(rdb.bytes).toBe(3 << 20);
+    expect(rdb.bytesPerSec).toBe(6 << 20);
+  });
+
+  it('ACK lag in bytes and ms comes from the latest ack', () => {
+    const s = feed([...base, full, start, end, ack(T0 + 3500, 300), ack(T0 + 4500, 0)]);
+    const row = replicaRow(s.owner.get(1)!, s.now);
+    expect([row.lagBytes, row.lagMs]).toEqual([0, 0]);
+    const s2 = feed([...base, full, start, end, ack(T0 + 3500, 300)]);
+    expect(replicaRow(s2.owner.get(1)!, s2.now).lagBytes).toBe(300);
+  });
+});
+
+describe('sync timeline', () => {
+  it('gives each phase its duration from event times, keepalives on the wait', () => {
+    const s = feed(sharedBgsave());
+    const phases = syncTimeline(s.owner.get(3)!, s.now);
+    const open3 = T0 + 800;
+    const sync3 = open3 + 1.5;
+    const rdbAt = T0 + 3106;
+    expect(phases.map((p) => [p.name, p.endAt - p.startAt, p.ongoing])).toEqual([
+      ['handshake', 1.5, false],
+      ['waiting for BGSAVE', rdbAt - sync3, false],
+      ['RDB transfer', 2, false],
+      ['replica load', 100, false], // rdb-end at +2, first ACK at +102
+      ['catch-up', 1000, false], // first ACK at +102 with lag, lag 0 at +1102
+    ]);
+    expect(phases[1].note).toBe('2 keepalives');
+  });
+
+  it('a running phase ends at the latest event time and is ongoing', () => {
+    const events = [...handshake(1, T0, 6380), { type: 'fullresync', link: 1, at: T0 + 2, replid: REPLID, offset: 0 } as ReplEvent];
+    const s = feed(events);
+    apply(s, { type: 'keepalive', link: 1, at: T0 + 5002, from: 'master' });
+    const phases = syncTimeline(s.owner.get(1)!, s.now);
+    expect(phases.at(-1)).toMatchObject({ name: 'waiting for BGSAVE', ongoing: true, startAt: T0 + 2, endAt: T0 + 5002, note: '1 keepalive' });
+  });
+});
+
+describe('links view model', () => {
+  it('groups the replicas of one BGSAVE under one header', () => {
+    const items = linksItems(feed(sharedBgsave()));
+    expect(items.map((it) => (it.kind === 'group' ? `group ${it.size}` : `#${it.row.link} ${it.inGroup}`))).toEqual([
+      'group 3',
+      '#1 first',
+      '#2 middle',
+      '#3 last',
+    ]);
+  });
+
+  it('lists ungrouped replicas on their own, in order of appearance', () => {
+    const s = feed([...handshake(2, T0, 6382), ...handshake(1, T0 + 1, 6381)]);
+    expect(linksItems(s).map((it) => it.kind === 'replica' && [it.row.link, it.inGroup])).toEqual([
+      [2, null],
+      [1, null],
+    ]);
+    expect(linkOrder(s)).toEqual([2, 1]);
+  });
+
+  it('shows a two-channel replica as one row, its RDB from the paired channel', () => {
+    // Redis 8: main link 1 gets +RDBCHANNELSYNC, link 2 is the RDB channel with +FULLRESYNC and the RDB.
+    const events: ReplEvent[] = [
+      ...handshake(1, T0, 6380),
+      { type: 'rdb-channel-sync', link: 1, at: T0 + 2, flavor: 'redis-rdb-channel', clientId: '7' },
+      { type: 'link-open', link: 2, at: T0 + 3, replica: '127.0.0.1:40002', master: '127.0.0.1:6379' },
+      { type: 'replica-command', link: 2, at: T0 + 3.1, argv: ['REPLCONF', 'capa', 'eof', 'rdb-only', '1', 'rdb-channel', '1', 'main-ch-client-id', '7'], pos: 0 },
+      { type: 'link-pair', link: 2, at: T0 + 3.2, mainLink: 1, rdbLink: 2, flavor: 'redis-rdb-channel' },
+      { type: 'fullresync', link: 2, at: T0 + 4, replid: REPLID, offset: 100 },
+      { type: 'rdb-start', link: 2, at: T0 + 10, mode: 'diskless', size: null, waitMs: 6, keepalives: 0 },
+    ];
+    const s = feed(events);
+    expect([...s.replicas.keys()]).toEqual([1]);
+    let row = replicaRow(s.owner.get(1)!, s.now);
+    expect(row).toMatchObject({ link: 1, rdbLink: 2, phase: 'receiving', outcome: 'full, 2-channel', replid: REPLID });
+    feed(
+      [
+        { type: 'rdb-end', link: 2, at: T0 + 20, bytes: 500, durationMs: 10, bytesPerSec: 50_000 },
+        { type: 'link-close', link: 2, at: T0 + 30, by: 'replica', reason: 'EOF' },
+        cmd(1, T0 + 31, 123, 0, 'SET', 'a', 'b'),
+      ],
+      s,
+    );
+    row = replicaRow(s.owner.get(1)!, s.now);
+    expect(row.phase).toBe('loading'); // the RDB channel closing does not close the replica
+    apply(s, { type: 'ack', link: 1, at: T0 + 40, offset: 123, lagBytes: 0, lagMs: 0 });
+    expect(replicaRow(s.owner.get(1)!, s.now).phase).toBe('streaming');
+  });
+
+  it('Valkey dual channel: the +CONTINUE on the main channel does not make it a partial sync', () => {
+    const events: ReplEvent[] = [
+      ...handshake(1, T0, 6380),
+      { type: 'rdb-channel-sync', link: 1, at: T0 + 2, flavor: 'valkey-dual-channel', clientId: null },
+      { type: 'link-open', link: 2, at: T0 + 3, replica: '127.0.0.1:40002', master: '127.0.0.1:6379' },
+      { type: 'endoff', link: 2, at: T0 + 5, offset: 500, replid: REPLID, db: 0, clientId: '9' },
+      { type: 'link-pair', link: 2, at: T0 + 5, mainLink: 1, rdbLink: 2, flavor: 'valkey-dual-channel' },
+      { type: 'rdb-start', link: 2, at: T0 + 6, mode: 'diskless', size: null, waitMs: 1, keepalives: 0 },
+      { type: 'rdb-end', link: 2, at: T0 + 9, bytes: 300, durationMs: 3, bytesPerSec: 100_000 },
+      { type: 'continue', link: 1, at: T0 + 10, replid: REPLID, offset: 501 },
+    ];
+    const row = replicaRow(feed(events).owner.get(1)!, T0 + 10);
+    expect(row).toMatchObject({ outcome: 'full, 2-channel', phase: 'loading', offset: 500 });
+  });
+});
+
+describe('bounded memory', () => {
+  it('keeps the last N commands overall and per link, with no Buffer retained', () => {
+    const s = createTuiState({ commands: 100, perLinkCommands: 10 });
+    feed(handshake(1, T0, 6380), s);
+    const big = Buffer.alloc(10_000, 0x61);
+    for (let i = 0; i < 1000; i++) {
+      const e = cmd(1, T0 + i, i, 0, 'SET', `k${i}`, 'v');
+      (e as { argv: Buffer[] }).argv[2] = big;
+      apply(s, e);
+      big[0] = 0x62; // the decoder reuses the chunk: the model must have copied what it keeps
+      big[0] = 0x61;
+    }
+    expect(s.commands.size).toBe(100);
+    expect(s.commands.total).toBe(1000);
+    expect(s.owner.get(1)!.commands.size).toBe(10);
+    const newest = s.commands.fromNewest(0)!;
+    expect(newest).toMatchObject({ name: 'SET', key: 'k999', offset: 999 });
+    expect(newest.rest.length).toBeLessThan(80);
+    expect(newest.rest).toMatch(/^a+…\(10000 bytes\)$/);
+    expect(Object.values(newest).some((v) => Buffer.isBuffer(v))).toBe(false);
+  });
+
+  it('forgets the oldest closed replicas beyond the limit', () => {
+    const s = createTuiState({ closedReplicas: 3 });
+    for (let link = 1; link <= 10; link++) {
+      feed([...handshake(link, T0 + link, 6380), { type: 'link-close', link, at: T0 + link + 0.5, by: 'replica', reason: 'EOF' }], s);
+    }
+    feed(handshake(11, T0 + 20, 6380), s);
+    expect([...s.replicas.keys()]).toEqual([8, 9, 10, 11]);
+  });
+
+  it('copies binary arguments as escaped ASCII', () => {
+    const s = feed([cmd(1, T0, 1, 0, 'SET', 'k', 'x')]);
+    const e = cmd(1, T0, 2, 0, 'SET', 'k');
+    (e as { argv: Buffer[] }).argv.push(Buffer.from([0, 0x7b, 0xff, 0x5c, 0x0a]));
+    apply(s, e);
+    expect(s.commands.fromNewest(0)!.rest).toBe('\\x00{\\xff\\\\\\n');
+  });
+
+  it('marks arguments the decoder cut with their full size', () => {
+    const e = cmd(1, T0, 1, 0, 'SET', 'k', 'abc');
+    (e as { argBytes?: number[] }).argBytes = [3, 1, 5_000_000];
+    const s = feed([e]);
+    expect(s.commands.fromNewest(0)!.rest).toBe('abc…(5000000 bytes)');
+  });
+});
