@@ -574,9 +574,9 @@ export class RdbDecoder {
     const h = this.header!;
     const why =
       type === C.RDB_TYPE_MODULE_PRE_GA
-        ? 'a module value in the pre-GA format of Redis 4.0 release candidates, which cannot be decoded'
+        ? 'object type 6: a module value in the pre-GA format of Redis 4.0 release candidates, which cannot be decoded'
         : type === 23 && h.flavor === 'valkey'
-          ? "Valkey's PATH_HASH, whose layout is not documented"
+          ? "object type 23: Valkey's PATH_HASH, whose layout is not documented"
           : `unsupported object type ${type} in a ${h.magic} RDB version ${h.version}`;
     return new RdbFormatError('RDB_UNKNOWN_TYPE', this.r.base + this.mark, 'an opcode (242..255) or a known object type', why);
   }
