@@ -246,6 +246,7 @@ export class RdbDecoder {
             expected: `at most ${MAX_BUFFERED} bytes for one element of ${this.label}`,
             message: `an element of ${item} bytes is too large to decode (a corrupt length?)`,
           });
+          r.pos = r.end;
         }
         return;
       }
