@@ -44,7 +44,6 @@ export class MasterStream {
   private streamBytes = 0; // complete-command bytes since the stream started
   private pending: { argv: Buffer[]; bytes: number; argBytes?: number[]; at: number; rel: number; db: number | null }[] = [];
   private pendingBase = false; // waiting for setStreamBase
-  private chunk: Buffer | null = null; // the chunk being framed, for violation excerpts
   private presetBase: number | null = null;
 
   constructor(
@@ -58,7 +57,7 @@ export class MasterStream {
       {
         command: (argv, bytes, argBytes) => this.onCommand(argv, bytes, argBytes),
         inline: (line) => this.onInline(line),
-        violation: (code, pos, message) => this.violation(code, pos, message, this.around(pos)),
+        violation: (code, pos, message, excerpt) => this.violation(code, pos, message, excerpt),
       },
       keepArgBytes,
     );
@@ -140,7 +139,8 @@ export class MasterStream {
       this.lineLen += stop - i;
     }
     if (this.lineLen > MAX_LINE_BYTES) {
-      this.violation('RSPY_DECODE_LINE_TOO_LONG', this.pos + stop, `a reply line longer than ${MAX_LINE_BYTES} bytes`, chunk.subarray(i, stop));
+      const start = this.pos + stop - this.lineLen;
+      this.violation('RSPY_DECODE_LINE_TOO_LONG', start, `a reply line longer than ${MAX_LINE_BYTES} bytes starts here`, Buffer.concat(this.line).subarray(0, 32));
       return chunk.length;
     }
     if (nl === -1) return chunk.length;
@@ -346,9 +346,7 @@ export class MasterStream {
   private feedCommands(chunk: Buffer, i: number): number {
     if (this.streamBase !== null) this.state.markSent(this.streamBase + this.streamBytes + 1, this.at);
     this.framer.pos = this.pos + i;
-    this.chunk = chunk;
     this.framer.feed(chunk, i, chunk.length);
-    this.chunk = null;
     if (this.framer.dead && this.phase === 'commands') this.phase = 'opaque';
     return chunk.length;
   }
@@ -379,13 +377,6 @@ export class MasterStream {
       return;
     }
     this.violation('RSPY_DECODE_INLINE_FROM_MASTER', this.framer.pos - line.length - 1, 'the master sent an inline line in the command stream', line);
-  }
-
-  /** Up to 16 bytes either side of a stream position in the chunk being framed. */
-  private around(pos: number): Buffer | null {
-    if (!this.chunk) return null;
-    const i = pos - this.pos;
-    return this.chunk.subarray(Math.max(0, i - 16), Math.min(this.chunk.length, i + 16));
   }
 
   private violation(code: string, pos: number, message: string, excerpt: Buffer | null): void {

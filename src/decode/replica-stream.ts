@@ -10,8 +10,6 @@ import { RespFramer } from './resp-framer.js';
 export class ReplicaStream {
   private framer: RespFramer;
   private at = 0;
-  private chunk: Buffer | null = null;
-  private chunkPos = 0;
 
   constructor(
     private readonly link: number,
@@ -22,7 +20,7 @@ export class ReplicaStream {
     this.framer = new RespFramer({
       command: (argv, bytes) => this.onCommand(argv, this.framer.pos - bytes),
       inline: (line, bytes) => this.onInline(line, this.framer.pos - bytes),
-      violation: (code, pos, message) => this.onViolation(code, pos, message),
+      violation: (code, pos, message, excerpt) => this.onViolation(code, pos, message, excerpt),
     });
   }
 
@@ -32,10 +30,7 @@ export class ReplicaStream {
 
   feed(chunk: Buffer, at: number): void {
     this.at = at;
-    this.chunk = chunk;
-    this.chunkPos = this.framer.pos;
     this.framer.feed(chunk);
-    this.chunk = null;
   }
 
   gap(bytes: number, at: number, reason: string): void {
@@ -97,12 +92,7 @@ export class ReplicaStream {
     this.emit(ev);
   }
 
-  private onViolation(code: string, pos: number, message: string): void {
-    let excerpt = '';
-    if (this.chunk) {
-      const i = pos - this.chunkPos;
-      excerpt = excerptHex(this.chunk.subarray(Math.max(0, i - 16), Math.min(this.chunk.length, i + 16)));
-    }
-    this.emit({ type: 'protocol-violation', at: this.at, link: this.link, from: 'replica', code, pos, message, excerptHex: excerpt });
+  private onViolation(code: string, pos: number, message: string, excerpt?: Buffer): void {
+    this.emit({ type: 'protocol-violation', at: this.at, link: this.link, from: 'replica', code, pos, message, excerptHex: excerpt ? excerptHex(excerpt) : '' });
   }
 }

@@ -13,6 +13,8 @@ const LF = 0x0a;
 export const MAX_LINE_BYTES = 64 * 1024;
 /** Largest argc we accept (Redis itself limits a multibulk to 1024*1024*1024 items; 1M is plenty for replication). */
 const MAX_ARGC = 1024 * 1024;
+/** Bytes shown before and at the offending byte of a violation. */
+const EXCERPT_BYTES = 16;
 /** Argument prefix kept when an argument is larger than keepBytes. */
 export const CUT_ARG_PREFIX_BYTES = 256;
 
@@ -21,8 +23,8 @@ export interface FramerSink {
   command(argv: Buffer[], bytes: number, argBytes: number[] | undefined): void;
   /** A complete inline line without its line ending (empty for a bare `\n`). */
   inline(line: Buffer, bytes: number): void;
-  /** The input is not RESP: decoding of this direction should stop. */
-  violation(code: string, pos: number, message: string): void;
+  /** The input is not RESP: decoding of this direction should stop. `excerpt`: the bytes up to the bad one. */
+  violation(code: string, pos: number, message: string, excerpt: Buffer): void;
 }
 
 const enum S {
@@ -54,6 +56,9 @@ export class RespFramer {
   private cmdBytes = 0; // bytes of the current command seen so far
   private lineParts: Buffer[] = [];
   private lineLen = 0;
+  private recent = Buffer.alloc(0); // last bytes of earlier chunks, for violation excerpts
+  private chunk: Buffer = Buffer.alloc(0);
+  private chunkStart = 0;
   /** Byte position (in this direction) of the next byte to be fed; during a sink call, just after that command. */
   pos = 0;
 
@@ -75,6 +80,8 @@ export class RespFramer {
   feed(chunk: Buffer, start = 0, end = chunk.length): void {
     let i = start;
     const base = this.pos - start;
+    this.chunk = chunk;
+    this.chunkStart = start;
     while (i < end) {
       switch (this.s) {
         case S.Start: {
@@ -152,7 +159,7 @@ export class RespFramer {
         }
         case S.Body: {
           const avail = end - i;
-          if (this.remaining <= avail && this.pieces.length === 0 && this.prefix === undefined) {
+          if (this.remaining <= avail && this.pieces.length === 0 && this.prefix === undefined && this.bodyLen <= this.keepBytes) {
             // Common case: the whole argument is in this chunk: a view, no copy.
             this.argv.push(chunk.subarray(i, i + this.remaining));
             i += this.remaining;
@@ -224,6 +231,13 @@ export class RespFramer {
       }
     }
     this.pos = base + end;
+    this.remember(chunk, start, end);
+  }
+
+  private remember(chunk: Buffer, start: number, end: number): void {
+    const keep = EXCERPT_BYTES;
+    if (end - start >= keep) this.recent = Buffer.from(chunk.subarray(end - keep, end));
+    else this.recent = Buffer.concat([this.recent, chunk.subarray(start, end)]).subarray(-keep);
   }
 
   /** Argument spread over chunks: keep it whole up to keepBytes, else keep a prefix and count the rest. */
@@ -251,7 +265,10 @@ export class RespFramer {
 
   private fail(code: string, pos: number, message: string): void {
     this.s = S.Dead;
-    this.sink.violation(code, pos, message);
+    // The same excerpt whatever the chunking: the bytes before the bad one, and the bad one.
+    const upTo = pos - (this.pos - this.chunkStart) + 1;
+    const excerpt = Buffer.concat([this.recent, this.chunk.subarray(this.chunkStart, Math.max(this.chunkStart, upTo))]).subarray(-EXCERPT_BYTES);
+    this.sink.violation(code, pos, message, excerpt);
   }
 }
 

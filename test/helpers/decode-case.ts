@@ -1,0 +1,51 @@
+// Runs a transcript (the bytes each side sent, in order) through a LinkDecoder under every chunking of every step,
+// and checks that the decoded events never depend on how the bytes were split.
+import { expect } from 'vitest';
+import type { From, ReplEvent } from '../../src/core/events.js';
+import { LinkDecoder, type LinkDecoderOptions } from '../../src/decode/link-decoder.js';
+import { chunkings } from './chunkings.js';
+
+export interface Step {
+  from: From;
+  bytes: Buffer | string;
+  /** time of the step (ms); defaults to its index */
+  at?: number;
+}
+
+/** Events with views copied, so they can be kept and compared. */
+export function decodeSteps(steps: Step[], split: (i: number, b: Buffer) => Buffer[] = (_i, b) => [b], opts: LinkDecoderOptions = {}): ReplEvent[] {
+  const out: ReplEvent[] = [];
+  const d = new LinkDecoder(1, (e) => out.push(e.type === 'command' ? { ...e, argv: e.argv.map((a) => Buffer.from(a)) } : e), opts);
+  steps.forEach((s, i) => {
+    const bytes = typeof s.bytes === 'string' ? Buffer.from(s.bytes, 'latin1') : s.bytes;
+    for (const chunk of split(i, bytes)) d.feed({ kind: 'bytes', link: 1, at: s.at ?? i, from: s.from, chunk });
+  });
+  return out;
+}
+
+/** Decodes whole, then under every chunking of each step; returns the events of the whole run. */
+export function decodeEveryChunking(steps: Step[], opts: LinkDecoderOptions = {}): ReplEvent[] {
+  const whole = decodeSteps(steps, undefined, opts);
+  const expected = normalise(whole);
+  steps.forEach((s, i) => {
+    const bytes = typeof s.bytes === 'string' ? Buffer.from(s.bytes, 'latin1') : s.bytes;
+    for (const c of chunkings(bytes, 10)) {
+      const got = normalise(decodeSteps(steps, (k, b) => (k === i ? c.chunks : [b]), opts));
+      if (JSON.stringify(got) !== JSON.stringify(expected)) expect(got, `step ${i} ${c.name}`).toEqual(expected);
+    }
+  });
+  return whole;
+}
+
+/** rdb-progress depends on where chunks end; everything else must not. */
+function normalise(events: ReplEvent[]): unknown[] {
+  return events.filter((e) => e.type !== 'rdb-progress').map((e) => (e.type === 'command' ? { ...e, argv: e.argv.map((a) => a.toString('latin1')) } : e));
+}
+
+export function resp(...argv: string[]): string {
+  return `*${argv.length}\r\n` + argv.map((a) => `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`).join('');
+}
+
+export function types(events: ReplEvent[]): string[] {
+  return events.map((e) => e.type);
+}
