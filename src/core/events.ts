@@ -85,7 +85,9 @@ export interface FullResyncEvent extends Base {
   type: 'fullresync';
   replid: string;
   offset: number;
+  /** why the master answered so, in Redis's terms (see src/analysis/resync-reason.ts) */
   reason?: string;
+  reasonCode?: ResyncReasonCode;
 }
 export interface ContinueEvent extends Base {
   type: 'continue';
@@ -93,6 +95,29 @@ export interface ContinueEvent extends Base {
   /** replication offset of the first stream byte that follows */
   offset: number | null;
   reason?: string;
+  reasonCode?: ResyncReasonCode;
+}
+/** Stable codes of the resync reasons (the `reason` text says the same with numbers). */
+export type ResyncReasonCode =
+  | 'first-sync'
+  | 'full-sync-requested'
+  | 'replid-unknown'
+  | 'past-failover-point'
+  | 'outside-backlog'
+  | 'forced-full-sync'
+  | 'within-backlog'
+  | 'failover-new-replid';
+/** A replica that full-syncs again and again (e.g. its output buffer limit is hit during every transfer). */
+export interface SyncLoopEvent extends Base {
+  type: 'sync-loop';
+  /** the replica as "ip:listening-port" */
+  replica: string;
+  /** full syncs in this streak (each less than a minute after the previous one) */
+  count: number;
+  /** when the streak began */
+  sinceAt: number;
+  /** how the attempts went, e.g. "4 full syncs in 9.1s; each cut by master during the RDB transfer (52%, 48%, 50%)" */
+  pattern: string;
 }
 /** +RDBCHANNELSYNC (Redis 8) or +DUALCHANNELSYNC (Valkey 8): the RDB comes over a second connection. */
 export interface RdbChannelSyncEvent extends Base {
@@ -218,7 +243,8 @@ export type ReplEvent =
   | GapEvent
   | FaultEvent
   | LinkCloseEvent
-  | RdbInfoEvent;
+  | RdbInfoEvent
+  | SyncLoopEvent;
 
 /** Facts from the streaming RDB decoder (see src/decode/rdb): header/aux first, summary at the end. */
 export interface RdbInfoEvent extends Base {

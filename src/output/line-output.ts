@@ -52,6 +52,8 @@ function describe(e: ReplEvent): string {
       return `${e.fault} ${JSON.stringify(e.detail)}`;
     case 'link-close':
       return `by ${e.by}: ${e.reason}`;
+    case 'sync-loop':
+      return `replica ${e.replica} full-synced ${e.count} times in a row: ${e.pattern}`;
   }
 }
 
