@@ -1,0 +1,55 @@
+// What replay shows: `--link N` keeps the events of one link (and cross-link events that name it); the
+// command filters (name, key glob, db) select among propagated commands and leave every other event shown.
+import type { ReplEvent } from '../core/events.js';
+
+export interface EventFilterOptions {
+  link?: number;
+  /** command name, case-insensitive */
+  command?: string;
+  /** glob on the first argument after the name: `*`, `?`, `[abc]` */
+  key?: string;
+  db?: number;
+}
+
+export function eventFilter(opts: EventFilterOptions): (e: ReplEvent) => boolean {
+  const name = opts.command?.toUpperCase();
+  const key = opts.key === undefined ? null : globToRegExp(opts.key);
+  return (e) => {
+    if (opts.link !== undefined && !concernsLink(e, opts.link)) return false;
+    if (e.type !== 'command') return true;
+    if (name !== undefined && e.argv[0]?.toString('latin1').toUpperCase() !== name) return false;
+    if (key && !(e.argv.length > 1 && key.test(e.argv[1]!.toString('latin1')))) return false;
+    if (opts.db !== undefined && e.db !== opts.db) return false;
+    return true;
+  };
+}
+
+function concernsLink(e: ReplEvent, link: number): boolean {
+  if (e.type === 'link-pair') return e.mainLink === link || e.rdbLink === link;
+  if (e.type === 'shared-snapshot') return e.links.includes(link);
+  return e.link === link;
+}
+
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') re += '[\\s\\S]*';
+    else if (c === '?') re += '[\\s\\S]';
+    else if (c === '[') {
+      const close = glob.indexOf(']', i + 1);
+      if (close === -1) re += '\\[';
+      else {
+        const body = glob.slice(i + 1, close).replace(/\\/g, '\\\\');
+        re += `[${body}]`;
+        i = close;
+      }
+    } else if (c === '\\' && i + 1 < glob.length) re += escape(glob[++i]!);
+    else re += escape(c);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function escape(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

@@ -1,0 +1,164 @@
+// `replay --to`: gives a real server the master's exact dataset by acting as a tiny master. The target is
+// told `REPLICAOF <us>`; we answer its handshake, send +FULLRESYNC, the recorded RDB and the recorded stream,
+// wait until its ACK reaches the final offset, then tell it `REPLICAOF NO ONE`.
+import net from 'node:net';
+import type { LinkFullSync } from './full-sync.js';
+
+export interface ServeOptions {
+  target: { host: string; port: number };
+  /** AUTH for our own connection to the target */
+  password?: string;
+  sync: LinkFullSync;
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+/** Resolves with the offset the target acknowledged; rejects with a clear message on any failure. */
+export async function replayToServer(opts: ServeOptions): Promise<number> {
+  const admin = await RespConnection.open(opts.target);
+  const server = net.createServer();
+  let replica: net.Socket | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    if (opts.password !== undefined) await admin.command('AUTH', opts.password);
+    // listen where the target can reach us: our own address on the route to it
+    const host = admin.localAddress;
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const synced = new Promise<number>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the target did not acknowledge offset ${opts.sync.finalOffset} within ${opts.timeoutMs} ms (see its log)`)),
+        opts.timeoutMs,
+      );
+      server.on('connection', (socket) => {
+        replica?.destroy();
+        replica = socket;
+        serveReplica(socket, opts, resolve, reject);
+      });
+    });
+    opts.log(`serving link ${opts.sync.link} as a master on ${host}:${port}: REPLICAOF sent to ${opts.target.host}:${opts.target.port}`);
+    await admin.command('REPLICAOF', host, String(port));
+    const acked = await synced;
+    await admin.command('REPLICAOF', 'NO', 'ONE');
+    return acked;
+  } finally {
+    clearTimeout(timer);
+    (replica as net.Socket | null)?.destroy();
+    server.close();
+    admin.close();
+  }
+}
+
+function serveReplica(socket: net.Socket, opts: ServeOptions, done: (offset: number) => void, fail: (err: Error) => void): void {
+  const { sync } = opts;
+  const reader = new CommandReader();
+  let streaming = false;
+  socket.on('error', () => undefined);
+  socket.on('close', () => {
+    if (streaming) fail(new Error('the target closed the replication link during the sync (see its log: e.g. an RDB version newer than it reads)'));
+  });
+  socket.on('data', (chunk: Buffer) => {
+    for (const argv of reader.feed(chunk)) {
+      const name = argv[0]?.toUpperCase();
+      if (name === 'PING') socket.write('+PONG\r\n');
+      else if (name === 'AUTH') socket.write('+OK\r\n');
+      else if (name === 'REPLCONF' && argv[1]?.toUpperCase() === 'ACK') {
+        const acked = Number(argv[2]);
+        if (acked >= sync.finalOffset) {
+          streaming = false;
+          done(acked);
+        }
+      } else if (name === 'REPLCONF') socket.write('+OK\r\n');
+      else if (name === 'PSYNC' || name === 'SYNC') {
+        streaming = true;
+        opts.log(`target asked ${argv.join(' ')}: sending +FULLRESYNC ${sync.replid} ${sync.offset}, ${sync.rdb.length} RDB bytes, ${sync.stream.length} stream bytes`);
+        if (name === 'PSYNC') socket.write(`+FULLRESYNC ${sync.replid} ${sync.offset}\r\n`);
+        socket.write(`$${sync.rdb.length}\r\n`);
+        socket.write(sync.rdb);
+        socket.write(sync.stream);
+        // ask for an ACK now rather than waiting for the replica's once-per-second one
+        socket.write('*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n');
+      } else socket.write(`-ERR repl-spy replay does not handle ${name}\r\n`);
+    }
+  });
+}
+
+/** Commands a replica sends: RESP arrays of bulk strings or inline lines. */
+class CommandReader {
+  private buf = Buffer.alloc(0);
+
+  *feed(chunk: Buffer): Generator<string[]> {
+    this.buf = Buffer.concat([this.buf, chunk]);
+    for (;;) {
+      const parsed = this.next();
+      if (!parsed) return;
+      this.buf = this.buf.subarray(parsed.end);
+      if (parsed.argv.length > 0) yield parsed.argv;
+    }
+  }
+
+  private next(): { argv: string[]; end: number } | null {
+    const nl = this.buf.indexOf('\n');
+    if (nl === -1) return null;
+    const line = this.buf.toString('latin1', 0, nl).replace(/\r$/, '');
+    if (!line.startsWith('*')) return { argv: line.split(' ').filter(Boolean), end: nl + 1 };
+    const argv: string[] = [];
+    let at = nl + 1;
+    for (let i = 0; i < Number(line.slice(1)); i++) {
+      const lnl = this.buf.indexOf('\n', at);
+      if (lnl === -1) return null;
+      const len = Number(this.buf.toString('latin1', at + 1, lnl).replace(/\r$/, ''));
+      if (this.buf.length < lnl + 1 + len + 2) return null;
+      argv.push(this.buf.toString('utf8', lnl + 1, lnl + 1 + len));
+      at = lnl + 1 + len + 2;
+    }
+    return { argv, end: at };
+  }
+}
+
+/** One connection to the target for REPLICAOF/AUTH: a command, then its one-line reply. */
+class RespConnection {
+  private replies: Array<{ resolve: (line: string) => void; reject: (err: Error) => void }> = [];
+  private buf = '';
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buf += chunk.toString('latin1');
+      let nl: number;
+      while ((nl = this.buf.indexOf('\r\n')) !== -1) {
+        const line = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 2);
+        const waiter = this.replies.shift();
+        if (line.startsWith('-')) waiter?.reject(new Error(`the target answered: ${line.slice(1)}`));
+        else waiter?.resolve(line);
+      }
+    });
+    const failAll = (err: Error) => this.replies.splice(0).forEach((w) => w.reject(err));
+    socket.on('error', failAll);
+    socket.on('close', () => failAll(new Error('the target closed the connection')));
+  }
+
+  static open(target: { host: string; port: number }): Promise<RespConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(target);
+      socket.once('error', (err) => reject(new Error(`cannot connect to ${target.host}:${target.port}: ${err.message}`)));
+      socket.once('connect', () => resolve(new RespConnection(socket)));
+    });
+  }
+
+  get localAddress(): string {
+    return this.socket.localAddress ?? '127.0.0.1';
+  }
+
+  command(...argv: string[]): Promise<string> {
+    const bytes = `*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+    return new Promise((resolve, reject) => {
+      this.replies.push({ resolve, reject });
+      this.socket.write(bytes);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

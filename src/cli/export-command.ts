@@ -1,0 +1,149 @@
+// `repl-spy export FILE --format jsonl|resp [--link N]`: jsonl is the decoded event stream (as `--json`);
+// resp is the propagated command stream of one link as RESP with SELECTs, for `redis-cli --pipe`.
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { eventFilter } from '../capture/event-filter.js';
+import { openCapture } from '../capture/reader.js';
+import type { CommandEvent, ReplEvent } from '../core/events.js';
+import { ReplSpyError } from '../core/errors.js';
+import { createPipeline } from '../core/pipeline.js';
+import { makeRdbSink } from '../decode/rdb-sink.js';
+import { jsonLine } from '../output/json-output.js';
+import { failAndExit } from './fail.js';
+import { optionalInt } from './replay-command.js';
+
+interface ExportFlags {
+  format: string;
+  link?: string;
+  showSecrets?: boolean;
+  rdbAnalysis: boolean;
+  debug?: boolean;
+}
+
+/** Master-generated traffic that is not data: a plain server would answer it, or refuse it. */
+const NOT_DATA = new Set(['PING', 'REPLCONF', 'SELECT']);
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
+export function registerExportCommand(program: Command): void {
+  program
+    .command('export <file>')
+    .description('write a capture as decoded events (jsonl) or as the RESP command stream of one link (resp)')
+    .requiredOption('--format <jsonl|resp>', 'jsonl: one JSON event per line; resp: commands for redis-cli --pipe')
+    .option('--link <n>', 'only this link (resp: required when several links carry commands)')
+    .option('--show-secrets', 'show AUTH passwords kept in the capture (masked by default)')
+    .option('--no-rdb-analysis', 'jsonl: only frame the RDB payload, do not decode its keys')
+    .option('--debug', 'stack traces')
+    .action(async (file: string, _local: unknown, cmd: Command) => {
+      // the root command (the proxy) shares option names such as --show-secrets: read them from both
+      const flags = cmd.optsWithGlobals<ExportFlags>();
+      await runExport(file, flags).catch((err) => failAndExit(err, flags.debug));
+    });
+}
+
+async function runExport(file: string, flags: ExportFlags): Promise<void> {
+  if (flags.format !== 'jsonl' && flags.format !== 'resp') {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `--format must be jsonl or resp, not ${JSON.stringify(flags.format)}`);
+  }
+  const link = optionalInt(flags.link, '--link');
+  const capture = await openCapture(file);
+  const pipeline = createPipeline({
+    showSecrets: flags.showSecrets,
+    rdbSink: flags.format === 'jsonl' && flags.rdbAnalysis ? makeRdbSink : undefined,
+    // resp needs every argument whole
+    keepArgBytes: flags.format === 'resp' ? Infinity : undefined,
+  });
+  const lines: string[] = [];
+  const resp = flags.format === 'resp' ? new RespExport(link) : null;
+  const shown = eventFilter({ link });
+  pipeline.subscribe((e) => {
+    if (resp) resp.take(e);
+    else if (shown(e)) lines.push(jsonLine(e));
+  });
+  let lastAt = capture.meta.startedAt;
+  let damage: unknown = null;
+  try {
+    for await (const e of capture.events()) {
+      lastAt = e.at;
+      pipeline.wire(e);
+      if (!resp) await writeLines(lines.splice(0));
+      else if (link !== undefined) await write(resp.drain(link));
+    }
+  } catch (err) {
+    damage = err; // everything before the damage is exported
+  }
+  pipeline.end(capture.endAt ?? lastAt);
+  if (resp) {
+    const chosen = link ?? resp.onlyLink();
+    await write(resp.drain(chosen));
+    for (const note of resp.notes(chosen)) process.stderr.write(`repl-spy: ${note}\n`);
+  } else {
+    await writeLines(lines.splice(0));
+  }
+  if (damage) failAndExit(damage, flags.debug);
+}
+
+/** Writes to stdout, waiting when it is behind (a file can wait, unlike the live proxy). */
+async function write(parts: Buffer[]): Promise<void> {
+  for (const p of parts) process.stdout.write(p);
+  if (process.stdout.writableLength > HIGH_WATER_BYTES) await once(process.stdout, 'drain');
+}
+
+function writeLines(lines: string[]): Promise<void> {
+  return write(lines.length > 0 ? [Buffer.from(lines.join('\n') + '\n')] : []);
+}
+
+/** Per link: the data commands as RESP, with a SELECT wherever the db changes. */
+class RespExport {
+  private readonly links = new Map<number, { out: Buffer[]; db: number | null; unknownDb: number; fullSync: boolean; commands: number }>();
+
+  constructor(private readonly only: number | undefined) {}
+
+  take(e: ReplEvent): void {
+    if (this.only !== undefined && e.link !== this.only) return;
+    if (e.type === 'fullresync') this.link(e.link).fullSync = true;
+    if (e.type !== 'command') return;
+    const name = e.argv[0]?.toString('latin1').toUpperCase() ?? '';
+    if (NOT_DATA.has(name)) return;
+    const l = this.link(e.link);
+    l.commands++;
+    if (e.db === null) l.unknownDb++;
+    else if (e.db !== l.db && name !== 'MULTI' && name !== 'EXEC') {
+      l.out.push(encode([Buffer.from('SELECT'), Buffer.from(String(e.db))]));
+      l.db = e.db;
+    }
+    l.out.push(encode(e.argv));
+  }
+
+  drain(link: number): Buffer[] {
+    const l = this.links.get(link);
+    return l ? l.out.splice(0) : [];
+  }
+
+  onlyLink(): number {
+    const withCommands = [...this.links].filter(([, l]) => l.commands > 0).map(([id]) => id);
+    if (withCommands.length === 1) return withCommands[0]!;
+    if (withCommands.length === 0) throw new ReplSpyError('RSPY_EXPORT', 'no link of this capture carries propagated commands');
+    throw new ReplSpyError('RSPY_BAD_ARGS', `links ${withCommands.join(', ')} carry commands: choose one with --link`);
+  }
+
+  notes(link: number): string[] {
+    const l = this.links.get(link);
+    if (!l) return [`link ${link} carries no propagated commands`];
+    const notes: string[] = [];
+    if (l.fullSync) notes.push(`link ${link} began with a full sync: its RDB snapshot is not in this RESP stream (replay --to loads both)`);
+    if (l.unknownDb > 0) notes.push(`${l.unknownDb} commands of link ${link} came before any SELECT: they go to the server's current db`);
+    return notes;
+  }
+
+  private link(id: number) {
+    let l = this.links.get(id);
+    if (!l) this.links.set(id, (l = { out: [], db: null, unknownDb: 0, fullSync: false, commands: 0 }));
+    return l;
+  }
+}
+
+function encode(argv: CommandEvent['argv']): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${argv.length}\r\n`)];
+  for (const a of argv) parts.push(Buffer.from(`$${a.length}\r\n`), a, Buffer.from('\r\n'));
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,140 @@
+// `repl-spy replay FILE`: a capture through the same decoder and outputs as live (--json, --no-tui, the TUI),
+// paced by the recorded times. `repl-spy replay FILE --to host:port`: one link's full sync into a real server.
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { eventFilter } from '../capture/event-filter.js';
+import { replayToServer } from '../capture/fake-master.js';
+import { extractFullSync } from '../capture/full-sync.js';
+import { openCapture } from '../capture/reader.js';
+import { pacedReplay } from '../capture/replay-source.js';
+import { ReplSpyError } from '../core/errors.js';
+import { formatHostPort, parseHostPort } from '../core/host-port.js';
+import { createPipeline } from '../core/pipeline.js';
+import { makeRdbSink } from '../decode/rdb-sink.js';
+import { failAndExit } from './fail.js';
+import { attachOutput, outputModeOf, type OutputFlags } from './output-mode.js';
+
+export interface ReplayFlags extends OutputFlags {
+  speed?: string;
+  link?: string;
+  command?: string;
+  key?: string;
+  db?: string;
+  showSecrets?: boolean;
+  rdbAnalysis: boolean;
+  to?: string;
+  toPassword?: string;
+  timeout: string;
+  debug?: boolean;
+}
+
+/** Past this much unwritten output, replay waits for stdout (unlike live, a file can wait). */
+const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
+export function registerReplayCommand(program: Command): void {
+  program
+    .command('replay <file>')
+    .description('replay a capture through the decoder as if live, or load one link into a server with --to')
+    .option('--json', 'print one JSON object per event on stdout')
+    .option('--no-tui', 'print one line per event (the default when stdout is not a terminal)')
+    .option('--speed <n|max>', 'pace by the recorded times, 1 = real time (default: 1 with the TUI, else max)')
+    .option('--link <n>', 'only this link')
+    .option('--command <name>', 'only commands of this name')
+    .option('--key <glob>', 'only commands whose key matches this glob')
+    .option('--db <n>', 'only commands in this db')
+    .option('--show-secrets', 'show AUTH passwords kept in the capture (masked by default)')
+    .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
+    .option('--to <host:port>', 'give this server the dataset of one link: its RDB snapshot, then its commands')
+    .option('--to-password <password>', 'AUTH for the --to server')
+    .option('--timeout <ms>', 'with --to: how long the server may take to load and acknowledge', '60000')
+    .option('--debug', 'stack traces')
+    .action(async (file: string, _local: unknown, cmd: Command) => {
+      // the root command (the proxy) shares option names such as --json: read them from both
+      const flags = cmd.optsWithGlobals<ReplayFlags>();
+      await (flags.to ? replayTo(file, flags) : replay(file, flags)).catch((err) => failAndExit(err, flags.debug));
+    });
+}
+
+async function replay(file: string, flags: ReplayFlags): Promise<void> {
+  const mode = outputModeOf(flags);
+  const speed = parseSpeed(flags.speed ?? (mode === 'tui' ? '1' : 'max'));
+  const filter = eventFilter({
+    link: optionalInt(flags.link, '--link'),
+    command: flags.command,
+    key: flags.key,
+    db: optionalInt(flags.db, '--db'),
+  });
+  const capture = await openCapture(file);
+  const pipeline = createPipeline({
+    showSecrets: flags.showSecrets,
+    rdbSink: flags.rdbAnalysis ? makeRdbSink : undefined,
+    onSubscriberError: (err) => process.stderr.write(`repl-spy: an output failed and was stopped: ${String(err)}\n`),
+  });
+  const { events, clock } = pacedReplay(capture.events(), speed);
+  let quit = false;
+  let onQuit = (): void => undefined;
+  const quitted = new Promise<void>((resolve) => (onQuit = resolve));
+  const output = await attachOutput(mode, pipeline.subscribe, {
+    label: `replay ${file} (captured ${new Date(capture.meta.startedAt).toISOString()} from ${capture.meta.upstream})`,
+    onQuit: () => {
+      quit = true;
+      onQuit();
+    },
+    replay: clock,
+    filter,
+  });
+  let lastAt = capture.meta.startedAt;
+  let damage: unknown = null;
+  const losses: string[] = [];
+  try {
+    for await (const e of events) {
+      if (quit) break;
+      lastAt = e.at;
+      if (e.kind === 'gap' && e.reason !== 'rdb-elided') losses.push(`link ${e.link} ${e.from}: ${e.bytes} bytes (${e.reason})`);
+      pipeline.wire(e);
+      if (process.stdout.writableLength > OUTPUT_HIGH_WATER_BYTES) await once(process.stdout, 'drain');
+    }
+  } catch (err) {
+    damage = err; // every complete record before the damage was replayed
+  }
+  pipeline.end(capture.endAt ?? lastAt);
+  if (mode === 'tui' && !quit) await quitted; // the screen stays until the user quits
+  await output.stop();
+  if (losses.length > 0) process.stderr.write(`repl-spy: the capture has gaps (bytes not recorded): ${losses.join('; ')}\n`);
+  if (damage) failAndExit(damage, flags.debug);
+  process.exit(0);
+}
+
+async function replayTo(file: string, flags: ReplayFlags): Promise<void> {
+  const target = parseHostPort(flags.to!);
+  const capture = await openCapture(file);
+  const { sync, problems } = await extractFullSync(capture, optionalInt(flags.link, '--link'));
+  for (const p of problems) process.stderr.write(`repl-spy: not replayed: ${p}\n`);
+  if (!sync) throw new ReplSpyError('RSPY_REPLAY', `nothing of ${file} could be replayed to ${flags.to}`);
+  const acked = await replayToServer({
+    target,
+    password: flags.toPassword,
+    sync,
+    timeoutMs: Number(flags.timeout),
+    log: (line) => process.stderr.write(`repl-spy: ${line}\n`),
+  });
+  process.stderr.write(
+    `repl-spy: ${formatHostPort(target.host, target.port)} loaded link ${sync.link}: RDB of ${sync.rdb.length} bytes at offset ${sync.offset}, ` +
+      `commands up to offset ${acked}; it is a master again (REPLICAOF NO ONE)\n`,
+  );
+  process.exit(problems.length > 0 ? 1 : 0);
+}
+
+export function parseSpeed(text: string): number {
+  if (text === 'max') return Infinity;
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n)) throw new ReplSpyError('RSPY_BAD_ARGS', `--speed must be a positive number or max, not ${JSON.stringify(text)}`);
+  return n;
+}
+
+export function optionalInt(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ReplSpyError('RSPY_BAD_ARGS', `${flag} must be a whole number, not ${JSON.stringify(text)}`);
+  return n;
+}
