@@ -59,6 +59,7 @@ export class RespFramer {
   private recent = Buffer.alloc(0); // last bytes of earlier chunks, for violation excerpts
   private chunk: Buffer = Buffer.alloc(0);
   private chunkStart = 0;
+  private chunkBase = 0; // stream position of chunk[0]
   /** Byte position (in this direction) of the next byte to be fed; during a sink call, just after that command. */
   pos = 0;
 
@@ -82,6 +83,7 @@ export class RespFramer {
     const base = this.pos - start;
     this.chunk = chunk;
     this.chunkStart = start;
+    this.chunkBase = base;
     while (i < end) {
       switch (this.s) {
         case S.Start: {
@@ -266,7 +268,7 @@ export class RespFramer {
   private fail(code: string, pos: number, message: string): void {
     this.s = S.Dead;
     // The same excerpt whatever the chunking: the bytes before the bad one, and the bad one.
-    const upTo = pos - (this.pos - this.chunkStart) + 1;
+    const upTo = pos - this.chunkBase + 1;
     const excerpt = Buffer.concat([this.recent, this.chunk.subarray(this.chunkStart, Math.max(this.chunkStart, upTo))]).subarray(-EXCERPT_BYTES);
     this.sink.violation(code, pos, message, excerpt);
   }
