@@ -28,6 +28,12 @@ export const FPS = 10;
 const MIN_SPEED = 1 / 16;
 const MAX_SPEED = 1024;
 
+/** Doubling or halving within [1/16, 1024]; from "as fast as possible" only slowing down changes anything. */
+function nextSpeed(speed: number, factor: number): number {
+  if (!Number.isFinite(speed)) return factor < 1 ? MAX_SPEED : speed;
+  return Math.min(MAX_SPEED, Math.max(MIN_SPEED, speed * factor));
+}
+
 export function startTui(opts: TuiOptions): { stop(): void } {
   const state = createTuiState();
   const ui = createUi();
@@ -76,7 +82,7 @@ export function startTui(opts: TuiOptions): { stop(): void } {
         return;
       }
       if (!replay) continue;
-      if (effect.kind === 'speed') replay.setSpeed(Math.min(MAX_SPEED, Math.max(MIN_SPEED, replay.speed * effect.factor)));
+      if (effect.kind === 'speed') replay.setSpeed(nextSpeed(replay.speed, effect.factor));
       else if (effect.kind === 'pause') {
         replay.pause();
         replayPaused = true;

@@ -40,7 +40,7 @@ export function renderFrame(s: TuiState, ui: UiState, input: FrameInput): Frame 
 function headerLine(s: TuiState, ui: UiState, input: FrameInput, width: number): string {
   const view = ui.help ? 'help' : ui.view === 'detail' ? `detail #${ui.detailLink}` : ui.view;
   const left = ` repl-spy [${view}] ${input.label}`;
-  const replay = input.replay ? `  replay ${input.replay.paused ? 'paused' : `x${input.replay.speed}`}` : '';
+  const replay = input.replay ? `  replay ${input.replay.paused ? 'paused' : Number.isFinite(input.replay.speed) ? `x${input.replay.speed}` : 'max'}` : '';
   const rates = `${s.replicas.size} replica${s.replicas.size === 1 ? '' : 's'}  ${formatCount(currentRate(s.rates, s.now, 'commands'))} cmd/s  ${formatByteRate(currentRate(s.rates, s.now, 'bytes'))}`;
   const clock = s.firstAt === null ? '' : `  ${formatClock(s.now)}`;
   return fit(spread(left, `${rates}${replay}${clock} `, width), width);

@@ -66,10 +66,11 @@ export function rdbText(row: ReplicaRow, width: number): string {
     }
     return row.outcome === 'partial' ? 'no RDB' : '';
   }
-  const rate = formatByteRate(rdb.bytesPerSec);
+  // No rate when the whole RDB arrived at one instant (a single read): nothing to divide by.
+  const rate = rdb.bytesPerSec === null ? '' : formatByteRate(rdb.bytesPerSec);
   if (rdb.fraction !== null) {
     const pct = `${Math.floor(rdb.fraction * 100)}%`.padStart(4);
-    return `RDB ${progressBar(rdb.fraction, width >= 110 ? 20 : 10)} ${pct} ${rate}`;
+    return `RDB ${progressBar(rdb.fraction, width >= 110 ? 20 : 10)} ${pct} ${rate}`.trimEnd();
   }
-  return truncate(`RDB ${formatBytes(rdb.bytes)} ${rdb.mode === 'diskless' ? 'diskless' : ''} ${rate}`.replace('  ', ' '), 40);
+  return truncate(['RDB', formatBytes(rdb.bytes), rdb.mode === 'diskless' ? 'diskless' : '', rate].filter(Boolean).join(' '), 40);
 }

@@ -20,8 +20,8 @@ const NAMED: Record<string, Key> = {
   pagedown: 'pagedown',
   home: 'home',
   end: 'end',
+  // blessed reports Enter (\r) twice, as 'return' and then as 'enter': take only the latter.
   enter: 'enter',
-  return: 'enter',
   escape: 'escape',
   tab: 'tab',
   backspace: 'backspace',

@@ -1,0 +1,165 @@
+// The TUI in a real terminal (tmux) against real Redis: a master and three replicas through the proxy, one
+// shared BGSAVE. The test reads the screen as a user would, sends keys and checks what changes; then the
+// capture of that session is replayed and must show the same replicas, grouping and commands.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const cli = path.join(repoRoot, 'dist/cli.js');
+const WIDTH = 100;
+const HEIGHT = 30;
+
+function requireTmux(): boolean {
+  if (spawnSync('tmux', ['-V']).status === 0) return true;
+  const why = 'tmux not found: install it (apt-get install tmux) to run the real-terminal TUI test';
+  const ci = process.env.CI;
+  if (ci && ci !== 'false' && ci !== '0') throw new Error(`${why}. CI is set, so this test fails instead of being skipped.`);
+  console.warn(`\n!!!!! SKIPPING the TUI terminal test: ${why} !!!!!\n`);
+  return false;
+}
+
+const ready = requireRedis() && requireTmux();
+
+/** One tmux session running one command in a WIDTH x HEIGHT terminal. */
+class Tmux {
+  constructor(readonly name: string) {}
+  static start(name: string, command: string[], cwd: string): Tmux {
+    const shell = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', String(WIDTH), '-y', String(HEIGHT), '-c', cwd, `exec ${shell}`], {
+      env: { ...process.env, LANG: 'C.UTF-8', TERM: 'xterm-256color' },
+    });
+    // Keep the pane after the program exits so its last screen and exit can be inspected.
+    execFileSync('tmux', ['set-option', '-t', name, 'remain-on-exit', 'on']);
+    return new Tmux(name);
+  }
+  screen(): string {
+    return execFileSync('tmux', ['capture-pane', '-p', '-t', this.name], { encoding: 'utf8' });
+  }
+  keys(...keys: string[]): void {
+    execFileSync('tmux', ['send-keys', '-t', this.name, ...keys]);
+  }
+  /** Literal text, not key names. */
+  type(text: string): void {
+    execFileSync('tmux', ['send-keys', '-t', this.name, '-l', text]);
+  }
+  exited(): boolean {
+    const out = spawnSync('tmux', ['display-message', '-p', '-t', this.name, '#{pane_dead}'], { encoding: 'utf8' });
+    return out.status !== 0 || out.stdout.trim() === '1';
+  }
+  async waitScreen(what: string, test: (screen: string) => boolean, timeoutMs = 20_000): Promise<string> {
+    let last = '';
+    try {
+      await waitFor(() => test((last = this.screen())), timeoutMs, what);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- screen ---\n${last}`);
+    }
+    return last;
+  }
+  kill(): void {
+    spawnSync('tmux', ['kill-session', '-t', this.name]);
+  }
+}
+
+const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
+/** The link rows of the links view: replica address, port, state and sync, minus volatile columns. */
+const linkRows = (screen: string) =>
+  screen
+    .split('\n')
+    .filter((l) => /^[┃┗ ] #\d/.test(l))
+    .map((l) => l.replace(/\s+/g, ' ').trim());
+
+describe.skipIf(!ready)('TUI in a real terminal, 3 replicas through the proxy, one shared BGSAVE', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-tui-'));
+  const capture = path.join(dir, 'session.rspy');
+  let master: RedisServer;
+  const replicas: RedisServer[] = [];
+  let live: Tmux;
+  let liveLinks: string[] = [];
+
+  beforeAll(async () => {
+    // The CLI under test is the built one, as users run it.
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
+    // Disk sync and a slow BGSAVE (2 ms per key): the three replicas attach to the same one.
+    master = await startRedis({ args: ['--repl-diskless-sync', 'no', '--rdb-key-save-delay', '2000'] });
+    await master.cmd('DEBUG', 'POPULATE', 1500, 'seed', 16);
+    const listen = await freePort();
+    live = Tmux.start(`repl-spy-tui-live-${process.pid}`, [
+      process.execPath, cli, '--listen', `127.0.0.1:${listen}`, '--upstream', `127.0.0.1:${master.port}`,
+      '--capture', capture, '--log-file', path.join(dir, 'live.log'),
+    ], dir);
+    await live.waitScreen('the TUI', (s) => s.includes('repl-spy [links]'));
+    for (let i = 0; i < 3; i++) replicas.push(await startReplicaThrough(listen));
+  });
+
+  afterAll(async () => {
+    live?.kill();
+    await Promise.all(replicas.map((r) => r.stop()));
+    await master?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the three links grouped under one BGSAVE, then streaming', async () => {
+    const during = await live.waitScreen('3 replicas waiting for one BGSAVE', (s) => count(s, /waiting /g) >= 3 || s.includes('3 replicas, 1 BGSAVE'));
+    expect(during).toMatch(/#1 .*127\.0\.0\.1:\d+ +:\d+ /); // socket address and announced listening-port
+    for (const r of replicas) await waitFor(async () => (await r.info('replication')).master_link_status === 'up', 30_000, 'link up');
+    await master.cmd('SET', 'user:1', 'ada');
+    await master.cmd('HSET', 'user:2', 'name', 'grace');
+    await master.cmd('SET', 'other', 'x');
+    const screen = await live.waitScreen('3 streaming links', (s) => count(s, / streaming /g) === 3 && count(s, /lag 0 B/g) === 3);
+    expect(screen).toContain('┏ 3 replicas, 1 BGSAVE');
+    expect(count(screen, /┃ #\d/g) + count(screen, /┗ /g)).toBe(3 + 1); // three rows framed, the last closes the frame
+    expect(count(screen, / full\b/g)).toBe(3);
+    expect(count(screen, /RDB █+ 100%/g)).toBe(3);
+    const offset = Number((await master.info('replication')).master_repl_offset);
+    expect(count(screen, new RegExp(`off ${offset} `, 'g'))).toBe(3);
+    liveLinks = linkRows(screen);
+    expect(liveLinks).toHaveLength(3);
+  });
+
+  it('Tab shows the live commands of all links; / filters them by key pattern', async () => {
+    live.keys('Tab');
+    let screen = await live.waitScreen('the stream view', (s) => s.includes('[stream]') && s.includes('user:2'));
+    expect(count(screen, / HSET +user:2 name grace/g)).toBe(3); // once per link
+    expect(count(screen, / SET +other x/g)).toBe(3);
+    live.type('/');
+    live.type('key:user:* link:2');
+    live.keys('Enter');
+    screen = await live.waitScreen('the filtered stream', (s) => s.includes('filter: key:user:* link:2'));
+    expect(screen).not.toContain('other x');
+    expect(count(screen, / #2 .* (SET|HSET) +user:/g)).toBe(2);
+    expect(count(screen, / #[13] .* (SET|HSET) /g)).toBe(0);
+  });
+
+  it('Enter opens the link detail: sync waterfall, handshake, RDB facts', async () => {
+    live.keys('Enter');
+    const screen = await live.waitScreen('the link detail', (s) => s.includes('[detail #2]'));
+    expect(screen).toMatch(/handshake +█/);
+    expect(screen).toMatch(/waiting for BGSAVE +.*█.* \d+ keepalives?/);
+    expect(screen).toMatch(/RDB transfer +.*█/);
+    expect(screen).toMatch(/replica load/);
+    expect(screen).toMatch(/replica → PSYNC \? -1/);
+    expect(screen).toMatch(/← master +\+FULLRESYNC [0-9a-f]{40} \d+/);
+    live.keys('G'); // to the end: RDB facts and the command tail
+    const end = await live.waitScreen('the end of the detail', (s) => s.includes('COMMANDS'));
+    expect(end).toMatch(/HSET +user:2 name grace/);
+  });
+
+  it('? shows the help, Esc closes it, q quits', async () => {
+    live.type('?');
+    let screen = await live.waitScreen('the help', (s) => s.includes('KEYS'));
+    expect(screen).toContain('/                filter the stream');
+    live.keys('Escape');
+    screen = await live.waitScreen('back to the detail', (s) => s.includes('[detail #2]'));
+    live.keys('Escape');
+    await live.waitScreen('back to the stream', (s) => s.includes('[stream]'));
+    live.keys('Tab');
+    screen = await live.waitScreen('back to the links', (s) => s.includes('[links]'));
+    expect(linkRows(screen)).toEqual(liveLinks);
+    live.type('q');
+    await waitFor(() => live.exited(), 10_000, 'the TUI to exit on q');
+  });
+});
