@@ -18,6 +18,9 @@ export interface RedisServer {
   info(section?: string): Promise<Record<string, string>>;
   /** The last lines the server logged (included in every error this helper throws). */
   logTail(lines?: number): string;
+  /** SIGSTOP: the process stops reading and acknowledging (a frozen replica); `resume()` sends SIGCONT. */
+  pause(): void;
+  resume(): void;
   /** SIGTERM, await exit, remove the temp dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -153,6 +156,8 @@ function makeServer(port: number, dir: string, proc: ChildProcess, log: LogTail,
       return parseInfo(String(text));
     },
     logTail: (lines = 20) => log.text(lines),
+    pause: () => void proc.kill('SIGSTOP'),
+    resume: () => void proc.kill('SIGCONT'),
     stop() {
       stopped ??= (async () => {
         client.close();
@@ -195,6 +200,7 @@ async function waitReady(port: number, proc: ChildProcess, log: LogTail, passwor
 async function terminate(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGCONT'); // a paused server would not act on SIGTERM
   proc.kill('SIGTERM');
   const killTimer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
   await exited;
