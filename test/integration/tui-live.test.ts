@@ -162,4 +162,26 @@ describe.skipIf(!ready)('TUI in a real terminal, 3 replicas through the proxy, o
     live.type('q');
     await waitFor(() => live.exited(), 10_000, 'the TUI to exit on q');
   });
+
+  it('the replay of the capture shows the same screen; space pauses it, + speeds it up', async () => {
+    const replay = Tmux.start(`repl-spy-tui-replay-${process.pid}`, [process.execPath, cli, 'replay', capture, '--speed', '1'], dir);
+    try {
+      // The same moment of the session as the live screen above: three links caught up at the final offset.
+      const screen = await replay.waitScreen('the replayed links', (s) => linkRows(s).join('\n') === liveLinks.join('\n'));
+      expect(screen).toContain('┏ 3 replicas, 1 BGSAVE');
+      expect(screen).toMatch(/repl-spy \[links\] replay .*replay x1/);
+      replay.keys('Tab');
+      const stream = await replay.waitScreen('the replayed stream', (s) => s.includes('[stream]') && count(s, / HSET +user:2 name grace/g) === 3);
+      expect(count(stream, / SET +other x/g)).toBe(3);
+      replay.keys('Space');
+      await replay.waitScreen('the replay paused', (s) => s.includes('replay paused') && s.includes('PAUSED'));
+      replay.keys('Space');
+      replay.type('+');
+      await replay.waitScreen('the replay at x2', (s) => s.includes('replay x2'));
+      replay.type('q');
+      await waitFor(() => replay.exited(), 10_000, 'the replay TUI to exit on q');
+    } finally {
+      replay.kill();
+    }
+  });
 });
