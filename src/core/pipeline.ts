@@ -7,6 +7,9 @@ import { LinkDecoder, type LinkDecoderOptions } from '../decode/link-decoder.js'
 import { Session } from '../decode/session.js';
 
 export interface PipelineOptions extends LinkDecoderOptions {
+  /** Sees every decoded event before the subscribers: may add fields to it (e.g. a resync reason) and emit
+   *  events of its own, published right after it. */
+  enrich?: (e: ReplEvent, emit: ReplSink) => void;
   /** Called once when a subscriber throws (it is then disabled). */
   onSubscriberError?: (err: unknown) => void;
 }
@@ -49,9 +52,19 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       if (d) d.state.rdbEndAt = at;
     },
   });
+  const enriched: ReplEvent[] = []; // events the enrich stage emitted, published after the one it saw
+  const enrichEmit: ReplSink = (x) => enriched.push(x);
   const emit: ReplSink = (e) => {
+    if (opts.enrich) {
+      try {
+        opts.enrich(e, enrichEmit);
+      } catch (err) {
+        opts.onSubscriberError?.(err); // an analysis bug costs its annotation, never the event
+      }
+    }
     publish(e);
     session.observe(e);
+    if (enriched.length > 0) for (const x of enriched.splice(0)) publish(x);
   };
 
   return {
