@@ -1,0 +1,65 @@
+// The proxy under test, in its own process so its CPU and peak RSS are its own. Wired like the CLI's proxy
+// command (src/cli/proxy-command.ts) but the output is a counting subscriber: formatting output is not the
+// forward path. Modes add one layer each: pump (forward + tap only), decode (+ link decoding), capture
+// (+ capture file), full (+ RDB analysis = everything on).
+// Talks to its parent over IPC: {ready, port}; on 'stats' -> {stats}; on 'stop' -> closes and exits.
+import { createPipeline } from '../../dist/core/pipeline.js';
+import { startProxy } from '../../dist/proxy/index.js';
+import { openCaptureWriter } from '../../dist/capture/writer.js';
+import { makeRdbSink } from '../../dist/decode/rdb-sink.js';
+
+const [upstreamPort, mode, capturePath] = process.argv.slice(2);
+const MODES = ['pump', 'decode', 'capture', 'full'];
+if (!MODES.includes(mode)) throw new Error(`mode must be one of ${MODES.join(', ')}`);
+
+const decode = mode !== 'pump';
+const counts = { events: 0, commands: 0, wireChunks: 0, violations: 0 };
+const pipeline = decode ? createPipeline({ rdbSink: mode === 'full' ? makeRdbSink : undefined }) : null;
+pipeline?.subscribe((e) => {
+  counts.events++;
+  if (e.type === 'command') counts.commands++;
+  else if (e.type === 'protocol-violation') counts.violations++;
+});
+const capture =
+  mode === 'capture' || mode === 'full'
+    ? openCaptureWriter({ path: capturePath, upstream: `127.0.0.1:${upstreamPort}`, captureRdb: 'full', captureSecrets: false })
+    : null;
+
+const onWire = pipeline
+  ? (e) => {
+      counts.wireChunks++;
+      capture?.wire(e);
+      pipeline.wire(e);
+    }
+  : () => {
+      counts.wireChunks++;
+    };
+
+const proxy = await startProxy({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: Number(upstreamPort) }, onWire });
+
+// Sampled RSS (the OS's maxRSS is the true peak; samples show the shape).
+let rssSampleMax = 0;
+setInterval(() => (rssSampleMax = Math.max(rssSampleMax, process.memoryUsage.rss())), 100).unref();
+
+function stats() {
+  const cpu = process.cpuUsage();
+  return {
+    ...counts,
+    rss: process.memoryUsage.rss(),
+    maxRss: process.resourceUsage().maxRSS * 1024,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    captureBytes: capture?.stats().bytesWritten ?? 0,
+    captureDropped: capture?.stats().droppedBytes ?? 0,
+  };
+}
+
+process.on('message', async (msg) => {
+  if (msg === 'stats') process.send({ stats: stats() });
+  if (msg === 'stop') {
+    await proxy.close();
+    pipeline?.end(Date.now());
+    await capture?.close();
+    process.send({ stats: stats() }, () => process.exit(0));
+  }
+});
+process.send({ ready: true, port: proxy.address().port });

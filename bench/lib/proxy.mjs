@@ -1,0 +1,44 @@
+// Parent side of proxy-child.mjs: start a proxy process, ask for its stats, stop it.
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const CHILD = new URL('./proxy-child.mjs', import.meta.url);
+
+export async function startProxyProcess(upstreamPort, mode) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-bench-proxy-'));
+  const child = fork(CHILD, [String(upstreamPort), mode, path.join(dir, 'bench.rspy')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const replies = [];
+  let waiting = [];
+  child.on('message', (m) => {
+    const w = waiting.shift();
+    if (w) w(m);
+    else replies.push(m);
+  });
+  const next = () => new Promise((resolve, reject) => {
+    if (replies.length) return resolve(replies.shift());
+    const onExit = (code) => reject(new Error(`proxy process exited (${code})`));
+    child.once('exit', onExit);
+    waiting.push((m) => {
+      child.off('exit', onExit);
+      resolve(m);
+    });
+  });
+  const { port } = await next();
+  return {
+    port,
+    pid: child.pid,
+    async stats() {
+      child.send('stats');
+      return (await next()).stats;
+    },
+    async stop() {
+      child.send('stop');
+      const { stats } = await next();
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+      return stats;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// Scenario 3: decoder throughput offline, one core, on real recorded replication streams: commands/s of the
+// command stream (16-byte and 1 KiB values) for chunk sizes from 1.5 KiB to 64 KiB, compared with redis-parser on
+// the same bytes and chunks; MB/s of RDB payload framing, with and without RDB analysis.
+import { createRequire } from 'node:module';
+import { createPipeline } from '../../dist/core/pipeline.js';
+import { makeRdbSink } from '../../dist/decode/rdb-sink.js';
+import { startRedis, populate } from '../lib/redis.mjs';
+import { redisBenchmarkSets } from '../lib/load.mjs';
+import { recordStream } from '../lib/record.mjs';
+import { summary, fmt, mb } from '../lib/stats.mjs';
+import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
+
+const require = createRequire(import.meta.url);
+const RedisParser = require('redis-parser');
+
+const { smoke, out } = scenarioArgs();
+const REPS = smoke ? 1 : 5;
+const CHUNKS = [1536, 4096, 16384, 65536];
+const COMMANDS = { 16: smoke ? 20_000 : 2_000_000, 1024: smoke ? 5_000 : 300_000 };
+const RDB_MB = smoke ? 4 : 256;
+
+/** Feeds a recorded stream to the decoding pipeline: handshake and payload untimed, then the timed part. */
+function decodeRun(stream, { timedFrom, timedTo, chunkSize, rdbAnalysis }) {
+  let commands = 0;
+  let violations = 0;
+  const pipeline = createPipeline({ rdbSink: rdbAnalysis ? makeRdbSink : undefined });
+  pipeline.subscribe((e) => {
+    if (e.type === 'command') commands++;
+    else if (e.type === 'protocol-violation' || (e.type === 'rdb-info' && e.phase === 'error')) violations++;
+  });
+  const link = 1;
+  let at = 0;
+  const feed = (from, chunk) => pipeline.wire({ kind: 'bytes', link, at: at++, from, chunk });
+  pipeline.wire({ kind: 'open', link, at, replica: '127.0.0.1:1', master: '127.0.0.1:2' });
+  feed('replica', Buffer.from('PSYNC ? -1\r\n'));
+  for (let p = 0; p < timedFrom; p += chunkSize) feed('master', stream.subarray(p, Math.min(p + chunkSize, timedFrom)));
+  const t0 = performance.now();
+  for (let p = timedFrom; p < timedTo; p += chunkSize) feed('master', stream.subarray(p, Math.min(p + chunkSize, timedTo)));
+  const ms = performance.now() - t0;
+  pipeline.end(at);
+  if (violations) throw new Error(`the decoder reported ${violations} errors on a real stream`);
+  return { ms, commands };
+}
+
+function redisParserRun(stream, { timedFrom, timedTo, chunkSize }) {
+  let commands = 0;
+  const parser = new RedisParser({ returnBuffers: true, returnReply: () => commands++, returnError: () => {
+    throw new Error('redis-parser error');
+  } });
+  const t0 = performance.now();
+  for (let p = timedFrom; p < timedTo; p += chunkSize) parser.execute(stream.subarray(p, Math.min(p + chunkSize, timedTo)));
+  return { ms: performance.now() - t0, commands };
+}
+
+function repeat(fn) {
+  fn(); // warm-up
+  return Array.from({ length: REPS }, fn);
+}
+
+const tables = [];
+const goals = [];
+
+// Command streams.
+const cmdRows = [];
+let worstCmdRate = Infinity;
+for (const [valueBytes, requests] of Object.entries(COMMANDS)) {
+  const master = await startRedis(['--client-output-buffer-limit', 'replica 0 0 0']);
+  const rec = await recordStream(master, () => redisBenchmarkSets(master.port, { requests, valueBytes: Number(valueBytes), pipeline: 64, clients: 8 }));
+  await master.stop();
+  const span = { timedFrom: rec.commandsStart, timedTo: rec.bytes.length };
+  const streamMB = mb(span.timedTo - span.timedFrom);
+  log(`decoder: recorded ${valueBytes}-byte stream, ${streamMB.toFixed(1)} MB`);
+  for (const chunkSize of CHUNKS) {
+    const ours = repeat(() => decodeRun(rec.bytes, { ...span, chunkSize, rdbAnalysis: true }));
+    const theirs = repeat(() => redisParserRun(rec.bytes, { ...span, chunkSize }));
+    const n = ours[0].commands;
+    if (theirs[0].commands !== n) throw new Error(`command counts differ: repl-spy ${n}, redis-parser ${theirs[0].commands}`);
+    const rate = (runs) => summary(runs.map((r) => r.commands / (r.ms / 1000) / 1e6));
+    const mbps = (runs) => summary(runs.map((r) => streamMB / (r.ms / 1000)));
+    const ourRate = rate(ours);
+    worstCmdRate = Math.min(worstCmdRate, ourRate.median);
+    cmdRows.push([`${valueBytes} B`, n, (chunkSize / 1024).toFixed(1), fmt(ourRate, 2), fmt(mbps(ours), 0), fmt(rate(theirs), 2), fmt(mbps(theirs), 0),
+      (ourRate.median / rate(theirs).median).toFixed(2)]);
+    log(`  chunk ${chunkSize}: repl-spy ${ourRate.median.toFixed(2)} M cmd/s, redis-parser ${rate(theirs).median.toFixed(2)} M cmd/s`);
+  }
+}
+tables.push({
+  title: `Command stream (recorded from redis-benchmark SETs), ${REPS} runs each`,
+  columns: ['values', 'commands', 'chunk KiB', 'repl-spy M cmd/s', 'repl-spy MB/s', 'redis-parser M cmd/s', 'redis-parser MB/s', 'repl-spy / redis-parser'],
+  rows: cmdRows,
+});
+goals.push({ goal: 'command stream: >= 1,000,000 commands/s on one core (worst value size and chunk size)', value: `${worstCmdRate.toFixed(2)} M/s`, met: worstCmdRate >= 1 });
+
+// RDB payload.
+const rdbRows = [];
+let framingRate = Infinity;
+const datasets = [
+  { name: '1000-byte values, rdbcompression no', args: ['--rdbcompression', 'no'], valueSize: 1000 },
+  { name: '16-byte values', args: [], valueSize: 16 },
+];
+for (const ds of datasets) {
+  const master = await startRedis(['--client-output-buffer-limit', 'replica 0 0 0', '--repl-diskless-sync', 'no', ...ds.args]);
+  await populate(master, (RDB_MB * 1024 * 1024 * (ds.valueSize === 16 ? 0.25 : 1)), ds.valueSize);
+  const rec = await recordStream(master, async () => {});
+  await master.stop();
+  const span = { timedFrom: rec.rdbStart, timedTo: rec.rdbEnd };
+  const payloadMB = mb(span.timedTo - span.timedFrom);
+  log(`decoder: recorded RDB, ${ds.name}, ${payloadMB.toFixed(1)} MB`);
+  for (const chunkSize of [16384, 65536]) {
+    const framing = summary(repeat(() => decodeRun(rec.bytes, { ...span, chunkSize, rdbAnalysis: false })).map((r) => payloadMB / (r.ms / 1000)));
+    const analysis = summary(repeat(() => decodeRun(rec.bytes, { ...span, chunkSize, rdbAnalysis: true })).map((r) => payloadMB / (r.ms / 1000)));
+    framingRate = Math.min(framingRate, framing.median);
+    rdbRows.push([ds.name, payloadMB.toFixed(0), (chunkSize / 1024).toFixed(0), fmt(framing, 0), fmt(analysis, 0)]);
+    log(`  chunk ${chunkSize}: framing ${framing.median.toFixed(0)} MB/s, with analysis ${analysis.median.toFixed(0)} MB/s`);
+  }
+}
+tables.push({
+  title: `RDB payload (recorded disk-based full sync), ${REPS} runs each`,
+  columns: ['dataset', 'payload MB', 'chunk KiB', 'framing MB/s', 'framing + RDB analysis MB/s'],
+  rows: rdbRows,
+});
+goals.push({ goal: 'RDB payload framing: >= 300 MB/s on one core', value: `${framingRate.toFixed(0)} MB/s`, met: framingRate >= 300 });
+
+writeResult(out, {
+  scenario: 'decoder-throughput',
+  title: 'Decoder throughput offline (one core)',
+  params: { reps: REPS, chunkSizes: CHUNKS, commands: COMMANDS, rdbMB: RDB_MB },
+  notes: [
+    'Streams are recorded from a real redis-server: a raw PSYNC connection keeps every byte the master sends while redis-benchmark writes (commands) or after DEBUG POPULATE (payload).',
+    'repl-spy = the whole decoding pipeline (link decoder + session, counting subscriber), RDB analysis on for the command stream; redis-parser (returnBuffers) parses the same command bytes with the same chunks.',
+    'Median of the runs after one warm-up, with min and max.',
+  ],
+  tables,
+  goals,
+});

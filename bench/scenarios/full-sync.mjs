@@ -1,0 +1,106 @@
+// Scenario 1: full sync of a large dataset, disk and diskless, direct vs through repl-spy with each layer on.
+// Every repetition runs all variants back to back (interleaved), with a fresh replica and a fresh proxy process
+// each time; ratios are taken against the direct run of the same repetition, so machine drift cancels out.
+import { startRedis, populate, isSynced, sleep } from '../lib/redis.mjs';
+import { startProxyProcess } from '../lib/proxy.mjs';
+import { summary, fmt, mb } from '../lib/stats.mjs';
+import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
+
+const { smoke, out } = scenarioArgs();
+const SIZE_MB = smoke ? 2 : Number(process.env.BENCH_SYNC_MB ?? 1024);
+const REPS = smoke ? 1 : Number(process.env.BENCH_SYNC_REPS ?? 3);
+const MODES = (process.env.BENCH_SYNC_MODES ?? 'diskless,disk').split(',');
+const VARIANTS = ['direct', 'pump', 'decode', 'capture', 'full'];
+const LABEL = {
+  direct: 'direct',
+  pump: 'proxy: bare pump',
+  decode: 'proxy: + decode',
+  capture: 'proxy: + decode + capture',
+  full: 'proxy: + RDB analysis (all on)',
+};
+
+/** One full sync: REPLICAOF until the link is up and the RDB loaded. Transfer ends when loading starts. */
+async function syncOnce(masterPort, variant) {
+  const proxy = variant === 'direct' ? null : await startProxyProcess(masterPort, variant);
+  const replica = await startRedis();
+  try {
+    const t0 = performance.now();
+    await replica.cmd('REPLICAOF', '127.0.0.1', proxy ? proxy.port : masterPort);
+    let transferMs = null;
+    for (;;) {
+      const info = await replica.info('all');
+      const now = performance.now();
+      if (transferMs === null && (info.loading === '1' || isSynced(info))) transferMs = now - t0;
+      if (isSynced(info) && info.loading === '0') {
+        const stats = proxy ? await proxy.stats() : null;
+        const keys = Number(/keys=(\d+)/.exec(info.db0 ?? '')?.[1] ?? 0);
+        return { totalMs: now - t0, transferMs, keys, stats };
+      }
+      if (now - t0 > 900_000) throw new Error(`${variant}: sync did not finish in 15 minutes`);
+      await sleep(10);
+    }
+  } finally {
+    await replica.stop();
+    if (proxy) {
+      const final = await proxy.stop();
+      if (final.violations > 0) throw new Error(`${variant}: the decoder reported ${final.violations} protocol violations`);
+    }
+  }
+}
+
+const tables = [];
+const goals = [];
+const results = {};
+for (const mode of MODES) {
+  const master = await startRedis(['--rdbcompression', 'no', '--repl-diskless-sync', mode === 'diskless' ? 'yes' : 'no']);
+  try {
+    const keys = await populate(master, SIZE_MB * 1024 * 1024);
+    log(`full-sync ${mode}: ${keys} keys, ~${SIZE_MB} MB`);
+    const runs = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const v of VARIANTS) {
+        const r = await syncOnce(master.port, v);
+        if (r.keys !== keys) throw new Error(`${v}: replica has ${r.keys} keys, master ${keys}`);
+        runs[v].push(r);
+        log(`  ${mode} rep ${rep + 1} ${v}: total ${(r.totalMs / 1000).toFixed(2)} s, transfer ${(r.transferMs / 1000).toFixed(2)} s` +
+          (r.stats ? `, proxy peak RSS ${mb(r.stats.maxRss).toFixed(0)} MB, CPU ${(r.stats.cpuMs / 1000).toFixed(1)} s` : ''));
+      }
+    }
+    const rows = VARIANTS.map((v) => {
+      const rs = runs[v];
+      const ratio = (key) => summary(rs.map((r, i) => r[key] / runs.direct[i][key]));
+      return [
+        LABEL[v],
+        fmt(summary(rs.map((r) => r.totalMs / 1000)), 2),
+        v === 'direct' ? '1' : fmt(ratio('totalMs'), 3),
+        fmt(summary(rs.map((r) => r.transferMs / 1000)), 2),
+        v === 'direct' ? '1' : fmt(ratio('transferMs'), 3),
+        v === 'direct' ? '' : fmt(summary(rs.map((r) => mb(r.stats.maxRss))), 0),
+        v === 'direct' ? '' : fmt(summary(rs.map((r) => r.stats.cpuMs / 1000)), 1),
+      ];
+    });
+    results[mode] = runs;
+    tables.push({
+      title: `Full sync, ${mode}, ${SIZE_MB} MB RDB (${keys} keys), ${REPS} interleaved repetitions`,
+      columns: ['path', 'sync s', 'ratio', 'transfer s', 'transfer ratio', 'proxy peak RSS MB', 'proxy CPU s'],
+      rows,
+    });
+    const allOn = summary(runs.full.map((r, i) => r.totalMs / runs.direct[i].totalMs));
+    goals.push({ goal: `full sync ${mode}, everything on: ratio <= 1.05`, value: allOn.median.toFixed(3), met: allOn.median <= 1.05 });
+  } finally {
+    await master.stop();
+  }
+}
+
+writeResult(out, {
+  scenario: 'full-sync',
+  title: 'Full sync of a large dataset',
+  params: { sizeMB: SIZE_MB, reps: REPS, modes: MODES, valueBytes: 1000, rdbcompression: 'no' },
+  notes: [
+    'Sync = REPLICAOF until the replica reports link up, no sync in progress and no loading; transfer = until the replica starts loading the RDB (polled every 10 ms).',
+    'Data: DEBUG POPULATE with 1000-byte values, rdbcompression off so the RDB is as large as the data.',
+    'Each repetition runs every path back to back with a fresh replica (disk-based load) and a fresh proxy process; ratios are per repetition against the direct run.',
+  ],
+  tables,
+  goals,
+});
