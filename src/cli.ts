@@ -4,12 +4,14 @@ import { Command } from 'commander';
 import { registerProxyCommand } from './cli/proxy-command.js';
 import { registerReplayCommand } from './cli/replay-command.js';
 import { registerExportCommand } from './cli/export-command.js';
+import { registerInspectCommand } from './cli/inspect-command.js';
 
 const program = new Command();
 program.name('repl-spy').description('See, byte for byte and live, what Redis/Valkey replication does');
 registerProxyCommand(program);
 registerReplayCommand(program);
 registerExportCommand(program);
+registerInspectCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`repl-spy: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -52,6 +52,11 @@ export class RdbObserver {
     this.sendSummary();
   }
 
+  /** Where the RDB ended (after its checksum) once it is complete; bytes fed after it are not RDB. */
+  get rdbBytes(): number | null {
+    return this.summary.end_?.rdbBytes ?? null;
+  }
+
   /** The summary so far (complete: false until the RDB ended). */
   info(): Record<string, unknown> {
     return this.summary.toJSON(this.decoder.bytes, this.decoder.trailingBytes);
