@@ -59,7 +59,9 @@ export function registerInspectCommand(program: Command): void {
     .option('--commands <n>', 'how many of the last AOF commands to show', '10')
     .option('--link <n>', 'for a capture: the link whose snapshot to inspect (default: the furthest full sync)')
     .option('--debug', 'stack traces')
-    .action(async (file: string, flags: InspectFlags) => {
+    .action(async (file: string, _flags: InspectFlags, cmd: Command) => {
+      // --json and --debug are also options of the root (proxy) command: read them wherever they were given
+      const flags = cmd.optsWithGlobals<InspectFlags>();
       process.stdout.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0); // the reader (head, jq) is gone
         failAndExit(err, flags.debug);
