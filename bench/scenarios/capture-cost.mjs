@@ -18,6 +18,8 @@ const VARIANTS = ['pump', 'decode', 'capture'];
 const LABEL = { pump: 'bare pump', decode: '+ decode (capture off)', capture: '+ decode + capture (capture on)' };
 
 async function runOnce(master, mode) {
+  // every run starts from an empty dataset, so each full sync (captured too) is small and alike
+  await master.cmd('FLUSHALL');
   const proxy = await startProxyProcess(master.port, mode);
   const replica = await startReplicaOf(proxy.port);
   const masterPoll = await master.connect();

@@ -1,8 +1,8 @@
 // Scenario 1: full sync of a large dataset, disk and diskless, direct vs through repl-spy with each layer on.
 // Every repetition runs all variants back to back (interleaved), with a fresh replica and a fresh proxy process
 // each time; ratios are taken against the direct run of the same repetition, so machine drift cancels out.
-import { startRedis, populate, isSynced, sleep } from '../lib/redis.mjs';
-import { startProxyProcess } from '../lib/proxy.mjs';
+import { startRedis, populate } from '../lib/redis.mjs';
+import { syncOnce } from '../lib/sync.mjs';
 import { summary, fmt, mb } from '../lib/stats.mjs';
 import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
 
@@ -18,35 +18,6 @@ const LABEL = {
   capture: 'proxy: + decode + capture',
   full: 'proxy: + RDB analysis (all on)',
 };
-
-/** One full sync: REPLICAOF until the link is up and the RDB loaded. Transfer ends when loading starts. */
-async function syncOnce(masterPort, variant) {
-  const proxy = variant === 'direct' ? null : await startProxyProcess(masterPort, variant);
-  const replica = await startRedis();
-  try {
-    const t0 = performance.now();
-    await replica.cmd('REPLICAOF', '127.0.0.1', proxy ? proxy.port : masterPort);
-    let transferMs = null;
-    for (;;) {
-      const info = await replica.info('all');
-      const now = performance.now();
-      if (transferMs === null && (info.loading === '1' || isSynced(info))) transferMs = now - t0;
-      if (isSynced(info) && info.loading === '0') {
-        const stats = proxy ? await proxy.stats() : null;
-        const keys = Number(/keys=(\d+)/.exec(info.db0 ?? '')?.[1] ?? 0);
-        return { totalMs: now - t0, transferMs, keys, stats };
-      }
-      if (now - t0 > 900_000) throw new Error(`${variant}: sync did not finish in 15 minutes`);
-      await sleep(10);
-    }
-  } finally {
-    await replica.stop();
-    if (proxy) {
-      const final = await proxy.stop();
-      if (final.violations > 0) throw new Error(`${variant}: the decoder reported ${final.violations} protocol violations`);
-    }
-  }
-}
 
 const tables = [];
 const goals = [];

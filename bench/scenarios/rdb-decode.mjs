@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { scenarioArgs, writeResult } from '../lib/scenario.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { RdbObserver } = await import(path.resolve(here, '../../dist/decode/rdb/rdb-observer.js'));
 
@@ -124,6 +126,24 @@ try {
     out.results[name] = { mbPerSec: mbs, keysPerSec: kps, ms: times };
   }
   console.log(`\n${JSON.stringify(out)}`);
+  // The bench runner's contract (bench/lib/scenario.mjs): one result object written to --out.
+  const mbs = (name) => out.results[name].mbPerSec;
+  const ours = mbs('RdbObserver').median;
+  writeResult(scenarioArgs().out, {
+    scenario: 'rdb-decode',
+    title: 'RDB decoding speed: RdbObserver vs redis-check-rdb',
+    params: { bytes, keys: dbsize, runs, valueSize, chunkBytes: 65536 },
+    notes: [
+      'The RDB is written by a real redis-server (DEBUG POPULATE plus lists and hashes, rdbcompression no); both decoders read the same file, interleaved, one warm-up run of RdbObserver not counted.',
+      'redis-check-rdb timing includes its process start-up and reading the file.',
+    ],
+    tables: [{
+      title: `${fmt(mb)} MB RDB, ${dbsize} keys, ${runs} runs`,
+      columns: ['decoder', 'MB/s', 'keys/s (median)'],
+      rows: Object.entries(out.results).map(([name, r]) => [name, `${fmt(r.mbPerSec.median)} (${fmt(r.mbPerSec.min)}–${fmt(r.mbPerSec.max)})`, Math.round(r.keysPerSec.median)]),
+    }],
+    goals: [{ goal: 'RdbObserver speed relative to redis-check-rdb (a reference, no goal of its own)', value: `${(ours / mbs('redis-check-rdb').median).toFixed(2)}x`, met: null }],
+  });
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -1,0 +1,33 @@
+// One full sync of a fresh replica, direct or through a fresh proxy process in a given mode.
+import { startRedis, isSynced, sleep } from './redis.mjs';
+import { startProxyProcess } from './proxy.mjs';
+
+/** One full sync: REPLICAOF until the link is up and the RDB loaded. Transfer ends when loading starts. */
+export async function syncOnce(masterPort, variant) {
+  const proxy = variant === 'direct' ? null : await startProxyProcess(masterPort, variant);
+  const replica = await startRedis();
+  try {
+    const t0 = performance.now();
+    await replica.cmd('REPLICAOF', '127.0.0.1', proxy ? proxy.port : masterPort);
+    let transferMs = null;
+    for (;;) {
+      const info = await replica.info('all');
+      const now = performance.now();
+      if (transferMs === null && (info.loading === '1' || isSynced(info))) transferMs = now - t0;
+      if (isSynced(info) && info.loading === '0') {
+        const stats = proxy ? await proxy.stats() : null;
+        const keys = Number(/keys=(\d+)/.exec(info.db0 ?? '')?.[1] ?? 0);
+        return { totalMs: now - t0, transferMs, keys, stats };
+      }
+      if (now - t0 > 900_000) throw new Error(`${variant}: sync did not finish in 15 minutes`);
+      await sleep(10);
+    }
+  } finally {
+    await replica.stop();
+    if (proxy) {
+      const final = await proxy.stop();
+      if (final.violations > 0) throw new Error(`${variant}: the decoder reported ${final.violations} protocol violations`);
+    }
+  }
+}
+

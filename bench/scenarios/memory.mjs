@@ -1,0 +1,72 @@
+// Scenario 4: memory of the proxy process (everything on): peak RSS while snapshots of growing size pass through
+// it, and RSS over a long steady command stream.
+import { startRedis, populate, startReplicaOf, sleep } from '../lib/redis.mjs';
+import { startProxyProcess } from '../lib/proxy.mjs';
+import { syncOnce } from '../lib/sync.mjs';
+import { steadySets } from '../lib/load.mjs';
+import { mb } from '../lib/stats.mjs';
+import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
+
+const { smoke, out } = scenarioArgs();
+const SNAPSHOT_MB = smoke ? [2, 8] : (process.env.BENCH_MEMORY_MB ?? '1024,4096').split(',').map(Number);
+const STREAM_S = smoke ? 1 : Number(process.env.BENCH_MEMORY_STREAM_S ?? 120);
+const STREAM_RATE = 50_000;
+
+const tables = [];
+const goals = [];
+const snapRows = [];
+const peaks = [];
+for (const sizeMB of SNAPSHOT_MB) {
+  const master = await startRedis(['--rdbcompression', 'no', '--repl-diskless-sync', 'yes']);
+  try {
+    const keys = await populate(master, sizeMB * 1024 * 1024);
+    const r = await syncOnce(master.port, 'full');
+    if (r.keys !== keys) throw new Error(`replica has ${r.keys} keys, master ${keys}`);
+    peaks.push(r.stats.maxRss);
+    snapRows.push([sizeMB, (r.totalMs / 1000).toFixed(1), mb(r.stats.maxRss).toFixed(0), mb(r.stats.rss).toFixed(0)]);
+    log(`memory: ${sizeMB} MB snapshot, proxy peak RSS ${mb(r.stats.maxRss).toFixed(0)} MB`);
+  } finally {
+    await master.stop();
+  }
+}
+tables.push({ title: 'Peak RSS of the proxy while a diskless snapshot passes (one run per size)', columns: ['snapshot MB', 'sync s', 'peak RSS MB', 'RSS at end MB'], rows: snapRows });
+const maxPeak = mb(Math.max(...peaks));
+goals.push({ goal: 'snapshot: peak RSS under 150 MB, independent of snapshot size', value: `${peaks.map((p) => mb(p).toFixed(0)).join(' / ')} MB`, met: maxPeak < 150 });
+
+// Long stream.
+const master = await startRedis();
+const proxy = await startProxyProcess(master.port, 'full');
+const replica = await startReplicaOf(proxy.port);
+const samples = [];
+let streaming = true;
+const sampler = (async () => {
+  const t0 = performance.now();
+  while (streaming) {
+    samples.push([(performance.now() - t0) / 1000, (await proxy.stats()).rss]);
+    await sleep(1000);
+  }
+})();
+const rate = await steadySets(master.port, { perSecond: STREAM_RATE, durationMs: STREAM_S * 1000 });
+streaming = false;
+await sampler;
+const final = await proxy.stop();
+await replica.stop();
+await master.stop();
+const rss = samples.map(([, b]) => b);
+const tail = rss.slice(Math.floor(rss.length / 2));
+const streamRows = [[STREAM_S, Math.round(rate), final.commands, mb(rss[0]).toFixed(0), mb(Math.max(...rss)).toFixed(0), mb(Math.max(...tail)).toFixed(0), mb(rss.at(-1)).toFixed(0), mb(final.maxRss).toFixed(0)]];
+tables.push({ title: 'RSS of the proxy over a steady command stream (sampled every second)', columns: ['seconds', 'SET/s', 'commands decoded', 'RSS first MB', 'RSS max MB', 'RSS max 2nd half MB', 'RSS last MB', 'peak RSS (OS) MB'], rows: streamRows });
+goals.push({ goal: 'long stream: RSS flat and under 150 MB', value: `${mb(rss[0]).toFixed(0)} → ${mb(rss.at(-1)).toFixed(0)} MB (peak ${mb(final.maxRss).toFixed(0)})`, met: mb(final.maxRss) < 150 });
+log(`memory: stream ${STREAM_S} s, RSS ${mb(rss[0]).toFixed(0)} → ${mb(rss.at(-1)).toFixed(0)} MB, peak ${mb(final.maxRss).toFixed(0)} MB`);
+
+writeResult(out, {
+  scenario: 'memory',
+  title: 'Memory of the proxy',
+  params: { snapshotMB: SNAPSHOT_MB, streamSeconds: STREAM_S, streamRate: STREAM_RATE },
+  notes: [
+    'Proxy = a fresh repl-spy process with decoding, capture (RDB bodies kept) and RDB analysis on. Peak RSS = the OS maxRSS of that process.',
+    'Snapshot: DEBUG POPULATE, 1000-byte values, rdbcompression off, diskless sync to a fresh replica.',
+  ],
+  tables,
+  goals,
+});

@@ -1,0 +1,24 @@
+// The benchmarks in smoke mode: every scenario runs on tiny data and reports numbers. Nothing about speed is
+// asserted here (numbers live in bench/RESULTS.md); this only keeps the benchmarks working.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { requireRedis } from '../helpers/redis.js';
+
+const hasRedis = requireRedis();
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'memory'];
+
+describe.skipIf(!hasRedis)('bench --smoke', () => {
+  it('runs every scenario to completion with numbers in its result', { timeout: 180_000 }, async () => {
+    expect(existsSync(path.join(repoRoot, 'dist/core/pipeline.js')), 'dist/ is missing: run `npm run build` (npm test does)').toBe(true);
+    const run = await promisify(execFile)(process.execPath, ['bench/run.mjs', '--smoke', '--no-write'], { cwd: repoRoot }).catch(
+      (err: { stdout?: string; stderr?: string; message: string }) => {
+        throw new Error(`bench smoke failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+      },
+    );
+    for (const name of SCENARIOS) expect(run.stdout).toMatch(new RegExp(`^ok +${name} `, 'm'));
+  });
+});
