@@ -94,8 +94,8 @@ export class ProxyLink {
     for (const pipe of this.pipes) pipe.setFrozen(true);
     this.freezeTimer = setTimeout(() => {
       this.freezeTimer = null;
+      this.fault('freeze-end', { ms }); // before the held bytes flow, so events stay in wire order
       for (const pipe of this.pipes) pipe.setFrozen(false);
-      this.fault('freeze-end', { ms });
     }, ms);
   }
 

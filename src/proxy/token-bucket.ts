@@ -1,7 +1,8 @@
 // Token bucket for the lab's bandwidth limit. Pure: the caller passes the time, so tests need no clock.
+// Bytes pass in pieces of up to `capacity` (50 ms worth): waiting for a whole piece keeps the number of
+// timers and chunks low while the long-run rate stays exact.
 
 export class TokenBucket {
-  /** Most bytes that may pass at once: 50 ms worth of rate, at least 64 bytes. */
   readonly capacity: number;
   private tokens: number;
   private last: number;
@@ -12,15 +13,16 @@ export class TokenBucket {
     this.last = nowMs;
   }
 
-  /** Takes up to `want` bytes' worth of tokens; returns how many bytes may pass now (0 = wait). */
+  /** Lets `min(want, capacity)` bytes pass if the tokens are there (returns that count), else returns 0. */
   take(nowMs: number, want: number): number {
     this.refill(nowMs);
-    const granted = Math.min(want, Math.floor(this.tokens));
-    this.tokens -= granted;
-    return granted;
+    const piece = Math.min(want, this.capacity);
+    if (this.tokens < piece) return 0;
+    this.tokens -= piece;
+    return piece;
   }
 
-  /** Milliseconds until `min(want, capacity)` bytes may pass. */
+  /** Milliseconds until `take(want)` will succeed. */
   waitMs(nowMs: number, want: number): number {
     this.refill(nowMs);
     const missing = Math.min(want, this.capacity) - this.tokens;

@@ -238,7 +238,7 @@ class LogTail {
 
 /** Minimal RESP2 client: one connection, commands pipelined, replies matched in order. */
 class RespClient {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private pending: { resolve: (r: Reply) => void; reject: (e: Error) => void }[] = [];
 
   private constructor(private readonly socket: net.Socket) {

@@ -30,7 +30,14 @@ export async function startHarness(
 ): Promise<Harness> {
   const accepted: net.Socket[] = [];
   const acceptWaiters: ((s: net.Socket) => void)[] = [];
+  const peers = new Set<net.Socket>(); // every peer socket, destroyed on stop() whatever a test left behind
+  const track = (socket: net.Socket): net.Socket => {
+    peers.add(socket);
+    socket.once('close', () => peers.delete(socket));
+    return socket;
+  };
   const upstream = net.createServer({ allowHalfOpen: true }, (socket) => {
+    track(socket);
     const waiter = acceptWaiters.shift();
     if (waiter) waiter(socket);
     else accepted.push(socket);
@@ -91,7 +98,7 @@ export async function startHarness(
     events,
     tapped: tappedFor,
     async connect() {
-      const replica = net.connect({ host: '127.0.0.1', port: proxy.address().port, allowHalfOpen: true });
+      const replica = track(net.connect({ host: '127.0.0.1', port: proxy.address().port, allowHalfOpen: true }));
       await new Promise<void>((resolve, reject) => {
         replica.once('connect', resolve);
         replica.once('error', reject);
@@ -103,6 +110,7 @@ export async function startHarness(
     },
     closeEvent: (link) => waitEvent('close', link),
     async stop() {
+      for (const socket of peers) socket.destroy();
       await proxy.close();
       await new Promise<void>((resolve) => upstream.close(() => resolve()));
     },
