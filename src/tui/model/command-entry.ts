@@ -27,19 +27,28 @@ const NAME_CHARS = 24;
 const KEY_CHARS = 200;
 
 /** Bytes to text as redis-cli shows them: printable ASCII as is, anything else as \xNN. */
-export function printable(buf: Uint8Array, maxChars: number, fullBytes = buf.length): string {
-  let out = '';
-  let i = 0;
-  for (; i < buf.length && out.length < maxChars; i++) {
-    const b = buf[i];
-    if (b === 0x5c) out += '\\\\';
-    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-    else if (b === 0x0a) out += '\\n';
-    else if (b === 0x0d) out += '\\r';
-    else out += '\\x' + b.toString(16).padStart(2, '0');
-  }
-  if (i < fullBytes) out = out.slice(0, maxChars) + `…(${fullBytes} bytes)`;
+export function printable(buf: Buffer, maxChars: number, fullBytes = buf.length): string {
+  const n = Math.min(buf.length, maxChars);
+  let plain = true;
+  for (let i = 0; i < n && plain; i++) plain = buf[i] >= 0x20 && buf[i] < 0x7f && buf[i] !== 0x5c;
+  // Common case: one flat string, no per-character concatenation (ropes would be kept in the rings).
+  let out = plain ? buf.toString('latin1', 0, n) : escaped(buf, maxChars);
+  const shown = plain ? n : buf.length;
+  if (shown < fullBytes || (!plain && out.length > maxChars)) out = out.slice(0, maxChars) + `…(${fullBytes} bytes)`;
   return out;
+}
+
+function escaped(buf: Buffer, maxChars: number): string {
+  const parts: string[] = [];
+  let len = 0;
+  for (let i = 0; i < buf.length && len <= maxChars; i++) {
+    const b = buf[i];
+    const p =
+      b === 0x5c ? '\\\\' : b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : b === 0x0a ? '\\n' : b === 0x0d ? '\\r' : '\\x' + b.toString(16).padStart(2, '0');
+    parts.push(p);
+    len += p.length;
+  }
+  return parts.join('');
 }
 
 export function toCommandEntry(e: CommandEvent, seq: number): CommandEntry {
