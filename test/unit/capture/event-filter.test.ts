@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { eventFilter, globToRegExp } from '../../../src/capture/event-filter.js';
+import type { ReplEvent } from '../../../src/core/events.js';
+
+const command = (link: number, db: number | null, ...argv: string[]): ReplEvent => ({
+  type: 'command', at: 0, link, offset: 0, db, argv: argv.map((a) => Buffer.from(a)), bytes: 0,
+});
+const ack: ReplEvent = { type: 'ack', at: 0, link: 2, offset: 0, lagBytes: 0, lagMs: 0 };
+const pair: ReplEvent = { type: 'link-pair', at: 0, link: 1, mainLink: 1, rdbLink: 2, flavor: 'valkey-dual-channel' };
+
+describe('replay filters', () => {
+  it('globs as Redis writes them', () => {
+    expect(globToRegExp('user:*').test('user:42')).toBe(true);
+    expect(globToRegExp('user:*').test('order:1')).toBe(false);
+    expect(globToRegExp('k?').test('k1')).toBe(true);
+    expect(globToRegExp('k?').test('k12')).toBe(false);
+    expect(globToRegExp('k[ab]').test('kb')).toBe(true);
+    expect(globToRegExp('k[^ab]').test('ka')).toBe(false);
+    expect(globToRegExp('a.b\\*').test('a.b*')).toBe(true);
+    expect(globToRegExp('a.b').test('axb')).toBe(false);
+  });
+
+  it('--link keeps its events and the cross-link events naming it', () => {
+    const keep = eventFilter({ link: 2 });
+    expect([command(1, 0, 'SET', 'k', 'v'), ack, pair].map(keep)).toEqual([false, true, true]);
+  });
+
+  it('command name, key and db select commands; other events stay', () => {
+    const keep = eventFilter({ command: 'set', key: 'user:*', db: 3 });
+    expect(keep(command(1, 3, 'SET', 'user:1', 'v'))).toBe(true);
+    expect(keep(command(1, 0, 'SET', 'user:1', 'v'))).toBe(false);
+    expect(keep(command(1, 3, 'SET', 'order:1', 'v'))).toBe(false);
+    expect(keep(command(1, 3, 'DEL', 'user:1'))).toBe(false);
+    expect(keep(command(1, 3, 'PING'))).toBe(false);
+    expect(keep(ack)).toBe(true);
+  });
+});
