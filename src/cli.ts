@@ -7,6 +7,7 @@ import { registerExportCommand } from './cli/export-command.js';
 import { registerInspectCommand } from './cli/inspect-command.js';
 
 const program = new Command();
+program.enablePositionalOptions();
 program.name('repl-spy').description('See, byte for byte and live, what Redis/Valkey replication does');
 registerProxyCommand(program);
 registerReplayCommand(program);

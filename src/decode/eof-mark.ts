@@ -6,7 +6,7 @@ export const EOF_MARK_BYTES = 40;
 export class EofMarkFinder {
   private tail = Buffer.alloc(0); // last < 40 bytes seen, for a mark that straddles chunks
 
-  constructor(private readonly mark: Buffer) {}
+  constructor(readonly mark: Buffer) {}
 
   /**
    * Look for the mark in chunk[start, end). Returns the index in `chunk` just after the mark, or -1.

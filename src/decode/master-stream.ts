@@ -89,20 +89,33 @@ export class MasterStream {
     this.pos += chunk.length;
   }
 
-  /** Bytes that crossed the wire but are not available (capture gap). Only RDB bodies can be skipped safely. */
+  /** Bytes that crossed the wire but are not available (capture gap). Only RDB bodies can be skipped safely:
+   *  a gap elsewhere loses the framing, so decoding of this direction stops. */
   gap(bytes: number, at: number, reason: string): void {
     this.at = at;
-    if (this.phase === 'rdb-sized' && bytes <= this.rdbRemaining) {
-      this.rdbRemaining -= bytes;
-      this.rdbBytes += bytes;
-      this.rdb?.end(at, false);
-      this.rdb = null;
+    const inBody = (this.phase === 'rdb-sized' && bytes <= this.rdbRemaining) || this.phase === 'rdb-eof';
+    if (!inBody) {
+      this.violation('RSPY_DECODE_GAP', this.pos, `${bytes} bytes missing (${reason}) in phase ${this.phase}`, null);
       this.pos += bytes;
-      if (this.rdbRemaining === 0) this.finishRdb();
       return;
     }
-    this.violation('RSPY_DECODE_GAP', this.pos, `${bytes} bytes missing (${reason}) in phase ${this.phase}`, null);
+    if (this.rdb) {
+      // The RDB decoder cannot go on without these bytes; say why rather than report a truncated file.
+      this.rdb = null;
+      this.emit({ type: 'rdb-info', at, link: this.link, phase: 'error', info: { code: 'RSPY_RDB_NOT_AVAILABLE', message: `${bytes} bytes of the RDB body are not available (${reason}); the snapshot was not analysed` } });
+    }
+    const before = this.rdbBytes;
     this.pos += bytes;
+    this.rdbBytes += bytes;
+    this.held = Buffer.alloc(0);
+    if (this.phase === 'rdb-eof') {
+      // The mark cannot straddle a gap (a capture keeps the mark itself); restart the seam search.
+      this.finder = new EofMarkFinder(this.finder!.mark);
+    } else {
+      this.rdbRemaining -= bytes;
+    }
+    this.progress(before);
+    if (this.phase === 'rdb-sized' && this.rdbRemaining === 0) this.finishRdb();
   }
 
   /** The replication offset before the first stream byte, learned from another link (Redis 8 rdb channel). */

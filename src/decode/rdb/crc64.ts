@@ -6,6 +6,7 @@
 const POLY_HI = 0x95ac9329;
 const POLY_LO = 0xac4bc9b5;
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const T_LO = new Int32Array(8 * 256);
 const T_HI = new Int32Array(8 * 256);
 
@@ -43,29 +44,39 @@ export class Crc64 {
     let lo = this.lo;
     let hi = this.hi;
     let p = start;
-    for (; p + 8 <= end; p += 8) {
-      lo ^= buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
-      hi ^= buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24);
-      const nLo =
-        T_LO[1792 + (lo & 0xff)] ^
-        T_LO[1536 + ((lo >>> 8) & 0xff)] ^
-        T_LO[1280 + ((lo >>> 16) & 0xff)] ^
-        T_LO[1024 + (lo >>> 24)] ^
-        T_LO[768 + (hi & 0xff)] ^
-        T_LO[512 + ((hi >>> 8) & 0xff)] ^
-        T_LO[256 + ((hi >>> 16) & 0xff)] ^
-        T_LO[hi >>> 24];
-      const nHi =
-        T_HI[1792 + (lo & 0xff)] ^
-        T_HI[1536 + ((lo >>> 8) & 0xff)] ^
-        T_HI[1280 + ((lo >>> 16) & 0xff)] ^
-        T_HI[1024 + (lo >>> 24)] ^
-        T_HI[768 + (hi & 0xff)] ^
-        T_HI[512 + ((hi >>> 8) & 0xff)] ^
-        T_HI[256 + ((hi >>> 16) & 0xff)] ^
-        T_HI[hi >>> 24];
-      lo = nLo;
-      hi = nHi;
+    // bytes one by one up to a 4-byte boundary, then 8 bytes per step read as two aligned int32 words
+    for (; p < end && ((buf.byteOffset + p) & 3) !== 0; p++) {
+      const idx = (lo ^ buf[p]) & 0xff;
+      lo = ((lo >>> 8) | (hi << 24)) ^ T_LO[idx];
+      hi = (hi >>> 8) ^ T_HI[idx];
+    }
+    const words = Math.floor((end - p) / 8) * 2;
+    if (LITTLE_ENDIAN && words > 0) {
+      const w = new Int32Array(buf.buffer, buf.byteOffset + p, words);
+      for (let i = 0; i < words; i += 2) {
+        lo ^= w[i];
+        hi ^= w[i + 1];
+        const nLo =
+          T_LO[1792 + (lo & 0xff)] ^
+          T_LO[1536 + ((lo >>> 8) & 0xff)] ^
+          T_LO[1280 + ((lo >>> 16) & 0xff)] ^
+          T_LO[1024 + (lo >>> 24)] ^
+          T_LO[768 + (hi & 0xff)] ^
+          T_LO[512 + ((hi >>> 8) & 0xff)] ^
+          T_LO[256 + ((hi >>> 16) & 0xff)] ^
+          T_LO[hi >>> 24];
+        hi =
+          T_HI[1792 + (lo & 0xff)] ^
+          T_HI[1536 + ((lo >>> 8) & 0xff)] ^
+          T_HI[1280 + ((lo >>> 16) & 0xff)] ^
+          T_HI[1024 + (lo >>> 24)] ^
+          T_HI[768 + (hi & 0xff)] ^
+          T_HI[512 + ((hi >>> 8) & 0xff)] ^
+          T_HI[256 + ((hi >>> 16) & 0xff)] ^
+          T_HI[hi >>> 24];
+        lo = nLo;
+      }
+      p += words * 4;
     }
     for (; p < end; p++) {
       const idx = (lo ^ buf[p]) & 0xff;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
+import { LinkDecoder } from '../../../src/decode/link-decoder.js';
 import { makeRdbSink } from '../../../src/decode/rdb-sink.js';
 import { decodeEveryChunking, resp, types, type Step } from '../../helpers/decode-case.js';
 import { repoRoot } from '../../helpers/wire-corpus.js';
@@ -234,5 +235,41 @@ describe('link decoder', () => {
     expect(only(events, 'protocol-violation')).toMatchObject([{ from: 'replica', code: 'RSPY_DECODE_BAD_LENGTH', pos: 1 }]);
     const long = decodeEveryChunking([{ from: 'master', bytes: '+' + 'a'.repeat(70_000) }]);
     expect(only(long, 'protocol-violation')).toMatchObject([{ code: 'RSPY_DECODE_LINE_TOO_LONG' }]);
+  });
+});
+
+describe('link decoder and capture gaps', () => {
+  function run(payloadLine: string, gapBytes: number, after: Buffer): ReplEvent[] {
+    const out: ReplEvent[] = [];
+    const d = new LinkDecoder(1, (e) => out.push(e), { rdbSink: makeRdbSink });
+    const bytes = (from: 'master' | 'replica', s: string | Buffer) => d.feed({ kind: 'bytes', link: 1, at: 0, from, chunk: Buffer.from(s) });
+    bytes('replica', resp('PSYNC', '?', '-1'));
+    bytes('master', `+FULLRESYNC ${REPLID} 0\r\n${payloadLine}\r\n`);
+    d.feed({ kind: 'gap', link: 1, at: 1, from: 'master', bytes: gapBytes, reason: 'rdb-elided' });
+    bytes('master', after);
+    return out;
+  }
+
+  it('an RDB body left out of a diskless capture: the mark still ends it, the stream decodes after it', () => {
+    const events = run(`$EOF:${MARK}`, 5000, Buffer.from(MARK + resp('SET', 'k', 'v')));
+    expect(only(events, 'rdb-end')).toMatchObject([{ bytes: 5000 }]);
+    expect(commands(events)).toEqual([[resp('SET', 'k', 'v').length, null, 'SET k v']]);
+    expect(only(events, 'rdb-info')).toMatchObject([{ phase: 'error', info: { code: 'RSPY_RDB_NOT_AVAILABLE' } }]);
+    expect(only(events, 'protocol-violation')).toEqual([]);
+  });
+
+  it('an RDB body left out of a disk capture', () => {
+    const events = run('$5000', 5000, Buffer.from(resp('SET', 'k', 'v')));
+    expect(only(events, 'rdb-end')).toMatchObject([{ bytes: 5000 }]);
+    expect(commands(events)).toEqual([[resp('SET', 'k', 'v').length, null, 'SET k v']]);
+  });
+
+  it('a gap in the command stream stops decoding that direction with a clear violation', () => {
+    const out: ReplEvent[] = [];
+    const d = new LinkDecoder(1, (e) => out.push(e));
+    d.feed({ kind: 'bytes', link: 1, at: 0, from: 'replica', chunk: Buffer.from(resp('PSYNC', REPLID, '1')) });
+    d.feed({ kind: 'bytes', link: 1, at: 0, from: 'master', chunk: Buffer.from('+CONTINUE\r\n') });
+    d.feed({ kind: 'gap', link: 1, at: 1, from: 'master', bytes: 100, reason: 'capture-overflow' });
+    expect(only(out, 'protocol-violation')).toMatchObject([{ code: 'RSPY_DECODE_GAP', pos: 11 }]);
   });
 });
