@@ -42,6 +42,9 @@ class Tmux {
   keys(...keys: string[]): void {
     execFileSync('tmux', ['send-keys', '-t', this.name, ...keys]);
   }
+  resize(width: number, height: number): void {
+    execFileSync('tmux', ['resize-window', '-t', this.name, '-x', String(width), '-y', String(height)]);
+  }
   /** Literal text, not key names. */
   type(text: string): void {
     execFileSync('tmux', ['send-keys', '-t', this.name, '-l', text]);
@@ -118,6 +121,17 @@ describe.skipIf(!ready)('TUI in a real terminal, 3 replicas through the proxy, o
     expect(count(screen, new RegExp(`off ${offset} `, 'g'))).toBe(3);
     liveLinks = linkRows(screen);
     expect(liveLinks).toHaveLength(3);
+  });
+
+  it('adapts to a resize down to 80x24 and back', async () => {
+    live.resize(80, 24);
+    const small = await live.waitScreen('the 80x24 screen', (s) => s.split('\n')[23]?.includes('q quit') === true);
+    const lines = small.split('\n');
+    expect(lines.slice(0, 24).every((l) => l.length <= 80)).toBe(true);
+    expect(linkRows(small)).toHaveLength(3);
+    expect(small).toContain('┏ 3 replicas, 1 BGSAVE');
+    live.resize(WIDTH, HEIGHT);
+    await live.waitScreen('the 100x30 screen', (s) => s.split('\n')[HEIGHT - 1]?.includes('q quit') === true);
   });
 
   it('Tab shows the live commands of all links; / filters them by key pattern', async () => {
