@@ -2,7 +2,7 @@ import type { ReplSink } from '../core/events.js';
 import { renderFrame } from './format/frame.js';
 import { apply, createTuiState } from './model/state.js';
 import { createUi, handleKey, type Key } from './model/ui.js';
-import { openTerminal, type Terminal } from './screen/terminal.js';
+import { openTerminal } from './screen/terminal.js';
 
 // The live terminal UI: a pure view of the ReplEvent stream. Events only update the model (O(1)) and
 // mark the screen dirty; a timer paints at most FPS frames per second, so a master writing at full
@@ -20,8 +20,6 @@ export interface TuiOptions {
   label: string;
   replay?: ReplayControls;
   onQuit: () => void;
-  /** for tests: a terminal other than the process's own */
-  terminal?: Terminal;
 }
 
 export const FPS = 10;
@@ -37,7 +35,7 @@ function nextSpeed(speed: number, factor: number): number {
 export function startTui(opts: TuiOptions): { stop(): void } {
   const state = createTuiState();
   const ui = createUi();
-  const term = opts.terminal ?? openTerminal(`repl-spy ${opts.label}`);
+  const term = openTerminal(`repl-spy ${opts.label}`);
   const replay = opts.replay;
   let replayPaused = false;
   let dirty = true;
