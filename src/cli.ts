@@ -5,6 +5,7 @@ import { registerProxyCommand } from './cli/proxy-command.js';
 import { registerReplayCommand } from './cli/replay-command.js';
 import { registerExportCommand } from './cli/export-command.js';
 import { registerInspectCommand } from './cli/inspect-command.js';
+import { registerLabCommand } from './cli/lab-command.js';
 
 const program = new Command();
 program.enablePositionalOptions();
@@ -13,6 +14,7 @@ registerProxyCommand(program);
 registerReplayCommand(program);
 registerExportCommand(program);
 registerInspectCommand(program);
+registerLabCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`repl-spy: ${err instanceof Error ? err.message : String(err)}\n`);

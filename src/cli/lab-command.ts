@@ -1,0 +1,177 @@
+// `repl-spy lab`: a real master and N replicas replicating through repl-spy, a light write load, fault injection
+// (flags, control interface) and resync reasons, shown in the TUI or as lines/JSON. Everything stops with it.
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { ResyncAnalyzer } from '../analysis/resync-analyzer.js';
+import { ReplSpyError } from '../core/errors.js';
+import { formatHostPort } from '../core/host-port.js';
+import { startControlServer, type ControlServer } from '../lab/control-server.js';
+import { FaultControl } from '../lab/fault-control.js';
+import { parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
+import { pollReplicationInfo } from '../lab/info-poller.js';
+import { startLab, type Lab } from '../lab/lab.js';
+import { LinkRegistry } from '../lab/link-registry.js';
+import { findRedisServer, redisVersion } from '../lab/redis-binary.js';
+import { failAndExit } from './fail.js';
+import { attachOutput, type AttachedOutput } from './output-mode.js';
+import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
+
+export interface LabFlags extends LiveFlags {
+  replicas: string;
+  diskless?: boolean;
+  password?: string;
+  keys: string;
+  redisServer?: string;
+  rate: string;
+  fault: string[];
+  duration?: string;
+  controlPort: string;
+}
+
+const IN_SYNC_TIMEOUT_MS = 60_000;
+/** On a crash, how long the orderly shutdown may take before we leave the rest to the guard. */
+const CRASH_SHUTDOWN_MS = 8_000;
+
+export function registerLabCommand(program: Command): void {
+  addLiveOptions(
+    program
+      .command('lab')
+      .description('start a real master and replicas replicating through repl-spy, with faults on demand')
+      .option('--replicas <n>', 'number of replicas', '3')
+      .option('--diskless', 'diskless sync (the replicas wait up to 5 s for each other, then share one fork)')
+      .option('--password <pw>', 'requirepass/masterauth of every server (default: random, printed)')
+      .option('--keys <n>', 'keys of mixed types loaded into the master before the replicas attach', '10000')
+      .option('--redis-server <path>', 'the redis-server binary (default: REDIS_SERVER_BIN, then PATH)')
+      .option('--rate <ops/s>', 'light write load on the master, operations per second (0: none)', '20')
+      .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut" (repeatable)', collect, [])
+      .option('--duration <s>', 'stop by itself after this many seconds')
+      .option('--control-port <port>', 'port of the control interface on 127.0.0.1 (0: any free port)', '0'),
+  ).action(async (_local: unknown, cmd: Command) => {
+    const flags = cmd.optsWithGlobals<LabFlags>();
+    await runLab(flags).catch((err) => failAndExit(err, flags.debug));
+  });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function count(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `${flag} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+async function runLab(flags: LabFlags): Promise<void> {
+  const replicaCount = count('--replicas', flags.replicas, 1, 16);
+  const keys = count('--keys', flags.keys, 0, 10_000_000);
+  const rate = count('--rate', flags.rate, 0, 100_000);
+  const controlPort = count('--control-port', flags.controlPort, 0, 65535);
+  const durationS = flags.duration === undefined ? null : Number(flags.duration);
+  if (durationS !== null && !(durationS > 0)) throw new ReplSpyError('RSPY_BAD_ARGS', `--duration must be a positive number of seconds`);
+  const faults: FaultSpec[] = flags.fault.map(parseFaultSpec);
+  const bin = findRedisServer(flags.redisServer);
+  const password = flags.password ?? randomBytes(8).toString('hex');
+
+  const analyzer = new ResyncAnalyzer();
+  const live = startLive(flags, { upstream: 'lab', enrich: (e, emit) => analyzer.observe(e, emit) });
+  const { mode, logger, pipeline, capture } = live;
+  const say = (line: string): void => void process.stderr.write(`${line}\n`);
+  const registry = new LinkRegistry();
+  let control: FaultControl | null = null;
+  const onWire = live.onWire;
+  const labWire = (e: Parameters<typeof onWire>[0]): void => {
+    onWire(e);
+    control?.onWire(e);
+  };
+
+  let lab: Lab | null = null;
+  let output: AttachedOutput | null = null;
+  let controlServer: ControlServer | null = null;
+  let poller: { stop(): void } | null = null;
+  let stopping: Promise<void> | null = null;
+  const shutdown = (code: number): Promise<void> => {
+    stopping ??= (async () => {
+      control?.stop();
+      poller?.stop();
+      await controlServer?.close();
+      await lab?.stop();
+      pipeline.end(Date.now());
+      await output?.stop();
+      await capture?.close();
+      if (lab) say(`repl-spy lab: servers stopped, ${lab.dir} removed`);
+      process.exit(code);
+    })();
+    return stopping;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
+  process.on('exit', () => lab?.killNow()); // a crash that skipped the shutdown: the guard removes the rest
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'repl-spy crashed; stopping the lab');
+    say(`repl-spy lab: crashed (${err.message}); stopping the servers`);
+    setTimeout(() => process.exit(70), CRASH_SHUTDOWN_MS).unref();
+    void shutdown(70);
+  });
+
+  const version = redisVersion(bin);
+  say(`repl-spy lab: starting redis-server ${version ?? '(unknown version)'} (${bin}): a master and ${replicaCount} replica(s), ${flags.diskless ? 'diskless' : 'disk-based'} sync`);
+  lab = await startLab({
+    bin, replicas: replicaCount, diskless: flags.diskless ?? false, password, keys, opsPerSec: rate, onWire: labWire, logger, registry,
+  });
+  const running = lab;
+  control = new FaultControl(registry, running.replicas.map((r) => r.process.port), (m) => logger.warn(m));
+  pipeline.subscribe((e) => control?.observe(e));
+  poller = pollReplicationInfo([running.master, ...running.replicas].map((s) => s.process), (addr, info) => analyzer.setMasterInfo(addr, info));
+  const faultControl = control;
+  controlServer = await startControlServer({ status: () => labStatus(running, password, faultControl, controlServer?.url), fault: (spec) => faultControl.apply(spec) }, controlPort);
+
+  printSummary(running, password, controlServer.url, capture?.path ?? null, keys, rate, say);
+  for (const spec of faults) say(`repl-spy lab: fault ${faultControl.apply(spec)}`);
+
+  output = await attachOutput(mode, pipeline.subscribe, {
+    label: `lab master :${running.master.process.port} ×${replicaCount}  logs ${running.dir}  control ${controlServer.url}`,
+    onQuit: () => void shutdown(0),
+  });
+  await running.replicate();
+  if (durationS !== null) setTimeout(() => void shutdown(0), durationS * 1000);
+  running.inSync(IN_SYNC_TIMEOUT_MS).then(
+    () => mode !== 'tui' && say(`repl-spy lab: all ${replicaCount} replicas in sync`),
+    (err: Error) => logger.warn(`replicas not in sync: ${err.message}`),
+  );
+}
+
+function labStatus(lab: Lab, password: string, faults: FaultControl, controlUrl: string | undefined): unknown {
+  const server = (s: Lab['master']) => ({
+    name: s.name,
+    host: s.process.host,
+    port: s.process.port,
+    pid: s.process.pid,
+    proxy: formatHostPort(s.front.address().host, s.front.address().port),
+    log: s.process.logFile,
+  });
+  return {
+    dir: lab.dir,
+    password,
+    control: controlUrl,
+    guardPid: lab.guard.pid,
+    master: server(lab.master),
+    replicas: lab.replicas.map(server),
+    links: faults.links().map((l) => ({ ...l, server: l.server === undefined ? null : l.server === 0 ? 'master' : `replica-${l.server}` })),
+    armedFaults: faults.armedFaults(),
+  };
+}
+
+function printSummary(lab: Lab, password: string, controlUrl: string, capturePath: string | null, keys: number, rate: number, say: (line: string) => void): void {
+  const row = (s: Lab['master']): string => {
+    const front = s.front.address();
+    return `  ${s.name.padEnd(10)} 127.0.0.1:${s.process.port}  via proxy ${formatHostPort(front.host, front.port)}  log ${s.process.logFile}`;
+  };
+  say(`repl-spy lab: ${keys} keys loaded, write load ${rate} ops/s; servers (logs in ${lab.dir}):`);
+  say(row(lab.master));
+  for (const r of lab.replicas) say(row(r));
+  say(`  password   ${password}   e.g. redis-cli -p ${lab.master.process.port} -a ${password} --no-auth-warning info replication`);
+  say(`  control    ${controlUrl}   e.g. curl -s -d '{"replica":1,"cut":true}' ${controlUrl}/fault ; curl -s ${controlUrl}/status`);
+  if (capturePath) say(`  capture    ${capturePath}`);
+}

@@ -1,0 +1,75 @@
+// What a live command (the proxy, the lab) wires behind its proxies: the shared output/capture/log flags, the
+// decoding pipeline, the capture writer, and one wire sink that feeds both.
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
+import type { ReplEvent, ReplSink, WireSink } from '../core/events.js';
+import { ReplSpyError } from '../core/errors.js';
+import { createPipeline, type Pipeline } from '../core/pipeline.js';
+import { makeRdbSink } from '../decode/rdb-sink.js';
+import { createLogger } from './logger.js';
+import { outputModeOf, type OutputFlags, type OutputMode } from './output-mode.js';
+
+export interface LiveFlags extends OutputFlags {
+  capture: string | boolean;
+  captureRdb: string;
+  captureSecrets?: boolean;
+  showSecrets?: boolean;
+  rdbAnalysis: boolean;
+  logFile?: string;
+  debug?: boolean;
+}
+
+/** The flags every live command shares. */
+export function addLiveOptions(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print one JSON object per event on stdout')
+    .option('--no-tui', 'print one line per event (the default when stdout is not a terminal)')
+    .option('--capture <path>', 'capture file (default captures/<start-time>-<upstream>.rspy)')
+    .option('--no-capture', 'do not write a capture file')
+    .option('--capture-rdb <full|none>', 'keep RDB bodies in the capture, or only their size and hash', 'full')
+    .option('--capture-secrets', 'write AUTH passwords into the capture (masked by default)')
+    .option('--show-secrets', 'show AUTH passwords in the output (masked by default)')
+    .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
+    .option('--log-file <path>', 'write logs there instead of stderr (with the TUI: repl-spy.log)')
+    .option('--debug', 'debug logs and stack traces');
+}
+
+export interface Live {
+  mode: OutputMode;
+  logger: Logger;
+  pipeline: Pipeline;
+  capture: CaptureWriter | null;
+  /** Give this to the proxies: every wire event goes to the capture, then to the decoders. */
+  onWire: WireSink;
+}
+
+export function startLive(flags: LiveFlags, opts: { upstream: string; enrich?: (e: ReplEvent, emit: ReplSink) => void }): Live {
+  if (flags.captureRdb !== 'full' && flags.captureRdb !== 'none') {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `--capture-rdb must be full or none, not ${JSON.stringify(flags.captureRdb)}`);
+  }
+  const mode = outputModeOf(flags);
+  const logger = createLogger({ file: flags.logFile ?? (mode === 'tui' ? 'repl-spy.log' : undefined), debug: flags.debug });
+  const pipeline = createPipeline({
+    showSecrets: flags.showSecrets,
+    rdbSink: flags.rdbAnalysis ? makeRdbSink : undefined,
+    enrich: opts.enrich,
+    onSubscriberError: (err) => logger.error({ err }, 'an output failed and was stopped; forwarding continues'),
+  });
+  const capture =
+    flags.capture === false
+      ? null
+      : openCaptureWriter({
+          path: typeof flags.capture === 'string' ? flags.capture : undefined,
+          dir: 'captures',
+          upstream: opts.upstream,
+          captureRdb: flags.captureRdb as 'full' | 'none',
+          captureSecrets: flags.captureSecrets ?? false,
+          onGap: (loss) => logger.warn({ loss }, `capture lost ${loss.bytes} bytes of link ${loss.link} (${loss.reason})`),
+        });
+  const onWire: WireSink = (e) => {
+    capture?.wire(e);
+    pipeline.wire(e);
+  };
+  return { mode, logger, pipeline, capture, onWire };
+}

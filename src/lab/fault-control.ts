@@ -1,0 +1,206 @@
+// Applies faults to the lab's links: now, after a while, when a replica's next link comes, or at a point of the
+// replication the decoded events show (the PSYNC, N% of the RDB, a replication offset). The proxy links emit
+// the `fault` wire events, so every fault lands in the stream and the capture. Faults are applied outside the
+// event callbacks (a microtask later), never from inside the proxy's tap.
+import type { ReplEvent, WireEvent } from '../core/events.js';
+import type { ProxyLink } from '../proxy/index.js';
+import { describeTarget, type FaultSpec } from './fault-spec.js';
+import type { LinkRegistry } from './link-registry.js';
+
+interface Armed {
+  spec: FaultSpec;
+  /** delay/bandwidth aimed at a replica: applied again to each of its later links */
+  sticky: boolean;
+}
+
+interface RdbWatch {
+  armed: Armed;
+  size: number | null;
+  cutAtBytes: number;
+  seen: number;
+}
+
+export interface LinkStatus {
+  link: number;
+  replica: number | null;
+  server: number | undefined;
+}
+
+export class FaultControl {
+  private armed: Armed[] = [];
+  private replicaOf = new Map<number, number>(); // link → replica number (1-based)
+  private rdbWatches = new Map<number, RdbWatch>();
+  private timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly registry: LinkRegistry,
+    /** listening port of replica 1, 2, ... */
+    private readonly replicaPorts: number[],
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Applies or arms a fault; says what it did. Throws a ReplSpyError-free Error for a closed link. */
+  apply(spec: FaultSpec): string {
+    if (spec.afterMs > 0) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        try {
+          this.apply({ ...spec, afterMs: 0 });
+        } catch (err) {
+          this.warn(`fault ${spec.text}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }, spec.afterMs);
+      this.timers.add(timer);
+      return `${spec.text}: in ${spec.afterMs} ms`;
+    }
+    const t = spec.target;
+    if ('link' in t && this.registry.issued(t.link) && !this.registry.link(t.link)) {
+      throw new Error(`link ${t.link} is closed`);
+    }
+    const kind = spec.action.kind;
+    const immediate = kind === 'cut' || kind === 'freeze' || kind === 'delay' || kind === 'bandwidth';
+    const targets = this.registry.liveIds().filter((id) => this.matches(spec, id));
+    if (immediate && targets.length > 0) {
+      for (const id of targets) this.fire(spec, id);
+      if ('replica' in t && (kind === 'delay' || kind === 'bandwidth')) this.keep({ spec, sticky: true });
+      return `${spec.text}: applied to link ${targets.join(', ')}`;
+    }
+    this.keep({ spec, sticky: 'replica' in t && (kind === 'delay' || kind === 'bandwidth') });
+    return `${spec.text}: armed, waits for ${describeTarget(t)}${immediate ? ' to connect' : ''}`;
+  }
+
+  /** After the pipeline decoded `e` (so the RDB watch knows where the payload starts). */
+  onWire(e: WireEvent): void {
+    if (e.kind !== 'bytes' || e.from !== 'master') return;
+    const watch = this.rdbWatches.get(e.link);
+    if (!watch) return;
+    watch.seen += e.chunk.length;
+    if (watch.seen < watch.cutAtBytes) return;
+    this.rdbWatches.delete(e.link);
+    this.disarm(watch.armed);
+    const pct = watch.size ? ` (${Math.round((100 * watch.seen) / watch.size)}% of ${watch.size})` : '';
+    this.fire(watch.armed.spec, e.link, `${watch.armed.spec.text}: ${watch.seen} bytes of the RDB forwarded${pct}`);
+  }
+
+  observe(e: ReplEvent): void {
+    switch (e.type) {
+      case 'link-open':
+        return this.linkKnown(e.link);
+      case 'replica-command': {
+        if (e.argv[0]?.toUpperCase() !== 'REPLCONF') return;
+        const i = e.argv.findIndex((a, k) => k % 2 === 1 && a.toLowerCase() === 'listening-port');
+        const replica = i > 0 ? this.replicaPorts.indexOf(Number(e.argv[i + 1])) + 1 : 0;
+        if (replica > 0) {
+          this.replicaOf.set(e.link, replica);
+          this.linkKnown(e.link);
+        }
+        return;
+      }
+      case 'psync':
+        return this.trigger(e.link, 'cut-at-handshake', () => 'at the PSYNC, before the master answers');
+      case 'rdb-start':
+        return this.watchRdb(e.link, e.size);
+      case 'command': {
+        const hit = this.armed.find((a) => a.spec.action.kind === 'cut-at-offset' && this.matches(a.spec, e.link) && e.offset >= a.spec.action.offset);
+        if (hit) {
+          this.disarm(hit);
+          this.fire(hit.spec, e.link, `${hit.spec.text}: at offset ${e.offset}`);
+        }
+        return;
+      }
+      case 'link-close':
+        this.replicaOf.delete(e.link);
+        this.rdbWatches.delete(e.link);
+        return;
+      default:
+        return;
+    }
+  }
+
+  links(): LinkStatus[] {
+    return this.registry.liveIds().map((link) => ({ link, replica: this.replicaOf.get(link) ?? null, server: this.registry.frontOf(link) }));
+  }
+
+  armedFaults(): string[] {
+    return this.armed.map((a) => a.spec.text);
+  }
+
+  stop(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.armed = [];
+  }
+
+  private matches(spec: FaultSpec, link: number): boolean {
+    const t = spec.target;
+    return 'link' in t ? t.link === link : this.replicaOf.get(link) === t.replica;
+  }
+
+  /** A link became identifiable (opened, or announced its replica): immediate faults waiting for it fire. */
+  private linkKnown(link: number): void {
+    for (const a of [...this.armed]) {
+      const kind = a.spec.action.kind;
+      if (!(kind === 'cut' || kind === 'freeze' || kind === 'delay' || kind === 'bandwidth') || !this.matches(a.spec, link)) continue;
+      if (!a.sticky) this.disarm(a);
+      this.fire(a.spec, link);
+    }
+  }
+
+  private trigger(link: number, kind: 'cut-at-handshake', where: () => string): void {
+    const hit = this.armed.find((a) => a.spec.action.kind === kind && this.matches(a.spec, link));
+    if (!hit) return;
+    this.disarm(hit);
+    this.fire(hit.spec, link, `${hit.spec.text}: ${where()}`);
+  }
+
+  private watchRdb(link: number, size: number | null): void {
+    const armed = this.armed.find((a) => a.spec.action.kind === 'cut-at-rdb' && this.matches(a.spec, link));
+    if (!armed || armed.spec.action.kind !== 'cut-at-rdb') return;
+    const { percent, bytes } = armed.spec.action;
+    if (percent !== null && size === null) {
+      this.warn(`fault ${armed.spec.text}: this RDB has no announced size (diskless sync): give a size (cut-at-rdb=64kb) instead of a percent`);
+      return;
+    }
+    this.rdbWatches.set(link, { armed, size, cutAtBytes: percent !== null ? Math.ceil((size! * percent) / 100) : bytes!, seen: 0 });
+  }
+
+  private keep(a: Armed): void {
+    if (a.sticky) {
+      // A new delay or bandwidth for a replica replaces the previous one of the same kind.
+      this.armed = this.armed.filter((x) => !(x.sticky && x.spec.action.kind === a.spec.action.kind && describeTarget(x.spec.target) === describeTarget(a.spec.target)));
+      const off = (a.spec.action.kind === 'delay' && a.spec.action.ms === 0) || (a.spec.action.kind === 'bandwidth' && a.spec.action.bytesPerSec === null);
+      if (off) return;
+    }
+    this.armed.push(a);
+  }
+
+  private disarm(a: Armed): void {
+    this.armed = this.armed.filter((x) => x !== a);
+  }
+
+  private fire(spec: FaultSpec, id: number, why = spec.text): void {
+    queueMicrotask(() => {
+      const link = this.registry.link(id);
+      if (!link) return;
+      try {
+        act(link, spec, why);
+      } catch (err) {
+        this.warn(`fault ${spec.text} on link ${id}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
+}
+
+function act(link: ProxyLink, spec: FaultSpec, why: string): void {
+  const a = spec.action;
+  switch (a.kind) {
+    case 'freeze':
+      return link.freeze(a.ms);
+    case 'delay':
+      return link.setDelay(a.ms);
+    case 'bandwidth':
+      return link.setBandwidth(a.bytesPerSec);
+    default:
+      return link.cut(why);
+  }
+}

@@ -1,0 +1,132 @@
+// The lab's fault language, shared by --fault, the control interface and scripts. Pure.
+//   <target>,[after=<duration>,]<action>
+//   target:  link=N (a proxy link id, as in the event stream) | replica=N (1-based; follows it across reconnections)
+//   action:  cut | freeze=<duration> | delay=<duration> | bandwidth=<size>|off
+//            cut-at=handshake | cut-at-rdb=<percent>%|<size> | cut-at-offset=<replication offset>
+//   duration: 500ms, 5s, 1.5s      size: 65536, 64kb, 1mb (per second for bandwidth)
+import { ReplSpyError } from '../core/errors.js';
+
+export type FaultTarget = { link: number } | { replica: number };
+
+export type FaultAction =
+  | { kind: 'cut' }
+  | { kind: 'freeze'; ms: number }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'bandwidth'; bytesPerSec: number | null }
+  | { kind: 'cut-at-handshake' }
+  | { kind: 'cut-at-rdb'; percent: number | null; bytes: number | null }
+  | { kind: 'cut-at-offset'; offset: number };
+
+export interface FaultSpec {
+  target: FaultTarget;
+  afterMs: number;
+  action: FaultAction;
+  /** the spec as written, for events and messages */
+  text: string;
+}
+
+export function parseFaultSpec(text: string): FaultSpec {
+  const fail = (why: string): never => {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `fault ${JSON.stringify(text)}: ${why}`, {
+      hint: 'e.g. "replica=2,cut", "link=3,freeze=5s", "replica=1,bandwidth=100kb", "replica=2,cut-at-rdb=50%", "replica=3,after=10s,cut"',
+    });
+  };
+  let target: FaultTarget | null = null;
+  let afterMs = 0;
+  let action: FaultAction | null = null;
+  const setAction = (a: FaultAction): void => {
+    if (action) fail('give one action per fault');
+    action = a;
+  };
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const key = (eq < 0 ? part : part.slice(0, eq)).toLowerCase();
+    const value = eq < 0 ? null : part.slice(eq + 1).trim();
+    const need = (): string => value ?? fail(`${key} needs a value (${key}=...)`);
+    switch (key) {
+      case 'link':
+      case 'replica': {
+        if (target) fail('give one target (link=N or replica=N)');
+        const n = Number(need());
+        if (!Number.isSafeInteger(n) || n < 1) fail(`${key} must be a whole number from 1`);
+        target = key === 'link' ? { link: n } : { replica: n };
+        break;
+      }
+      case 'after':
+        afterMs = parseDuration(need(), fail);
+        break;
+      case 'cut':
+        if (value !== null && value !== 'true') fail('cut takes no value');
+        setAction({ kind: 'cut' });
+        break;
+      case 'freeze':
+        setAction({ kind: 'freeze', ms: parseDuration(need(), fail) });
+        break;
+      case 'delay':
+        setAction({ kind: 'delay', ms: parseDuration(need(), fail) });
+        break;
+      case 'bandwidth': {
+        const v = need();
+        setAction({ kind: 'bandwidth', bytesPerSec: v === 'off' ? null : positive(parseSize(v, fail), 'bandwidth', fail) });
+        break;
+      }
+      case 'cut-at':
+        if (need() !== 'handshake') fail('cut-at takes "handshake" (use cut-at-rdb=50% or cut-at-offset=N for the others)');
+        setAction({ kind: 'cut-at-handshake' });
+        break;
+      case 'cut-at-rdb': {
+        const v = need();
+        if (v.endsWith('%')) {
+          const percent = Number(v.slice(0, -1));
+          if (!(percent > 0 && percent < 100)) fail('cut-at-rdb percent must be between 0 and 100 (exclusive)');
+          setAction({ kind: 'cut-at-rdb', percent, bytes: null });
+        } else {
+          setAction({ kind: 'cut-at-rdb', percent: null, bytes: positive(parseSize(v, fail), 'cut-at-rdb', fail) });
+        }
+        break;
+      }
+      case 'cut-at-offset': {
+        const offset = Number(need());
+        if (!Number.isSafeInteger(offset) || offset < 0) fail('cut-at-offset must be a replication offset (a whole number)');
+        setAction({ kind: 'cut-at-offset', offset });
+        break;
+      }
+      default:
+        fail(`unknown key ${JSON.stringify(key)}`);
+    }
+  }
+  if (!target) return fail('name a target: link=N or replica=N');
+  if (!action) return fail('name an action: cut, freeze=, delay=, bandwidth=, cut-at=handshake, cut-at-rdb=, cut-at-offset=');
+  return { target, afterMs, action, text };
+}
+
+/** The control interface's JSON form, e.g. {"replica":2,"freeze":"5s"} or {"link":3,"cut":true}, as a spec. */
+export function faultSpecFromJson(body: unknown): FaultSpec {
+  if (typeof body === 'string') return parseFaultSpec(body);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return parseFaultSpec('');
+  const o = body as Record<string, unknown>;
+  if (typeof o.spec === 'string') return parseFaultSpec(o.spec);
+  const parts = Object.entries(o).map(([k, v]) => (v === true ? k : `${k}=${String(v)}`));
+  return parseFaultSpec(parts.join(','));
+}
+
+export function parseDuration(v: string, fail: (why: string) => never): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)$/i.exec(v);
+  if (!m) return fail(`${JSON.stringify(v)} is not a duration: write 500ms or 5s`);
+  return Math.round(Number(m[1]) * (m[2]!.toLowerCase() === 's' ? 1000 : 1));
+}
+
+export function parseSize(v: string, fail: (why: string) => never): number {
+  const m = /^(\d+(?:\.\d+)?)(b|kb|k|mb|m)?$/i.exec(v);
+  if (!m) return fail(`${JSON.stringify(v)} is not a size: write 65536, 64kb or 1mb`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  return Math.round(Number(m[1]) * (unit.startsWith('m') ? 1 << 20 : unit.startsWith('k') ? 1024 : 1));
+}
+
+function positive(n: number, what: string, fail: (why: string) => never): number {
+  return n >= 1 ? n : fail(`${what} must be at least 1 byte`);
+}
+
+export function describeTarget(t: FaultTarget): string {
+  return 'link' in t ? `link ${t.link}` : `replica ${t.replica}`;
+}

@@ -1,0 +1,141 @@
+// `repl-spy lab`: a real master and N real replicas, each in its own directory on free loopback ports, every
+// replica replicating through an in-process proxy. Every server has a proxy in front of it, so a replica can be
+// re-pointed at a promoted sibling and stay observed. The servers never outlive the lab (see guard.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { WireSink } from '../core/events.js';
+import { startProxy, type Proxy, type ProxyLogger } from '../proxy/index.js';
+import { startGuard, type Guard } from './guard.js';
+import type { LinkRegistry } from './link-registry.js';
+import { loadKeys, startWriteLoad, type WriteLoad } from './dataset.js';
+import { RespClient } from './resp-client.js';
+import { startRedisProcess, type RedisProcess } from './redis-process.js';
+
+export interface LabOptions {
+  bin: string;
+  replicas: number;
+  diskless: boolean;
+  password: string;
+  keys: number;
+  /** write load, operations per second (0: none) */
+  opsPerSec: number;
+  onWire: WireSink;
+  logger: ProxyLogger;
+  registry: LinkRegistry;
+}
+
+export interface LabServer {
+  name: string;
+  process: RedisProcess;
+  /** the proxy in front of this server: replicas of it connect here */
+  front: Proxy;
+}
+
+export interface Lab {
+  dir: string;
+  guard: Guard;
+  master: LabServer;
+  replicas: LabServer[];
+  registry: LinkRegistry;
+  /** Points every replica at the master's proxy (all at once, so they share one snapshot), starts the write load. */
+  replicate(): Promise<void>;
+  /** Resolves once every replica reports master_link_status:up (rejects after `timeoutMs`). */
+  inSync(timeoutMs: number): Promise<void>;
+  /** Stops the write load, the proxies and the servers, removes the directory. Safe to call twice. */
+  stop(): Promise<void>;
+  /** Last resort on a crash (process 'exit'): SIGTERM to every server; the guard finishes the cleanup. */
+  killNow(): void;
+}
+
+export async function startLab(opts: LabOptions): Promise<Lab> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-lab-'));
+  const guard = startGuard(dir);
+  const registry = opts.registry;
+  const processes: RedisProcess[] = [];
+  const fronts: Proxy[] = [];
+  let load: WriteLoad | null = null;
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      load?.stop();
+      await Promise.all(fronts.map((f) => f.close()));
+      await Promise.all(processes.map((p) => p.stop()));
+      rmSync(dir, { recursive: true, force: true });
+      guard.dismiss();
+    })();
+    return stopping;
+  };
+
+  try {
+    const names = ['master', ...Array.from({ length: opts.replicas }, (_, i) => `replica-${i + 1}`)];
+    const started = await Promise.allSettled(
+      names.map((name) =>
+        startRedisProcess(opts.bin, name, dir, guard, { password: opts.password, diskless: opts.diskless, replicas: opts.replicas }),
+      ),
+    );
+    for (const s of started) if (s.status === 'fulfilled') processes.push(s.value);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    for (const [i, p] of processes.entries()) {
+      const front = await startProxy({
+        listen: { host: '127.0.0.1', port: 0 },
+        upstream: { host: p.host, port: p.port },
+        onWire: registry.sinkFor(i, opts.onWire),
+        logger: opts.logger,
+      });
+      fronts.push(front);
+      registry.setProxy(i, front);
+    }
+    const servers = processes.map((p, i) => ({ name: p.name, process: p, front: fronts[i]! }));
+    const [master, ...replicas] = servers as [LabServer, ...LabServer[]];
+
+    await loadKeys(master.process.client, opts.keys);
+
+    const replicate = async (): Promise<void> => {
+      const masterFront = master.front.address();
+      await Promise.all(replicas.map((r) => r.process.client.send(['REPLICAOF', masterFront.host, masterFront.port])));
+      const loadClient = await RespClient.connect(master.process.host, master.process.port, opts.password);
+      load = startWriteLoad(loadClient, opts.opsPerSec, (err) => opts.logger.warn({ err }, 'write load failed'));
+    };
+    return {
+      dir,
+      guard,
+      master,
+      replicas,
+      registry,
+      replicate,
+      stop,
+      inSync: (timeoutMs) => waitInSync(replicas, timeoutMs),
+      killNow() {
+        for (const p of processes) {
+          try {
+            process.kill(p.pid, 'SIGTERM');
+          } catch {
+            // already gone
+          }
+        }
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitInSync(replicas: LabServer[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = await Promise.all(
+      replicas.map((r) => r.process.client.send(['INFO', 'replication']).then((t) => /master_link_status:up/.test(String(t))).catch(() => false)),
+    );
+    if (states.every(Boolean)) return;
+    if (Date.now() > deadline) {
+      const behind = replicas.filter((_, i) => !states[i]).map((r) => r.name);
+      throw new Error(`${behind.join(', ')} not in sync after ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

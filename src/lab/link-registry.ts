@@ -1,0 +1,59 @@
+// The lab runs one proxy in front of every server (so replicas can be re-pointed at a promoted replica and stay
+// observed). Each proxy numbers its links from 1; this gives them one id space for the shared event stream and
+// finds the live ProxyLink behind an id for the fault controls.
+import type { WireEvent, WireSink } from '../core/events.js';
+import type { Proxy, ProxyLink } from '../proxy/index.js';
+
+interface Place {
+  front: number;
+  local: number;
+}
+
+export class LinkRegistry {
+  private nextId = 1;
+  private idOf = new Map<string, number>();
+  private placeOf = new Map<number, Place>();
+  private proxies: (Proxy | undefined)[] = [];
+
+  /** A wire sink for the proxy in front of server `front`: renumbers its links, then passes events on. */
+  sinkFor(front: number, downstream: WireSink): WireSink {
+    return (e: WireEvent) => {
+      const key = `${front}:${e.link}`;
+      let id = this.idOf.get(key);
+      if (id === undefined) {
+        id = this.nextId++;
+        this.idOf.set(key, id);
+        this.placeOf.set(id, { front, local: e.link });
+      }
+      downstream({ ...e, link: id });
+      if (e.kind === 'close') {
+        this.idOf.delete(key);
+        this.placeOf.delete(id);
+      }
+    };
+  }
+
+  setProxy(front: number, proxy: Proxy): void {
+    this.proxies[front] = proxy;
+  }
+
+  /** The live link with this id, if any. */
+  link(id: number): ProxyLink | undefined {
+    const place = this.placeOf.get(id);
+    return place ? this.proxies[place.front]?.links.get(place.local) : undefined;
+  }
+
+  /** Index of the server the link goes to. */
+  frontOf(id: number): number | undefined {
+    return this.placeOf.get(id)?.front;
+  }
+
+  liveIds(): number[] {
+    return [...this.placeOf.keys()].filter((id) => this.link(id) !== undefined);
+  }
+
+  /** True once the id was given out (the link may be closed since). */
+  issued(id: number): boolean {
+    return id < this.nextId;
+  }
+}

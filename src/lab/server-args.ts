@@ -1,0 +1,32 @@
+// The redis-server command line of a lab server. Pure. Persistence is the hybrid AOF of the seed documents;
+// RDB snapshots are off, so the only BGSAVEs are the ones replication asks for.
+
+export interface ServerArgsOptions {
+  port: number;
+  dir: string;
+  logFile: string;
+  password: string;
+  diskless: boolean;
+  /** master only: how many replicas a diskless sync waits for before it forks (so they share one snapshot) */
+  replicas: number;
+}
+
+export function serverArgs(o: ServerArgsOptions): string[] {
+  return [
+    '--port', String(o.port),
+    '--bind', '127.0.0.1',
+    '--dir', o.dir,
+    '--logfile', o.logFile,
+    '--daemonize', 'no',
+    '--save', '',
+    '--appendonly', 'yes',
+    '--appendfsync', 'everysec',
+    '--aof-use-rdb-preamble', 'yes',
+    '--requirepass', o.password,
+    '--masterauth', o.password,
+    '--enable-debug-command', 'local',
+    ...(o.diskless
+      ? ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '5', '--repl-diskless-sync-max-replicas', String(o.replicas)]
+      : ['--repl-diskless-sync', 'no', '--repl-diskless-sync-delay', '0']),
+  ];
+}
