@@ -55,13 +55,16 @@ export class Session {
         if (main !== undefined) this.hooks.setStreamBase(main, e.offset);
         return this.joinSnapshot(e.link, e.at, e.replid, e.offset);
       }
+      case 'rdb-start':
+        // A disk RDB is sent only once its BGSAVE is over: a later +FULLRESYNC with the same replid and offset
+        // (an idle master) belongs to a new BGSAVE. Diskless members get theirs at the fork, but a member's
+        // +FULLRESYNC may be read after another's `$EOF:` line, so those groups close at rdb-end.
+        if (e.mode === 'disk') this.closeSnapshot(e.link);
+        return;
       case 'rdb-end': {
         const main = this.mainOf.get(e.link);
         if (main !== undefined) this.hooks.setRdbEnd(main, e.at);
-        // The BGSAVE that was shared is over: a later sync at the same offset is a new snapshot.
-        const key = this.snapshotOf.get(e.link);
-        if (key !== undefined) this.openSnapshots.delete(key);
-        this.snapshotOf.delete(e.link);
+        this.closeSnapshot(e.link);
         return;
       }
       case 'link-close':
@@ -100,6 +103,15 @@ export class Session {
     this.emit({ type: 'link-pair', at, link: main, mainLink: main, rdbLink: rdb, flavor: 'redis-rdb-channel' });
     const offset = this.fullresyncOffset.get(rdb);
     if (offset !== undefined) this.hooks.setStreamBase(main, offset);
+  }
+
+  /** The snapshot `link` got is over: no other link can join it any more. All its members leave it, so that a
+   *  member's later rdb-start or rdb-end cannot close a new group with the same replid and offset. */
+  private closeSnapshot(link: number): void {
+    const key = this.snapshotOf.get(link);
+    if (key === undefined) return;
+    for (const member of this.openSnapshots.get(key)?.links ?? [link]) this.snapshotOf.delete(member);
+    this.openSnapshots.delete(key);
   }
 
   private joinSnapshot(link: number, at: number, replid: string, offset: number): void {
