@@ -12,17 +12,7 @@ export function* chunkings(input: Buffer, randomRuns = 20, seed = 1): Generator<
   for (let i = 1; i < input.length; i++) {
     yield { name: `split at ${i}`, chunks: [input.subarray(0, i), input.subarray(i)] };
   }
-  const rand = mulberry32(seed);
-  for (let r = 0; r < randomRuns; r++) {
-    const chunks: Buffer[] = [];
-    let pos = 0;
-    while (pos < input.length) {
-      const len = 1 + Math.floor(rand() * Math.min(64, input.length - pos));
-      chunks.push(input.subarray(pos, pos + len));
-      pos += len;
-    }
-    yield { name: `random #${r} (seed ${seed})`, chunks };
-  }
+  yield* randomSplits(input, randomRuns, seed, 64);
 }
 
 /** Fewer chunkings for large inputs: whole, byte by byte, a sample of split points, random splits. */
@@ -38,12 +28,17 @@ export function* sampledChunkings(input: Buffer, splits = 200, randomRuns = 20, 
     const i = Math.floor(k * step);
     yield { name: `split at ${i}`, chunks: [input.subarray(0, i), input.subarray(i)] };
   }
+  yield* randomSplits(input, randomRuns, seed, 4096);
+}
+
+/** Random chunk sizes from 1 to maxChunk bytes. */
+function* randomSplits(input: Buffer, runs: number, seed: number, maxChunk: number): Generator<Chunking> {
   const rand = mulberry32(seed);
-  for (let r = 0; r < randomRuns; r++) {
+  for (let r = 0; r < runs; r++) {
     const chunks: Buffer[] = [];
     let pos = 0;
     while (pos < input.length) {
-      const len = 1 + Math.floor(rand() * Math.min(4096, input.length - pos));
+      const len = 1 + Math.floor(rand() * Math.min(maxChunk, input.length - pos));
       chunks.push(input.subarray(pos, pos + len));
       pos += len;
     }
