@@ -13,7 +13,8 @@ describe.skipIf(!hasRedis)('partial resync after CLIENT KILL TYPE replica, throu
   let spy: Spy;
 
   beforeAll(async () => {
-    master = await startRedis({ password: PASSWORD });
+    // A PING every second: PINGs are part of the stream and its offsets, also while the replica is away.
+    master = await startRedis({ password: PASSWORD, args: ['--repl-ping-replica-period', '1'] });
     await master.cmd('DEBUG', 'POPULATE', 1000, 'snap', 16);
     spy = await startSpy(master.port);
     replica = await startReplicaThrough(spy.port, { masterauth: PASSWORD });
@@ -61,6 +62,7 @@ describe.skipIf(!hasRedis)('partial resync after CLIENT KILL TYPE replica, throu
     expect(spy.of('command', newLink).find((c) => c.argv[1] === 'after:0')).toMatchObject({ db: 4 });
     expect(spy.of('command', newLink).find((c) => c.argv[1] === 'after:counter')).toMatchObject({ db: 0 });
 
+    expect(spy.of('command').filter((c) => c.argv[0].toUpperCase() === 'PING').length).toBeGreaterThan(0);
     const stats = await master.info('stats');
     expect(stats).toMatchObject({ sync_full: '1', sync_partial_ok: '1' });
     expect(await replica.cmd('DEBUG', 'DIGEST')).toBe(await master.cmd('DEBUG', 'DIGEST'));
