@@ -89,6 +89,11 @@ export class RespFramer {
         case S.Start: {
           const b = chunk[i];
           if (b === RESP_ARRAY) {
+            const next = this.wholeCommand(chunk, i, end, base);
+            if (next >= 0) {
+              i = next;
+              break;
+            }
             this.s = S.ArgcDigits;
             this.num = 0;
             this.numDigits = 0;
@@ -234,6 +239,34 @@ export class RespFramer {
     }
     this.pos = base + end;
     this.remember(chunk, start, end);
+  }
+
+  /** The fast path: a command that lies whole in chunk[i, end) with every argument kept whole is framed in one
+   *  tight loop. Returns the index after it, or -1 (incomplete, unusual or invalid) and then the byte-by-byte
+   *  states frame it from the same place, so results and violations are the same either way. */
+  private wholeCommand(chunk: Buffer, i: number, end: number, base: number): number {
+    let p = i + 1;
+    let argc = 0;
+    const argcStart = p;
+    while (p < end && chunk[p] >= 0x30 && chunk[p] <= 0x39) argc = argc * 10 + (chunk[p++] - 0x30);
+    if (p === argcStart || p - argcStart > 15 || argc > MAX_ARGC || p + 1 >= end || chunk[p] !== CR || chunk[p + 1] !== LF) return -1;
+    p += 2;
+    const argv: Buffer[] = [];
+    for (let a = 0; a < argc; a++) {
+      if (p >= end || chunk[p] !== RESP_BULK) return -1;
+      p++;
+      let len = 0;
+      const lenStart = p;
+      while (p < end && chunk[p] >= 0x30 && chunk[p] <= 0x39) len = len * 10 + (chunk[p++] - 0x30);
+      if (p === lenStart || p - lenStart > 15 || len > this.keepBytes || p + 1 >= end || chunk[p] !== CR || chunk[p + 1] !== LF) return -1;
+      p += 2;
+      if (p + len + 2 > end || chunk[p + len] !== CR || chunk[p + len + 1] !== LF) return -1;
+      argv.push(chunk.subarray(p, p + len));
+      p += len + 2;
+    }
+    this.pos = base + p;
+    this.sink.command(argv, p - i, undefined);
+    return p;
   }
 
   private remember(chunk: Buffer, start: number, end: number): void {
