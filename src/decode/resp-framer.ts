@@ -56,7 +56,9 @@ export class RespFramer {
   private cmdBytes = 0; // bytes of the current command seen so far
   private lineParts: Buffer[] = [];
   private lineLen = 0;
-  private recent = Buffer.alloc(0); // last bytes of earlier chunks, for violation excerpts
+  // Last bytes of earlier chunks, for violation excerpts: right-aligned in a fixed buffer (no allocation per chunk).
+  private readonly recentBuf = Buffer.alloc(EXCERPT_BYTES);
+  private recentLen = 0;
   private chunk: Buffer = Buffer.alloc(0);
   private chunkStart = 0;
   private chunkBase = 0; // stream position of chunk[0]
@@ -159,7 +161,7 @@ export class RespFramer {
           if (this.negative) return this.fail('RSPY_DECODE_BAD_LENGTH', base + i - 1, 'negative bulk length in a command');
           this.bodyLen = this.num;
           this.remaining = this.num;
-          this.pieces.length = 0;
+          if (this.pieces.length > 0) this.pieces.length = 0;
           this.prefix = undefined;
           this.s = S.Body;
           break;
@@ -271,8 +273,15 @@ export class RespFramer {
 
   private remember(chunk: Buffer, start: number, end: number): void {
     const keep = EXCERPT_BYTES;
-    if (end - start >= keep) this.recent = Buffer.from(chunk.subarray(end - keep, end));
-    else this.recent = Buffer.concat([this.recent, chunk.subarray(start, end)]).subarray(-keep);
+    const n = end - start;
+    if (n >= keep) {
+      chunk.copy(this.recentBuf, 0, end - keep, end);
+      this.recentLen = keep;
+    } else if (n > 0) {
+      this.recentBuf.copyWithin(0, n);
+      chunk.copy(this.recentBuf, keep - n, start, end);
+      this.recentLen = Math.min(keep, this.recentLen + n);
+    }
   }
 
   /** Argument spread over chunks: keep it whole up to keepBytes, else keep a prefix and count the rest. */
@@ -302,7 +311,8 @@ export class RespFramer {
     this.s = S.Dead;
     // The same excerpt whatever the chunking: the bytes before the bad one, and the bad one.
     const upTo = pos - this.chunkBase + 1;
-    const excerpt = Buffer.concat([this.recent, this.chunk.subarray(this.chunkStart, Math.max(this.chunkStart, upTo))]).subarray(-EXCERPT_BYTES);
+    const recent = this.recentBuf.subarray(EXCERPT_BYTES - this.recentLen);
+    const excerpt = Buffer.concat([recent, this.chunk.subarray(this.chunkStart, Math.max(this.chunkStart, upTo))]).subarray(-EXCERPT_BYTES);
     this.sink.violation(code, pos, message, excerpt);
   }
 }
