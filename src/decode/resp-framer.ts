@@ -244,8 +244,10 @@ export class RespFramer {
   }
 
   /** The fast path: a command that lies whole in chunk[i, end) with every argument kept whole is framed in one
-   *  tight loop. Returns the index after it, or -1 (incomplete, unusual or invalid) and then the byte-by-byte
-   *  states frame it from the same place, so results and violations are the same either way. */
+   *  tight loop. A command cut inside an argument body is handed to the byte states at that body, in the very
+   *  state they would have reached. Returns the index to go on from, or -1 (unusual or invalid, or cut inside a
+   *  header) and then the byte-by-byte states frame it from the same place: results and violations are the
+   *  same either way. */
   private wholeCommand(chunk: Buffer, i: number, end: number, base: number): number {
     let p = i + 1;
     let argc = 0;
@@ -262,13 +264,28 @@ export class RespFramer {
       while (p < end && chunk[p] >= 0x30 && chunk[p] <= 0x39) len = len * 10 + (chunk[p++] - 0x30);
       if (p === lenStart || p - lenStart > 15 || len > this.keepBytes || p + 1 >= end || chunk[p] !== CR || chunk[p + 1] !== LF) return -1;
       p += 2;
-      if (p + len + 2 > end || chunk[p + len] !== CR || chunk[p + len + 1] !== LF) return -1;
+      if (p + len + 2 > end) return this.enterBody(argc, argv, len, p - i, p);
+      if (chunk[p + len] !== CR || chunk[p + len + 1] !== LF) return -1;
       argv.push(chunk.subarray(p, p + len));
       p += len + 2;
     }
     this.pos = base + p;
     this.sink.command(argv, p - i, undefined);
     return p;
+  }
+
+  /** The state the byte states reach after the `$<len>\r\n` line of a kept argument: its body comes next. */
+  private enterBody(argc: number, argv: Buffer[], len: number, cmdBytes: number, next: number): number {
+    this.argc = argc;
+    this.argv = argv;
+    this.argBytes = undefined;
+    this.bodyLen = len;
+    this.remaining = len;
+    if (this.pieces.length > 0) this.pieces.length = 0;
+    this.prefix = undefined;
+    this.cmdBytes = cmdBytes;
+    this.s = S.Body;
+    return next;
   }
 
   private remember(chunk: Buffer, start: number, end: number): void {
