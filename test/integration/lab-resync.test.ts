@@ -25,6 +25,9 @@ const ofType = (type: string, code?: string) => (e: LabEvent) => e.type === type
 describe.skipIf(!hasRedis)('repl-spy lab: resync reasons', () => {
   it('a short cut gives +CONTINUE, explained as a partial resync within the backlog', async () => {
     const lab = await startInSync([], 1);
+    // The INFO side channel polls every 200 ms: let it read the history the replica now follows (the master
+    // took a new replid when its first replica arrived), so the reason can name the backlog window.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     const from = lab.events.length;
     expect(await lab.fault({ replica: 1, cut: true })).toMatchObject({ ok: true });
     await lab.waitEvent((e) => e.type === 'fault' && e.fault === 'cut', 10_000, 'the cut as an event', from);
