@@ -12,6 +12,7 @@ import { pollReplicationInfo } from '../lab/info-poller.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { LinkRegistry } from '../lab/link-registry.js';
 import { findRedisServer, redisVersion } from '../lab/redis-binary.js';
+import type { TuiFaults } from '../tui/index.js';
 import { failAndExit } from './fail.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
@@ -132,6 +133,7 @@ async function runLab(flags: LabFlags): Promise<void> {
 
   output = await attachOutput(mode, pipeline.subscribe, {
     label: `lab master :${running.master.process.port} ×${replicaCount}  logs ${running.dir}  control ${controlServer.url}`,
+    faults: tuiFaults(faultControl),
     onQuit: () => void shutdown(0),
   });
   await running.replicate();
@@ -140,6 +142,18 @@ async function runLab(flags: LabFlags): Promise<void> {
     () => mode !== 'tui' && say(`repl-spy lab: all ${replicaCount} replicas in sync`),
     (err: Error) => logger.warn(`replicas not in sync: ${err.message}`),
   );
+}
+
+/** The TUI's fault keys as fault specs on a link: the TUI knows the links by their ids in the event stream,
+ *  which are the ids the lab's registry gives out (and `link=N` targets). */
+function tuiFaults(control: FaultControl): TuiFaults {
+  const apply = (link: number, action: string): string => control.apply(parseFaultSpec(`link=${link},${action}`));
+  return {
+    cut: (link) => apply(link, 'cut'),
+    freeze: (link, ms) => apply(link, `freeze=${ms}ms`),
+    delay: (link, ms) => apply(link, `delay=${ms}ms`),
+    bandwidth: (link, bytesPerSec) => apply(link, `bandwidth=${bytesPerSec ?? 'off'}`),
+  };
 }
 
 function labStatus(lab: Lab, password: string, faults: FaultControl, controlUrl: string | undefined): unknown {

@@ -3,7 +3,7 @@ import type { ReplSink } from '../core/events.js';
 import { createEventWriter } from '../output/event-writer.js';
 import { jsonLine } from '../output/json-output.js';
 import { textLine } from '../output/line-output.js';
-import type { ReplayControls } from '../tui/index.js';
+import type { ReplayControls, TuiFaults } from '../tui/index.js';
 
 export interface OutputFlags {
   json?: boolean;
@@ -25,7 +25,14 @@ export interface AttachedOutput {
 export async function attachOutput(
   mode: OutputMode,
   subscribe: (fn: ReplSink) => () => void,
-  opts: { label: string; onQuit: () => void; replay?: ReplayControls; filter?: (e: Parameters<ReplSink>[0]) => boolean },
+  opts: {
+    label: string;
+    onQuit: () => void;
+    replay?: ReplayControls;
+    /** live commands: fault keys in the TUI */
+    faults?: TuiFaults;
+    filter?: (e: Parameters<ReplSink>[0]) => boolean;
+  },
 ): Promise<AttachedOutput> {
   const filter = opts.filter ?? (() => true);
   if (mode === 'tui') {
@@ -38,6 +45,7 @@ export async function attachOutput(
       },
       label: opts.label,
       replay: opts.replay,
+      faults: opts.faults,
       onQuit: opts.onQuit,
     });
     return {

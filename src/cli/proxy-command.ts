@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { ReplSpyError } from '../core/errors.js';
 import { parseHostPort, formatHostPort } from '../core/host-port.js';
-import { startProxy } from '../proxy/index.js';
+import { startProxy, type Proxy, type ProxyLink } from '../proxy/index.js';
+import type { TuiFaults } from '../tui/index.js';
 import { attachOutput } from './output-mode.js';
 import { failAndExit } from './fail.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
@@ -39,6 +40,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
 
   const output = await attachOutput(mode, pipeline.subscribe, {
     label: `live ${where} → ${flags.upstream}${capture ? `  capture ${capture.path}` : ''}`,
+    faults: proxyFaults(proxy),
     onQuit: () => void shutdown(0),
   });
   if (mode !== 'tui') {
@@ -57,4 +59,31 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+}
+
+/** The TUI's fault keys on this proxy's links (one proxy: its link ids are the ids of the event stream). */
+function proxyFaults(proxy: Proxy): TuiFaults {
+  const open = (id: number): ProxyLink => {
+    const link = proxy.links.get(id);
+    if (!link) throw new Error(`link #${id} is closed`);
+    return link;
+  };
+  return {
+    cut(id) {
+      open(id).cut('cut from the TUI');
+      return `link #${id} cut`;
+    },
+    freeze(id, ms) {
+      open(id).freeze(ms);
+      return `link #${id} frozen for ${ms} ms`;
+    },
+    delay(id, ms) {
+      open(id).setDelay(ms);
+      return ms === 0 ? `link #${id}: delay off` : `link #${id}: ${ms} ms delay both ways`;
+    },
+    bandwidth(id, bytesPerSec) {
+      open(id).setBandwidth(bytesPerSec);
+      return bytesPerSec === null ? `link #${id}: bandwidth limit off` : `link #${id}: master → replica limited to ${bytesPerSec} bytes/s`;
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import type { ReplSink } from '../core/events.js';
 import { renderFrame } from './format/frame.js';
+import { runFault, type TuiFaults } from './model/faults.js';
 import { apply, createTuiState } from './model/state.js';
 import { createUi, handleKey, type Key } from './model/ui.js';
 import { openTerminal } from './screen/terminal.js';
@@ -19,8 +20,12 @@ export interface TuiOptions {
   subscribe: (fn: ReplSink) => () => void;
   label: string;
   replay?: ReplayControls;
+  /** fault control of a live command: the fault keys act on the selected replica's link */
+  faults?: TuiFaults;
   onQuit: () => void;
 }
+
+export type { TuiFaults };
 
 export const FPS = 10;
 const MIN_SPEED = 1 / 16;
@@ -37,6 +42,7 @@ export function startTui(opts: TuiOptions): { stop(): void } {
   const ui = createUi();
   const term = openTerminal(`repl-spy ${opts.label}`);
   const replay = opts.replay;
+  const faults = opts.faults;
   let replayPaused = false;
   let dirty = true;
   let modelError: string | null = null;
@@ -62,6 +68,7 @@ export function startTui(opts: TuiOptions): { stop(): void } {
         height,
         label: opts.label,
         replay: replay ? { speed: replay.speed, paused: replayPaused } : null,
+        faults: faults !== undefined,
       }),
     );
   };
@@ -73,11 +80,16 @@ export function startTui(opts: TuiOptions): { stop(): void } {
   term.onResize(paint);
   term.onKey((key: Key) => {
     const pageRows = Math.max(1, term.size().height - 6);
-    for (const effect of handleKey(ui, key, state, { pageRows, replay: replay !== undefined })) {
+    for (const effect of handleKey(ui, key, state, { pageRows, replay: replay !== undefined, faults: faults !== undefined })) {
       if (effect.kind === 'quit') {
         stop();
         opts.onQuit();
         return;
+      }
+      if (effect.kind === 'fault') {
+        // The fault event itself comes back through the event stream; the status line says what was done.
+        if (faults) ui.message = runFault(faults, effect.link, effect.fault);
+        continue;
       }
       if (!replay) continue;
       if (effect.kind === 'speed') replay.setSpeed(nextSpeed(replay.speed, effect.factor));

@@ -2,11 +2,11 @@ import type { ReplicaRecord } from '../model/replica.js';
 import { replicaRow, outcomeOf } from '../model/links.js';
 import { syncTimeline } from '../model/timeline.js';
 import { commandHeader, commandRow } from './command-row.js';
-import { rdbText, PHASE_LABEL } from './links-view.js';
+import { flagsText, rdbText, PHASE_LABEL } from './links-view.js';
 import { fixed, type Segment } from './lines.js';
 import { waterfallBar } from './bar.js';
-import { fit, fitRight, spread } from './text.js';
-import { formatBytes, formatDuration } from './units.js';
+import { fit, fitRight, spread, wrap } from './text.js';
+import { formatBytes, formatClock, formatDuration } from './units.js';
 
 // The link detail: who the replica is, its sync as a waterfall, the handshake exchange, RDB facts, and the
 // tail of its command stream (built only for the rows on screen).
@@ -17,10 +17,11 @@ export function detailSegments(r: ReplicaRecord, now: number, width: number): Se
   const head = [
     fit(`#${r.link} replica ${r.replicaAddr}${port} → master ${r.masterAddr}`, width),
     fit(
-      `state ${PHASE_LABEL[row.phase]}  sync ${outcomeOf(r) ?? '-'}${r.syncReason ? ` (${r.syncReason})` : ''}` +
+      `state ${PHASE_LABEL[row.phase]}  sync ${outcomeOf(r) ?? '-'}` +
         (r.rdbLink !== null ? `  rdb channel #${r.rdbLink} (${r.twoChannel ?? 'paired'})` : ''),
       width,
     ),
+    ...(r.syncReason ? wrap(`reason ${r.syncReason}`, width, '       ') : []),
     fit(`replid ${r.replid ?? '-'}`, width),
     fit(
       `offset ${row.offset ?? '-'}  acked ${r.ackOffset ?? '-'}  lag ${r.lagBytes === null ? '-' : formatBytes(r.lagBytes)}` +
@@ -32,7 +33,12 @@ export function detailSegments(r: ReplicaRecord, now: number, width: number): Se
   if (r.closeAt !== null) head.push(fit(`closed by ${r.closeReason ?? '?'}`, width));
   if (r.violations > 0) head.push(fit(`${r.violations} protocol violation(s); last: ${r.lastViolation}`, width));
   if (r.gapBytes > 0) head.push(fit(`${formatBytes(r.gapBytes)} not seen (gaps)`, width));
-  if (r.lastFault) head.push(fit(`fault: ${r.lastFault}`, width));
+  if (r.loop) {
+    head.push(...wrap(`SYNC LOOP x${r.loop.count} since ${formatClock(r.loop.sinceAt)}: ${r.loop.pattern}`, width, '  '));
+  }
+  const flags = flagsText({ ...row, loopCount: null });
+  if (flags) head.push(fit(`in force: ${flags}`, width));
+  if (r.lastFault) head.push(fit(`last fault: ${r.lastFault}`, width));
   head.push(fit('', width));
 
   const segments: Segment[] = [fixed(head), fixed(timelineLines(r, now, width))];

@@ -18,6 +18,8 @@ export interface FrameInput {
   height: number;
   label: string;
   replay: { speed: number; paused: boolean } | null;
+  /** fault keys work (live, with a fault control) */
+  faults: boolean;
 }
 
 export interface Frame {
@@ -30,7 +32,7 @@ export function renderFrame(s: TuiState, ui: UiState, input: FrameInput): Frame 
   const width = Math.max(20, input.width);
   const height = Math.max(5, input.height);
   const bodyH = height - 2;
-  const body = bodyLines(s, ui, width, bodyH, input.replay !== null);
+  const body = bodyLines(s, ui, width, bodyH, input);
   const lines = [headerLine(s, ui, input, width), ...body.lines, footerLine(ui, input, width)];
   const highlight = [0, height - 1];
   if (body.selected !== null) highlight.push(body.selected + 1);
@@ -61,6 +63,7 @@ function footerLine(ui: UiState, input: FrameInput, width: number): string {
         '/ filter',
         `Space ${isPaused(ui) ? 'resume' : 'pause'}`,
         ...(input.replay ? ['+/- speed'] : []),
+        ...(input.faults && ui.view !== 'stream' ? ['x/f/d/b fault'] : []),
         '? help',
         'q quit',
       ];
@@ -69,8 +72,8 @@ function footerLine(ui: UiState, input: FrameInput, width: number): string {
   return fit(' ' + keys.join('  '), width);
 }
 
-function bodyLines(s: TuiState, ui: UiState, width: number, height: number, replay: boolean): { lines: string[]; selected: number | null } {
-  if (ui.help) return pad(helpLines(width, replay).slice(0, height), width, height, null);
+function bodyLines(s: TuiState, ui: UiState, width: number, height: number, input: FrameInput): { lines: string[]; selected: number | null } {
+  if (ui.help) return pad(helpLines(width, input.replay !== null, input.faults).slice(0, height), width, height, null);
   if (ui.view === 'stream') return streamLines(s, ui, width, height);
   if (ui.view === 'detail') {
     const r = ui.detailLink === null ? undefined : s.owner.get(ui.detailLink);

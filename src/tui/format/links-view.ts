@@ -49,12 +49,25 @@ export function replicaLines(row: ReplicaRow, width: number, prefix1 = '  ', pre
   const port = row.announcedPort ? `:${row.announcedPort}` : '-';
   const sync = row.outcome === null ? '-' : row.reason ? `${row.outcome} (${row.reason})` : row.outcome;
   const link = `#${row.link}${row.rdbLink !== null ? '+' : ''}`;
-  const line1 = `${prefix1}${fit(link, 4)} ${fit(row.replicaAddr, ADDR)} ${fit(port, 6)} ${fit(PHASE_LABEL[row.phase], 10)} ${sync}`;
+  const flags = flagsText(row);
+  const line1 = `${prefix1}${fit(link, 4)} ${fit(row.replicaAddr, ADDR)} ${fit(port, 6)} ${fit(PHASE_LABEL[row.phase], 10)} ${flags ? flags + '  ' : ''}${sync}`;
   const lag = row.lagBytes === null ? 'lag -' : `lag ${formatBytes(row.lagBytes)} ${formatDuration(row.lagMs)}`;
   const left = `replid ${shortId(row.replid)}  off ${row.offset ?? '-'}  ${lag}`;
   const indent = `${prefix2}     `;
-  const line2 = indent + spread(left, rdbText(row, width), width - indent.length);
+  // A closed link says why it closed (a cut, the master, the replica) rather than its old RDB progress.
+  const right = row.phase === 'closed' && row.closeReason ? truncate(`closed by ${row.closeReason}`, 50) : rdbText(row, width);
+  const line2 = indent + spread(left, right, width - indent.length);
   return [fit(line1, width), fit(line2, width)];
+}
+
+/** What needs attention before the sync outcome: a sync loop, and the faults in force on the link. */
+export function flagsText(row: ReplicaRow): string {
+  const flags: string[] = [];
+  if (row.loopCount !== null) flags.push(`LOOP x${row.loopCount}`);
+  if (row.frozen) flags.push('FROZEN');
+  if (row.delayMs > 0) flags.push(`delay ${formatDuration(row.delayMs)}`);
+  if (row.bandwidth !== null) flags.push(`bw ${formatByteRate(row.bandwidth)}`);
+  return flags.join(' ');
 }
 
 /** RDB progress: bar, percent and rate when the size is known, bytes and rate when diskless. */

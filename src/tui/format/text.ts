@@ -29,3 +29,23 @@ export function shortId(id: string | null | undefined, chars = 8): string {
   if (!id) return '-';
   return id.length <= chars ? id : id.slice(0, chars) + '…';
 }
+
+/** `s` cut at spaces into lines of `width` columns at most (a word longer than a line is truncated);
+ *  lines after the first start with `indent`. At most `maxLines`, the last one marked when cut. */
+export function wrap(s: string, width: number, indent = '', maxLines = 4): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of s.split(' ')) {
+    const head = lines.length === 0 ? '' : indent;
+    if (line !== '' && head.length + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  const out = lines.map((l, i) => fit((i === 0 ? '' : indent) + l, width));
+  if (out.length <= maxLines) return out;
+  const kept = out.slice(0, maxLines);
+  kept[maxLines - 1] = fit(truncate(kept[maxLines - 1].trimEnd() + ' …', width), width);
+  return kept;
+}

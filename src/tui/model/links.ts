@@ -26,6 +26,13 @@ export interface ReplicaRow {
   /** ms spent waiting for the snapshot so far (or in total), with the keepalives seen */
   waitMs: number | null;
   keepalives: number;
+  /** full syncs in a row when the analyzer flagged a sync loop */
+  loopCount: number | null;
+  /** faults in force on the open link */
+  frozen: boolean;
+  delayMs: number;
+  bandwidth: number | null;
+  closeReason: string | null;
 }
 
 export interface RdbProgress {
@@ -71,6 +78,11 @@ export function replicaRow(r: ReplicaRecord, now: number): ReplicaRow {
     rdb: rdbProgressOf(r),
     waitMs: r.rdbWaitMs ?? (r.syncAt !== null && r.syncKind !== 'partial' ? waitEnd - r.syncAt : null),
     keepalives: r.keepalives,
+    loopCount: r.loop?.count ?? null,
+    frozen: r.closeAt === null && r.frozen,
+    delayMs: r.closeAt === null ? r.delayMs : 0,
+    bandwidth: r.closeAt === null ? r.bandwidth : null,
+    closeReason: r.closeReason,
   };
 }
 

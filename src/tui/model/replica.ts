@@ -79,7 +79,14 @@ export interface ReplicaRecord {
   violations: number;
   lastViolation: string | null;
   gapBytes: number;
+  /** the latest fault event, e.g. "cut (reason link=3,cut)" */
   lastFault: string | null;
+  /** fault state of the main link, as its fault events tell it */
+  delayMs: number;
+  bandwidth: number | null;
+  frozen: boolean;
+  /** the latest sync-loop event of this replica (a streak of full syncs ending with this link) */
+  loop: { count: number; sinceAt: number; pattern: string } | null;
 }
 
 export const HANDSHAKE_LINES = 48;
@@ -131,6 +138,10 @@ export function createReplica(link: number, at: number, replicaAddr = '?', maste
     lastViolation: null,
     gapBytes: 0,
     lastFault: null,
+    delayMs: 0,
+    bandwidth: null,
+    frozen: false,
+    loop: null,
   };
 }
 
@@ -171,6 +182,16 @@ export function mergeRdbChannel(main: ReplicaRecord, rdb: ReplicaRecord): void {
   main.violations += rdb.violations;
   main.lastViolation ??= rdb.lastViolation;
   main.gapBytes += rdb.gapBytes;
+}
+
+/** A fault event of the main link (`fault` as the proxy names it: cut, freeze, freeze-end, delay, bandwidth). */
+export function noteFault(r: ReplicaRecord, fault: string, detail: Record<string, unknown>): void {
+  const details = Object.entries(detail).map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  r.lastFault = details.length > 0 ? `${fault} (${details.join(', ')})` : fault;
+  if (fault === 'delay' && typeof detail.ms === 'number') r.delayMs = detail.ms;
+  else if (fault === 'bandwidth') r.bandwidth = typeof detail.bytesPerSec === 'number' ? detail.bytesPerSec : null;
+  else if (fault === 'freeze') r.frozen = true;
+  else if (fault === 'freeze-end') r.frozen = false;
 }
 
 export function pushHandshake(r: ReplicaRecord, line: HandshakeLine): void {

@@ -6,6 +6,7 @@ import {
   addRdbFacts,
   createReplica,
   mergeRdbChannel,
+  noteFault,
   pushHandshake,
   type ReplicaRecord,
   type SnapshotGroup,
@@ -183,7 +184,11 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
       r.gapBytes += e.bytes;
       break;
     case 'fault':
-      r.lastFault = e.fault;
+      if (channel === 'main') noteFault(r, e.fault, e.detail);
+      else r.lastFault = `${e.fault} on the rdb channel`;
+      break;
+    case 'sync-loop':
+      r.loop = { count: e.count, sinceAt: e.sinceAt, pattern: e.pattern };
       break;
     case 'link-close':
       if (channel === 'rdb') r.rdbClosedAt = e.at;

@@ -1,4 +1,5 @@
 import type { CommandEntry } from './command-entry.js';
+import { BANDWIDTH_STEPS, DELAY_STEPS, FREEZE_MS, nextStep, type FaultRequest } from './faults.js';
 import { matches, NO_FILTER, parseFilter, type StreamFilter } from './filter.js';
 import { linkOrder } from './links.js';
 import type { TuiState } from './state.js';
@@ -25,6 +26,8 @@ export interface UiState {
   filter: StreamFilter;
   /** the filter being typed after `/`, null when not editing */
   editing: string | null;
+  /** link whose cut waits for `y` */
+  confirmCut: number | null;
   message: string | null;
 }
 
@@ -33,12 +36,19 @@ export type Key =
   | 'enter' | 'escape' | 'tab' | 'backspace' | 'space'
   | { char: string };
 
-export type UiEffect = { kind: 'quit' } | { kind: 'speed'; factor: number } | { kind: 'pause' } | { kind: 'resume' };
+export type UiEffect =
+  | { kind: 'quit' }
+  | { kind: 'speed'; factor: number }
+  | { kind: 'pause' }
+  | { kind: 'resume' }
+  | { kind: 'fault'; link: number; fault: FaultRequest };
 
 export interface KeyContext {
   /** rows of the scrollable area, for page up/down */
   pageRows: number;
   replay: boolean;
+  /** fault keys work (a live command handed in its fault control) */
+  faults: boolean;
 }
 
 export function createUi(): UiState {
@@ -53,6 +63,7 @@ export function createUi(): UiState {
     frozen: null,
     filter: NO_FILTER,
     editing: null,
+    confirmCut: null,
     message: null,
   };
 }
@@ -65,6 +76,7 @@ export function handleKey(ui: UiState, key: Key, s: TuiState, ctx: KeyContext): 
   if (ui.editing !== null) return editFilter(ui, key);
   const ch = typeof key === 'object' ? key.char : null;
   ui.message = null;
+  if (ui.confirmCut !== null) return confirmCut(ui, ch);
   if (ch === 'q' || ch === '\x03') return [{ kind: 'quit' }];
   if (ui.help) {
     if (key === 'escape' || ch === '?' || key === 'enter') ui.help = false;
@@ -74,6 +86,7 @@ export function handleKey(ui: UiState, key: Key, s: TuiState, ctx: KeyContext): 
     ui.help = true;
     return [];
   }
+  if (ch !== null && FAULT_KEYS.includes(ch)) return faultKey(ui, s, ch, ctx.faults);
   if (ctx.replay && (ch === '+' || ch === '=')) return [{ kind: 'speed', factor: 2 }];
   if (ctx.replay && ch === '-') return [{ kind: 'speed', factor: 0.5 }];
   if (key === 'space') return togglePause(ui, s, ctx.replay);
@@ -102,6 +115,51 @@ export function handleKey(ui: UiState, key: Key, s: TuiState, ctx: KeyContext): 
       else if (key === 'escape' || key === 'backspace') ui.view = ui.back;
       return [];
   }
+}
+
+const FAULT_KEYS = ['x', 'f', 'd', 'b'];
+
+/** x cut (after a `y`), f freeze, d and b cycle delay and bandwidth: on the selected replica's main link. */
+function faultKey(ui: UiState, s: TuiState, ch: string, available: boolean): UiEffect[] {
+  if (ui.view === 'stream') {
+    ui.message = 'fault keys act on a replica: Tab to the links view, or Enter for the detail of a link';
+    return [];
+  }
+  if (!available) {
+    ui.message = 'faults are only available live (repl-spy lab, or the proxy)';
+    return [];
+  }
+  const chosen = ui.view === 'detail' ? ui.detailLink : (ui.selectedLink ?? linkOrder(s)[0] ?? null);
+  const r = chosen === null ? undefined : s.owner.get(chosen);
+  if (!r) {
+    ui.message = 'no replica selected';
+    return [];
+  }
+  if (r.closeAt !== null) {
+    ui.message = `link #${r.link} is closed: faults act on open links`;
+    return [];
+  }
+  const fault = (f: FaultRequest): UiEffect[] => [{ kind: 'fault', link: r.link, fault: f }];
+  switch (ch) {
+    case 'x':
+      ui.confirmCut = r.link;
+      ui.message = `cut link #${r.link} (replica ${r.replicaAddr})? y cuts, any other key cancels`;
+      return [];
+    case 'f':
+      return fault({ kind: 'freeze', ms: FREEZE_MS });
+    case 'd':
+      return fault({ kind: 'delay', ms: nextStep(DELAY_STEPS, r.delayMs) });
+    default:
+      return fault({ kind: 'bandwidth', bytesPerSec: nextStep(BANDWIDTH_STEPS, r.bandwidth) });
+  }
+}
+
+function confirmCut(ui: UiState, ch: string | null): UiEffect[] {
+  const link = ui.confirmCut as number;
+  ui.confirmCut = null;
+  if (ch === 'y' || ch === 'Y') return [{ kind: 'fault', link, fault: { kind: 'cut' } }];
+  ui.message = 'cut cancelled';
+  return [];
 }
 
 function moveStep(key: Key, ch: string | null, page: number): number {

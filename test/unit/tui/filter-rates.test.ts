@@ -6,7 +6,7 @@ import { apply, createTuiState } from '../../../src/tui/model/state.js';
 import { createUi, handleKey, visibleCommands, type Key } from '../../../src/tui/model/ui.js';
 import { cmd, sharedBgsave, T0 } from './scenario.js';
 
-const ctx = { pageRows: 10, replay: false };
+const ctx = { pageRows: 10, replay: false, faults: false };
 function typeKeys(ui: ReturnType<typeof createUi>, s: ReturnType<typeof createTuiState>, text: string) {
   for (const c of text) handleKey(ui, c === ' ' ? 'space' : { char: c }, s, ctx);
 }
@@ -75,7 +75,7 @@ describe('pause and scroll', () => {
   it('in replay, space and +/- become effects for the replay controls', () => {
     const s = createTuiState();
     const ui = createUi();
-    const r = { pageRows: 10, replay: true };
+    const r = { pageRows: 10, replay: true, faults: false };
     expect(handleKey(ui, 'space', s, r)).toEqual([{ kind: 'pause' }]);
     expect(handleKey(ui, { char: '+' }, s, r)).toEqual([{ kind: 'speed', factor: 2 }]);
     expect(handleKey(ui, { char: '-' }, s, r)).toEqual([{ kind: 'speed', factor: 0.5 }]);

@@ -40,12 +40,12 @@ describe('text and bars fit their width', () => {
   });
 });
 
-function screen(events: ReplEvent[], keys: Key[], width: number, height: number, replay = false): string {
+function screen(events: ReplEvent[], keys: Key[], width: number, height: number, replay = false, faults = false): string {
   const s = createTuiState();
   for (const e of events) apply(s, e);
   const ui = createUi();
-  for (const k of keys) handleKey(ui, k, s, { pageRows: height - 6, replay });
-  const frame = renderFrame(s, ui, { width, height, label: '127.0.0.1:7000 → 127.0.0.1:6379', replay: replay ? { speed: 4, paused: false } : null });
+  for (const k of keys) handleKey(ui, k, s, { pageRows: height - 6, replay, faults });
+  const frame = renderFrame(s, ui, { width, height, label: '127.0.0.1:7000 → 127.0.0.1:6379', replay: replay ? { speed: 4, paused: false } : null, faults });
   for (const line of frame.lines) expect(line).toHaveLength(width);
   expect(frame.lines).toHaveLength(height);
   return frame.lines.join('\n');
