@@ -1,71 +1,20 @@
 // The TUI in a real terminal (tmux) against real Redis: a master and three replicas through the proxy, one
 // shared BGSAVE. The test reads the screen as a user would, sends keys and checks what changes; then the
 // capture of that session is replayed and must show the same replicas, grouping and commands.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireTmux, Tmux } from './tui-terminal.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(repoRoot, 'dist/cli.js');
 const WIDTH = 100;
 const HEIGHT = 30;
 
-function requireTmux(): boolean {
-  if (spawnSync('tmux', ['-V']).status === 0) return true;
-  const why = 'tmux not found: install it (apt-get install tmux) to run the real-terminal TUI test';
-  const ci = process.env.CI;
-  if (ci && ci !== 'false' && ci !== '0') throw new Error(`${why}. CI is set, so this test fails instead of being skipped.`);
-  console.warn(`\n!!!!! SKIPPING the TUI terminal test: ${why} !!!!!\n`);
-  return false;
-}
-
 const ready = requireRedis() && requireTmux();
-
-/** One tmux session running one command in a WIDTH x HEIGHT terminal. */
-class Tmux {
-  constructor(readonly name: string) {}
-  static start(name: string, command: string[], cwd: string): Tmux {
-    const shell = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', String(WIDTH), '-y', String(HEIGHT), '-c', cwd, `exec ${shell}`], {
-      env: { ...process.env, LANG: 'C.UTF-8', TERM: 'xterm-256color' },
-    });
-    // Keep the pane after the program exits so its last screen and exit can be inspected.
-    execFileSync('tmux', ['set-option', '-t', name, 'remain-on-exit', 'on']);
-    return new Tmux(name);
-  }
-  screen(): string {
-    return execFileSync('tmux', ['capture-pane', '-p', '-t', this.name], { encoding: 'utf8' });
-  }
-  keys(...keys: string[]): void {
-    execFileSync('tmux', ['send-keys', '-t', this.name, ...keys]);
-  }
-  resize(width: number, height: number): void {
-    execFileSync('tmux', ['resize-window', '-t', this.name, '-x', String(width), '-y', String(height)]);
-  }
-  /** Literal text, not key names. */
-  type(text: string): void {
-    execFileSync('tmux', ['send-keys', '-t', this.name, '-l', text]);
-  }
-  exited(): boolean {
-    const out = spawnSync('tmux', ['display-message', '-p', '-t', this.name, '#{pane_dead}'], { encoding: 'utf8' });
-    return out.status !== 0 || out.stdout.trim() === '1';
-  }
-  async waitScreen(what: string, test: (screen: string) => boolean, timeoutMs = 20_000): Promise<string> {
-    let last = '';
-    try {
-      await waitFor(() => test((last = this.screen())), timeoutMs, what);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- screen ---\n${last}`);
-    }
-    return last;
-  }
-  kill(): void {
-    spawnSync('tmux', ['kill-session', '-t', this.name]);
-  }
-}
 
 const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
 /** The link rows of the links view: replica address, port, state and sync, minus volatile columns. */
@@ -93,7 +42,7 @@ describe.skipIf(!ready)('TUI in a real terminal, 3 replicas through the proxy, o
     live = Tmux.start(`repl-spy-tui-live-${process.pid}`, [
       process.execPath, cli, '--listen', `127.0.0.1:${listen}`, '--upstream', `127.0.0.1:${master.port}`,
       '--capture', capture, '--log-file', path.join(dir, 'live.log'),
-    ], dir);
+    ], dir, WIDTH, HEIGHT);
     await live.waitScreen('the TUI', (s) => s.includes('repl-spy [links]'));
     for (let i = 0; i < 3; i++) replicas.push(await startReplicaThrough(listen));
   });
@@ -162,7 +111,7 @@ describe.skipIf(!ready)('TUI in a real terminal, 3 replicas through the proxy, o
     expect(end).toMatch(/HSET +user:2 name grace/);
   });
 
-  it('? shows the help, Esc closes it, q quits', async () => {
+  it('? shows the help, Esc closes it', async () => {
     live.type('?');
     let screen = await live.waitScreen('the help', (s) => s.includes('KEYS'));
     expect(screen).toContain('/                filter the stream');
@@ -173,17 +122,26 @@ describe.skipIf(!ready)('TUI in a real terminal, 3 replicas through the proxy, o
     live.keys('Tab');
     screen = await live.waitScreen('back to the links', (s) => s.includes('[links]'));
     expect(linkRows(screen)).toEqual(liveLinks);
+  });
+
+  it('f freezes the selected link through the proxy (status line, FROZEN flag); q quits', async () => {
+    live.type('f');
+    const screen = await live.waitScreen('the frozen link', (s) => /#1 .* streaming +FROZEN +full/.test(s));
+    expect(screen).toContain('link #1 frozen for 5000 ms');
+    expect(screen).not.toMatch(/#[23] .*FROZEN/);
     live.type('q');
     await waitFor(() => live.exited(), 10_000, 'the TUI to exit on q');
   });
 
   it('the replay of the capture shows the same screen; space pauses it, + speeds it up', async () => {
-    const replay = Tmux.start(`repl-spy-tui-replay-${process.pid}`, [process.execPath, cli, 'replay', capture, '--speed', '1'], dir);
+    const replay = Tmux.start(`repl-spy-tui-replay-${process.pid}`, [process.execPath, cli, 'replay', capture, '--speed', '1'], dir, WIDTH, HEIGHT);
     try {
       // The same moment of the session as the live screen above: three links caught up at the final offset.
       const screen = await replay.waitScreen('the replayed links', (s) => linkRows(s).join('\n') === liveLinks.join('\n'));
       expect(screen).toContain('┏ 3 replicas, 1 BGSAVE');
       expect(screen).toMatch(/repl-spy \[links\] replay .*replay x1/);
+      replay.type('x');
+      await replay.waitScreen('no faults in a replay', (s) => s.includes('faults are only available live'));
       replay.keys('Tab');
       const stream = await replay.waitScreen('the replayed stream', (s) => s.includes('[stream]') && count(s, / HSET +user:2 name grace/g) === 3);
       expect(count(stream, / SET +other x/g)).toBe(3);

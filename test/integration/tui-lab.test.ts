@@ -1,0 +1,89 @@
+// The TUI of `repl-spy lab` in a real terminal (tmux): the fault keys act on the selected replica's link through
+// the lab's fault control. A cut (x, then y) closes that link, and its replica comes back with a partial resync
+// (+CONTINUE) that the TUI explains; the other replica is left alone.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireRedis, waitFor } from '../helpers/redis.js';
+import { requireTmux, Tmux } from './tui-terminal.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const cli = path.join(repoRoot, 'dist/cli.js');
+const WIDTH = 140;
+const HEIGHT = 30;
+
+const ready = requireRedis() && requireTmux();
+
+interface Row {
+  link: number;
+  port: string;
+  state: string;
+  rest: string;
+}
+
+/** First lines of the replica rows on the links view: "#2   127.0.0.1:51234   :41001 streaming  partial (...)". */
+function rows(screen: string): Row[] {
+  const out: Row[] = [];
+  for (const line of screen.split('\n')) {
+    const m = /^[┃┗ ] #(\d+)\+? +\S+ +(:\d+|-) +(\S+) +(.*)$/.exec(line);
+    if (m) out.push({ link: Number(m[1]), port: m[2]!, state: m[3]!, rest: m[4]!.trimEnd() });
+  }
+  return out;
+}
+
+describe.skipIf(!ready)('TUI of repl-spy lab in a real terminal: fault keys', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-tui-lab-'));
+  let lab: Tmux;
+
+  beforeAll(async () => {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
+    lab = Tmux.start(
+      `repl-spy-tui-lab-${process.pid}`,
+      [process.execPath, cli, 'lab', '--replicas', '2', '--keys', '500', '--rate', '20', '--no-capture', '--log-file', path.join(dir, 'lab.log')],
+      dir,
+      WIDTH,
+      HEIGHT,
+    );
+  });
+
+  afterAll(() => {
+    lab?.kill(); // SIGHUP: the lab stops its servers
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('x then y cuts the selected replica; it comes back with +CONTINUE, explained', async () => {
+    const before = rows(
+      await lab.waitScreen('two streaming replicas', (s) => rows(s).filter((r) => r.state === 'streaming').length === 2, 40_000),
+    );
+    expect(lab.screen()).toContain('x/f/d/b fault');
+
+    lab.type('j'); // the second replica: the key must reach its link, not the first one
+    lab.type('x');
+    const asked = await lab.waitScreen('the cut confirmation', (s) => /cut link #\d+ .*\? y cuts/.test(s));
+    const chosen = Number(/cut link #(\d+)/.exec(asked)![1]);
+    expect(chosen).toBe(before[1]!.link);
+    const port = before[1]!.port;
+
+    lab.type('y');
+    const cut = await lab.waitScreen('the cut applied and the replica back', (s) => {
+      const now = rows(s);
+      return now.some((r) => r.link === chosen && r.state === 'closed') && now.some((r) => r.link !== chosen && r.port === port && r.state === 'streaming');
+    });
+    expect(cut).toContain(`link=${chosen},cut: applied to link ${chosen}`); // the status line
+    expect(cut).toContain(`closed by proxy: cut: link=${chosen},cut`);
+    const back = rows(cut).find((r) => r.link !== chosen && r.port === port)!;
+    expect(back.rest).toMatch(/^partial \(partial resync within the backlog from offset \d+/);
+    // The other replica kept its link.
+    expect(rows(cut).find((r) => r.link === before[0]!.link)!.state).toBe('streaming');
+
+    lab.keys('Enter'); // the detail of the cut link: the fault event itself
+    const detail = await lab.waitScreen('the detail of the cut link', (s) => s.includes(`[detail #${chosen}]`));
+    expect(detail).toContain(`last fault: cut (reason link=${chosen},cut)`);
+    expect(detail).toContain('← master  +FULLRESYNC');
+
+    lab.type('q');
+    await waitFor(() => lab.exited(), 15_000, 'the lab to stop on q');
+  });
+});

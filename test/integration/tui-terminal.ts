@@ -1,0 +1,56 @@
+// A real terminal for the TUI tests: one tmux session running one command, read as a user would see it
+// (capture-pane) and driven by keys (send-keys).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { waitFor } from '../helpers/redis.js';
+
+/** True when tmux runs; without it the tests are skipped loudly, and under CI they fail. */
+export function requireTmux(): boolean {
+  if (spawnSync('tmux', ['-V']).status === 0) return true;
+  const why = 'tmux not found: install it (apt-get install tmux) to run the real-terminal TUI tests';
+  const ci = process.env.CI;
+  if (ci && ci !== 'false' && ci !== '0') throw new Error(`${why}. CI is set, so this test fails instead of being skipped.`);
+  console.warn(`\n!!!!! SKIPPING the TUI terminal test: ${why} !!!!!\n`);
+  return false;
+}
+
+export class Tmux {
+  constructor(readonly name: string) {}
+  static start(name: string, command: string[], cwd: string, width: number, height: number): Tmux {
+    const shell = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', String(width), '-y', String(height), '-c', cwd, `exec ${shell}`], {
+      env: { ...process.env, LANG: 'C.UTF-8', TERM: 'xterm-256color' },
+    });
+    // Keep the pane after the program exits so its last screen and exit can be inspected.
+    execFileSync('tmux', ['set-option', '-t', name, 'remain-on-exit', 'on']);
+    return new Tmux(name);
+  }
+  screen(): string {
+    return execFileSync('tmux', ['capture-pane', '-p', '-t', this.name], { encoding: 'utf8' });
+  }
+  keys(...keys: string[]): void {
+    execFileSync('tmux', ['send-keys', '-t', this.name, ...keys]);
+  }
+  resize(width: number, height: number): void {
+    execFileSync('tmux', ['resize-window', '-t', this.name, '-x', String(width), '-y', String(height)]);
+  }
+  /** Literal text, not key names. */
+  type(text: string): void {
+    execFileSync('tmux', ['send-keys', '-t', this.name, '-l', text]);
+  }
+  exited(): boolean {
+    const out = spawnSync('tmux', ['display-message', '-p', '-t', this.name, '#{pane_dead}'], { encoding: 'utf8' });
+    return out.status !== 0 || out.stdout.trim() === '1';
+  }
+  async waitScreen(what: string, test: (screen: string) => boolean, timeoutMs = 20_000): Promise<string> {
+    let last = '';
+    try {
+      await waitFor(() => test((last = this.screen())), timeoutMs, what);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- screen ---\n${last}`);
+    }
+    return last;
+  }
+  kill(): void {
+    spawnSync('tmux', ['kill-session', '-t', this.name]);
+  }
+}
