@@ -39,7 +39,16 @@ function machine() {
     memGB: Math.round(os.totalmem() / 2 ** 30),
     redis: /v=(\S+)/.exec(redis)?.[1] ?? redis.trim(),
     loadAvg: os.loadavg().map((l) => l.toFixed(1)).join(' '),
+    commit: gitHead(),
   };
+}
+
+function gitHead() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
 }
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-bench-run-'));
@@ -108,7 +117,7 @@ if (write) {
   const all = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : {};
   for (const o of outcomes) if (o.result) all[o.name] = { ...o.result, env, seconds: o.seconds, note: value('--note') ?? null };
   writeFileSync(store, JSON.stringify(all, null, 2) + '\n');
-  const extra = existsSync(path.join(here, 'optimisations.md')) ? readFileSync(path.join(here, 'optimisations.md'), 'utf8') : '';
+  const extra = existsSync(path.join(here, 'notes.md')) ? readFileSync(path.join(here, 'notes.md'), 'utf8') : '';
   writeFileSync(path.join(here, 'RESULTS.md'), renderResults(all, SCENARIOS, extra));
   console.log(`wrote ${path.relative(process.cwd(), path.join(here, 'RESULTS.md'))}`);
 }

@@ -33,6 +33,10 @@ export async function startProxyProcess(upstreamPort, mode) {
       child.send('stats');
       return (await next()).stats;
     },
+    /** Forget the tap-time and loop-delay histograms (after a warm-up). */
+    resetLatency() {
+      child.send('reset-latency');
+    },
     async stop() {
       child.send('stop');
       const { stats } = await next();
