@@ -79,7 +79,8 @@ export function explainContinue(ask: PsyncAsk, answer: { replid: string | null }
     };
   }
   const info = master && (answer.replid === null || master.replid === answer.replid) ? master : null;
-  const window = info ? backlogWindow(info, info.offset) : null;
+  // The master accepted the offset, so its own offset was at least ask.offset - 1 (the INFO may be older).
+  const window = info ? backlogWindow(info, ask.offset - 1) : null;
   const where = window ? ` (backlog ${window.first}..${window.last}, ${Math.max(0, window.last - ask.offset + 1)} bytes to send)` : '';
   return { code: 'within-backlog', text: `partial resync within the backlog from offset ${ask.offset}${where}` };
 }
