@@ -78,7 +78,9 @@ function makeProcess(name: string, port: number, dir: string, logFile: string, p
   };
 }
 
-async function waitReady(port: number, proc: ChildProcess, password: string): Promise<RespClient> {
+/** Polls until the server on `port` answers PING (authenticated when a password is given); throws when the
+ *  process exits first or after READY_TIMEOUT_MS. */
+export async function waitReady(port: number, proc: ChildProcess, password?: string): Promise<RespClient> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`exited with ${proc.exitCode ?? proc.signalCode}`);
@@ -93,9 +95,11 @@ async function waitReady(port: number, proc: ChildProcess, password: string): Pr
   }
 }
 
-async function terminate(proc: ChildProcess): Promise<void> {
+/** SIGTERM (SIGKILL after 5 s); resolves once the process is gone. */
+export async function terminate(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGCONT'); // a stopped (SIGSTOP) server would not act on SIGTERM
   proc.kill('SIGTERM');
   const killTimer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
   await exited;

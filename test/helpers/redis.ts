@@ -1,12 +1,16 @@
-// Real redis-server processes for integration tests: each on a free loopback port, in its own temp dir,
-// with a tiny RESP client. Redis is the oracle of these tests, so it is never mocked.
+// Real redis-server processes for integration tests: each on a free loopback port, in its own temp dir, spoken to
+// with the lab's RESP client. Redis is the oracle of these tests, so it is never mocked.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ReplSpyError } from '../../src/core/errors.js';
+import { findRedisServer as findLabRedisServer } from '../../src/lab/redis-binary.js';
+import { freePort, terminate, waitReady } from '../../src/lab/redis-process.js';
+import type { Reply, RespClient } from '../../src/lab/resp-client.js';
 
-export type Reply = string | number | null | Reply[];
+export type { Reply };
+export { freePort };
 
 export interface RedisServer {
   host: string;
@@ -32,16 +36,14 @@ export interface StartRedisOptions {
   password?: string;
 }
 
-const READY_TIMEOUT_MS = 5_000;
-
+/** REDIS_SERVER_BIN when set (and then only it), else redis-server on PATH; null when that is not executable. */
 export function findRedisServer(): string | null {
-  const fromEnv = process.env.REDIS_SERVER_BIN;
-  if (fromEnv) return isExecutable(fromEnv) ? fromEnv : null;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, 'redis-server');
-    if (dir && isExecutable(candidate)) return candidate;
+  try {
+    return findLabRedisServer(process.env.REDIS_SERVER_BIN || undefined);
+  } catch (err) {
+    if (err instanceof ReplSpyError) return null;
+    throw err;
   }
-  return null;
 }
 
 /** True when redis-server is available. Without it: throws under CI (the test file fails loudly), else warns
@@ -70,7 +72,9 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = new LogTail(proc);
     try {
-      const client = await waitReady(port, proc, log, opts.password);
+      const client = await waitReady(port, proc, opts.password).catch((err: Error) => {
+        throw new Error(`redis-server on port ${port} did not start: ${err.message}\n--- log tail ---\n${log.text(20)}`);
+      });
       return makeServer(port, dir, proc, log, client);
     } catch (err) {
       await terminate(proc);
@@ -118,18 +122,6 @@ export async function waitFor(
   }
 }
 
-/** A loopback port nobody listens on right now (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 export function parseInfo(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\r\n')) {
@@ -170,52 +162,6 @@ function makeServer(port: number, dir: string, proc: ChildProcess, log: LogTail,
   return server;
 }
 
-async function waitReady(port: number, proc: ChildProcess, log: LogTail, password?: string): Promise<RespClient> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`redis-server on port ${port} exited before it was ready\n--- log tail ---\n${log.text(20)}`);
-    }
-    const client = await RespClient.connect(port).catch(() => null);
-    if (client) {
-      try {
-        // A server with requirepass answers -NOAUTH: it is up all the same.
-        const pong = await client.send(['PING']).catch((err: Error) => (err.message.startsWith('NOAUTH') ? 'PONG' : ''));
-        if (pong === 'PONG') {
-          if (password !== undefined) await client.send(['AUTH', password]);
-          return client;
-        }
-      } catch {
-        // not ready yet
-      }
-      client.close();
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`redis-server on port ${port} not ready after ${READY_TIMEOUT_MS} ms\n--- log tail ---\n${log.text(20)}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function terminate(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGCONT'); // a paused server would not act on SIGTERM
-  proc.kill('SIGTERM');
-  const killTimer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(killTimer);
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function isCI(): boolean {
   const ci = process.env.CI;
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
@@ -233,107 +179,5 @@ class LogTail {
   }
   text(n = 200): string {
     return this.lines.slice(-n).join('\n');
-  }
-}
-
-/** Minimal RESP2 client: one connection, commands pipelined, replies matched in order. */
-class RespClient {
-  private buffer: Buffer = Buffer.alloc(0);
-  private pending: { resolve: (r: Reply) => void; reject: (e: Error) => void }[] = [];
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    const failAll = (err: Error): void => {
-      for (const p of this.pending.splice(0)) p.reject(err);
-    };
-    socket.on('error', failAll);
-    socket.on('close', () => failAll(new Error('connection closed')));
-  }
-
-  static connect(port: number): Promise<RespClient> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('error', reject);
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        resolve(new RespClient(socket));
-      });
-    });
-  }
-
-  send(args: (string | number | Buffer)[]): Promise<Reply> {
-    const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-    for (const arg of args) {
-      const bytes = Buffer.isBuffer(arg) ? arg : Buffer.from(String(arg));
-      parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
-    }
-    return new Promise((resolve, reject) => {
-      if (this.socket.destroyed) return reject(new Error('connection closed'));
-      this.pending.push({ resolve, reject });
-      this.socket.write(Buffer.concat(parts));
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private onData(chunk: Buffer): void {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    for (;;) {
-      let parsed: Parsed | null;
-      try {
-        parsed = parseReply(this.buffer, 0);
-      } catch (err) {
-        this.socket.destroy(err as Error);
-        return;
-      }
-      if (!parsed) return;
-      this.buffer = this.buffer.subarray(parsed.end);
-      const waiter = this.pending.shift();
-      if (parsed.error !== undefined) waiter?.reject(new Error(parsed.error));
-      else waiter?.resolve(parsed.value);
-    }
-  }
-}
-
-type Parsed = { value: Reply; error?: string; end: number };
-
-/** One RESP2 reply starting at `pos`, or null when the buffer does not hold all of it yet. */
-function parseReply(buf: Buffer, pos: number): Parsed | null {
-  const lineEnd = buf.indexOf('\r\n', pos);
-  if (lineEnd < 0) return null;
-  const line = buf.toString('utf8', pos + 1, lineEnd);
-  const next = lineEnd + 2;
-  switch (buf[pos]) {
-    case 0x2b: // +
-      return { value: line, end: next };
-    case 0x2d: // -
-      return { value: null, error: line, end: next };
-    case 0x3a: // :
-      return { value: Number(line), end: next };
-    case 0x24: {
-      // $
-      const len = Number(line);
-      if (len < 0) return { value: null, end: next };
-      if (buf.length < next + len + 2) return null;
-      return { value: buf.toString('utf8', next, next + len), end: next + len + 2 };
-    }
-    case 0x2a: {
-      // *
-      const count = Number(line);
-      if (count < 0) return { value: null, end: next };
-      const items: Reply[] = [];
-      let at = next;
-      for (let i = 0; i < count; i++) {
-        const item = parseReply(buf, at);
-        if (!item) return null;
-        items.push(item.error !== undefined ? `ERR ${item.error}` : item.value);
-        at = item.end;
-      }
-      return { value: items, end: at };
-    }
-    default:
-      throw new Error(`unexpected RESP reply byte 0x${buf[pos]?.toString(16)} at ${pos}`);
   }
 }
