@@ -5,6 +5,7 @@
 //                                      completes and reports numbers, asserts nothing about speed
 //   --no-write                         do not touch bench/results.json nor bench/RESULTS.md
 //   --note "text"                      a line about the conditions (e.g. a shared, busy machine) in RESULTS.md
+//   --render                           run nothing; rewrite RESULTS.md from bench/results.json and bench/notes.md
 // Needs dist/ (npm run build) and redis-server, redis-benchmark, redis-check-rdb on PATH.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,8 @@ const flag = (name) => argv.includes(name);
 const value = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const smoke = flag('--smoke');
 const write = !flag('--no-write') && !smoke;
-const only = value('--only')?.split(',') ?? SCENARIOS;
+// --render: run nothing, only rewrite RESULTS.md from bench/results.json (e.g. after editing bench/notes.md).
+const only = flag('--render') ? [] : (value('--only')?.split(',') ?? SCENARIOS);
 for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`);
 
 if (!existsSync(path.join(here, '../dist/core/pipeline.js'))) {
