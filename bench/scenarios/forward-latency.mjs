@@ -95,7 +95,8 @@ for (const rate of RATES) {
     for (const path of PATHS) {
       const r = await runOnce(rate, path);
       runs[path].push(r);
-      log(`latency ${rate}/s rep ${rep + 1} ${path}: p50 ${r.p50.toFixed(0)} µs, p99 ${r.p99.toFixed(0)} µs (${r.chunks} chunks)`);
+      log(`latency ${rate}/s rep ${rep + 1} ${path}: p50 ${r.p50.toFixed(0)} µs, p99 ${r.p99.toFixed(0)} µs (${r.chunks} chunks)` +
+        (path === 'direct' ? '' : `; in the proxy: tap p50 ${r.tapP50.toFixed(1)} µs, p99 ${r.tapP99.toFixed(1)} µs, loop delay p99 ${r.loopP99.toFixed(0)} µs`));
     }
   }
   const s = (path, key) => summary(runs[path].map((r) => r[key]));
