@@ -15,7 +15,7 @@ import { createPipeline } from '../../src/core/pipeline.js';
 import { makeRdbSink } from '../../src/decode/rdb-sink.js';
 import { jsonLine } from '../../src/output/json-output.js';
 import { startProxy, type Proxy } from '../../src/proxy/index.js';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(repoRoot, 'dist/cli.js');
@@ -55,7 +55,7 @@ describe.skipIf(!ready)('capture and replay with real Redis', () => {
     });
     const port = proxy.address().port;
     const linkUp = async (replica: RedisServer) =>
-      waitFor(async () => (await replica.info('replication')).master_link_status === 'up', 20_000, `replica :${replica.port} link up`);
+      waitForLinkUp(replica, 20_000);
 
     const a = await startReplicaThrough(port);
     servers.push(a);

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(repoRoot, 'dist/cli.js');
@@ -39,7 +39,7 @@ describe.skipIf(!ready)('capture of a proxy killed with SIGKILL', () => {
 
     const replica = await startReplicaThrough(port);
     servers.push(replica);
-    await waitFor(async () => (await replica.info('replication')).master_link_status === 'up', 20_000, 'replica link up');
+    await waitForLinkUp(replica, 20_000);
     for (let i = 0; i < 50; i++) await master.cmd('SET', `key:${i}`, 'v'.repeat(i * 10));
     await master.cmd('SET', 'last-before-kill', 'yes');
     const offset = Number((await master.info('replication')).master_repl_offset);

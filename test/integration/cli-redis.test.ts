@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 import { startCliProxy, type CliRun } from '../helpers/cli.js';
 
 const hasRedis = requireRedis();
@@ -28,7 +28,7 @@ describe.skipIf(!hasRedis)('repl-spy CLI with a real master and replica', () => 
     replicas.push(await startReplicaThrough(json.port, { masterauth: PASSWORD }));
     replicas.push(await startReplicaThrough(text.port, { masterauth: PASSWORD }));
     for (const replica of replicas) {
-      await waitFor(async () => (await replica.info('replication')).master_link_status === 'up', 30_000, 'replica link up');
+      await waitForLinkUp(replica, 30_000);
     }
   });
 

@@ -2,7 +2,7 @@
 // up front). The decoder must find the mark and count exactly the RDB's bytes; offsets and data as Redis says.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireRedis, startRedis, startReplicaThrough, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 import { startSpy, waitForCaughtUp, type Spy } from '../helpers/spy.js';
 
 const hasRedis = requireRedis();
@@ -25,7 +25,7 @@ describe.skipIf(!hasRedis)('diskless sync ($EOF: framing) through repl-spy', () 
     spy = await startSpy(master.port);
     replicas = await Promise.all([1, 2].map(() => startReplicaThrough(spy.port, { masterauth: PASSWORD })));
     for (const replica of replicas) {
-      await waitFor(async () => (await replica.info('replication')).master_link_status === 'up', 30_000, 'replica link up');
+      await waitForLinkUp(replica, 30_000);
     }
   });
 

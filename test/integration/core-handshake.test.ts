@@ -1,7 +1,7 @@
 // Handshake variants on real servers, decoded live: AUTH with a user (2 arguments), a wrong password, no password
 // at all against requirepass, and an old-style inline SYNC. Clear events, secrets masked, no protocol violation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 import { tcpClient } from '../helpers/cli.js';
 import { startSpy, type Spy } from '../helpers/spy.js';
 
@@ -37,7 +37,7 @@ describe.skipIf(!hasRedis)('replication handshakes through repl-spy', () => {
   it('AUTH <user> <password>: the user shown, the password masked, then a full sync', async () => {
     const spy = await spyOn();
     const replica = await replicaThrough(spy, { masterauth: USER_PASSWORD, args: ['--masteruser', 'repl'] });
-    await waitFor(async () => (await replica.info('replication')).master_link_status === 'up', 20_000, 'link up');
+    await waitForLinkUp(replica, 20_000);
     const handshake = spy.of('replica-command').map((e) => e.argv);
     expect(handshake[0]).toEqual(['PING']);
     expect(handshake[1]).toEqual(['AUTH', 'repl', '***']);

@@ -4,7 +4,7 @@
 // link. Asserted on bytes only.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 import { startSpy, waitForCaughtUp, type JsonEvent, type Spy } from '../helpers/spy.js';
 
 const hasRedis = requireRedis();
@@ -18,7 +18,7 @@ describe.skipIf(!hasRedis)('replica lag through repl-spy', () => {
     master = await startRedis();
     spy = await startSpy(master.port);
     replica = await startReplicaThrough(spy.port);
-    await waitFor(async () => (await replica.info('replication')).master_link_status === 'up', 30_000, 'replica link up');
+    await waitForLinkUp(replica, 30_000);
     await master.cmd('SET', 'warm', 'up');
     await waitForCaughtUp(master, [replica], spy);
   });

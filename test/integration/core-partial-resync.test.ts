@@ -1,7 +1,7 @@
 // A partial resync through repl-spy: the master drops its replica (CLIENT KILL TYPE replica), the replica dials
 // again through the proxy and asks PSYNC <replid> <offset+1>; +CONTINUE, and the stream goes on byte-exactly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 import { startSpy, waitForCaughtUp, type Spy } from '../helpers/spy.js';
 
 const hasRedis = requireRedis();
@@ -18,7 +18,7 @@ describe.skipIf(!hasRedis)('partial resync after CLIENT KILL TYPE replica, throu
     await master.cmd('DEBUG', 'POPULATE', 1000, 'snap', 16);
     spy = await startSpy(master.port);
     replica = await startReplicaThrough(spy.port, { masterauth: PASSWORD });
-    await waitFor(async () => (await replica.info('replication')).master_link_status === 'up', 30_000, 'replica link up');
+    await waitForLinkUp(replica, 30_000);
   });
 
   afterAll(async () => {

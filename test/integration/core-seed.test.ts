@@ -2,7 +2,7 @@
 // slow BGSAVE so the three replicas share one snapshot. Redis is the oracle: INFO offsets, DEBUG DIGEST.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireRedis, startRedis, startReplicaThrough, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 import { startSpy, waitForCaughtUp, type JsonEvent, type Spy } from '../helpers/spy.js';
 
 const hasRedis = requireRedis();
@@ -26,7 +26,7 @@ describe.skipIf(!hasRedis)('seed: one master, three replicas, one slow disk BGSA
     // Started together: each replica dials within its first replication cron (≤ 1 s), inside the BGSAVE.
     replicas = await Promise.all([1, 2, 3].map(() => startReplicaThrough(spy.port, { masterauth: PASSWORD })));
     for (const replica of replicas) {
-      await waitFor(async () => (await replica.info('replication')).master_link_status === 'up', 30_000, 'replica link up');
+      await waitForLinkUp(replica, 30_000);
     }
   });
 

@@ -3,7 +3,7 @@
 // replid and offset (an idle master: no write in between). Redis says how many BGSAVEs ran: INFO rdb_saves.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 import { startSpy, type Spy } from '../helpers/spy.js';
 
 const hasRedis = requireRedis();
@@ -37,7 +37,7 @@ describe.skipIf(!hasRedis)('snapshot sharing is per BGSAVE', () => {
     expect(spy.of('rdb-end')).toEqual([]); // the first transfer is still running
     spy.proxy.links.get(spy.links()[0]!)!.setBandwidth(null);
     for (const replica of replicas) {
-      await waitFor(async () => (await replica.info('replication')).master_link_status === 'up', 30_000, 'link up');
+      await waitForLinkUp(replica, 30_000);
     }
 
     const [a, b] = spy.of('fullresync');

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireEvent } from '../../src/core/events.js';
 import { startProxy, type Proxy } from '../../src/proxy/index.js';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 import { startRelay, type Relay } from '../helpers/tcp-peers.js';
 
 const hasRedis = requireRedis();
@@ -57,7 +57,7 @@ describe.skipIf(!hasRedis).each([
 
   it('replicas sync through the proxy and end with the master data and offsets', async () => {
     for (const replica of replicas) {
-      await waitFor(async () => (await replica.info('replication')).master_link_status === 'up', 30_000, 'link up');
+      await waitForLinkUp(replica, 30_000);
     }
     for (let i = 0; i < 300; i++) await master.cmd('SET', `after:${i}`, `value-${i}`);
     await master.cmd('SELECT', 3);

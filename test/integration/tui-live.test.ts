@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer } from '../helpers/redis.js';
+import { freePort, requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 import { requireTmux, Tmux } from './tui-terminal.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -57,7 +57,7 @@ describe.skipIf(!ready)('TUI in a real terminal, 3 replicas through the proxy, o
   it('shows the three links grouped under one BGSAVE, then streaming', async () => {
     const during = await live.waitScreen('3 replicas waiting for one BGSAVE', (s) => count(s, /waiting /g) >= 3 || s.includes('3 replicas, 1 BGSAVE'));
     expect(during).toMatch(/#1 .*127\.0\.0\.1:\d+ +:\d+ /); // socket address and announced listening-port
-    for (const r of replicas) await waitFor(async () => (await r.info('replication')).master_link_status === 'up', 30_000, 'link up');
+    for (const r of replicas) await waitForLinkUp(r, 30_000);
     await master.cmd('SET', 'user:1', 'ada');
     await master.cmd('HSET', 'user:2', 'name', 'grace');
     await master.cmd('SET', 'other', 'x');
