@@ -191,8 +191,11 @@ export interface AckEvent extends Base {
   /** first ACK after a full sync: ms from the end of the RDB transfer (the replica's load time) */
   loadMs?: number;
 }
+/** Links served by one BGSAVE / fork. A later event with the same `snapshot` id replaces the membership (a
+ *  diskless replica whose EOF mark reveals another fork is taken out; one link left means not shared). */
 export interface SharedSnapshotEvent extends Base {
   type: 'shared-snapshot';
+  snapshot: number;
   links: number[];
   replid: string;
   offset: number;

@@ -11,9 +11,12 @@ export interface SessionHooks {
 }
 
 interface SnapshotGroup {
+  id: number;
   replid: string;
   offset: number;
   links: number[];
+  /** diskless: the EOF mark of the fork (all replicas of one fork get the same random mark) */
+  mark: string | null;
 }
 
 export class Session {
@@ -26,6 +29,7 @@ export class Session {
   private mainOf = new Map<number, number>(); // rdb link → main link, both flavors
   private openSnapshots = new Map<string, SnapshotGroup>(); // replid:offset → links, until one transfer ends
   private snapshotOf = new Map<number, string>();
+  private nextSnapshotId = 1;
 
   constructor(
     private readonly emit: ReplSink,
@@ -43,6 +47,9 @@ export class Session {
         return;
       case 'replica-command':
         return this.onReplicaCommand(e.link, e.at, e.argv);
+      case 'master-reply':
+        if (e.reply.startsWith('$EOF:')) this.checkFork(e.link, e.at, e.reply.slice(5));
+        return;
       case 'endoff': {
         this.valkeyRdbByClientId.set(e.clientId, e.link);
         const main = this.valkeyMainByClientId.get(e.clientId);
@@ -114,17 +121,33 @@ export class Session {
     this.openSnapshots.delete(key);
   }
 
-  private joinSnapshot(link: number, at: number, replid: string, offset: number): void {
-    const key = `${replid}:${offset}`;
+  private joinSnapshot(link: number, at: number, replid: string, offset: number, key = `${replid}:${offset}`, mark: string | null = null): void {
     let group = this.openSnapshots.get(key);
     if (!group) {
-      group = { replid, offset, links: [] };
+      group = { id: this.nextSnapshotId++, replid, offset, links: [], mark };
       this.openSnapshots.set(key, group);
     }
     group.links.push(link);
     this.snapshotOf.set(link, key);
-    if (group.links.length > 1) {
-      this.emit({ type: 'shared-snapshot', at, link: group.links[0], links: [...group.links], replid, offset });
+    if (group.links.length > 1) this.emitGroup(group, at);
+  }
+
+  /** Diskless: replicas of one fork get the same random EOF mark. A member whose mark differs got another fork
+   *  (an idle master repeats replid and offset): it leaves the group, whose corrected membership is sent again. */
+  private checkFork(link: number, at: number, mark: string): void {
+    const key = this.snapshotOf.get(link);
+    const group = key === undefined ? undefined : this.openSnapshots.get(key);
+    if (!group || group.mark === mark) return;
+    if (group.mark === null) {
+      group.mark = mark;
+      return;
     }
+    group.links = group.links.filter((l) => l !== link);
+    this.emitGroup(group, at);
+    this.joinSnapshot(link, at, group.replid, group.offset, `${key}:${mark}`, mark);
+  }
+
+  private emitGroup(g: SnapshotGroup, at: number): void {
+    this.emit({ type: 'shared-snapshot', at, link: g.links[0], snapshot: g.id, links: [...g.links], replid: g.replid, offset: g.offset });
   }
 }

@@ -80,7 +80,7 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
     return s;
   }
   if (e.type === 'shared-snapshot') {
-    addToGroup(s, e.replid, e.offset, e.links);
+    setGroup(s, e.snapshot, e.replid, e.offset, e.links);
     return s;
   }
   if (e.type === 'link-pair') {
@@ -211,19 +211,27 @@ function pair(s: TuiState, mainLink: number, rdbLink: number): void {
   s.replicas.delete(rdbLink);
 }
 
-function addToGroup(s: TuiState, replid: string, offset: number, links: number[]): void {
-  const key = `${replid}:${offset}`;
+/** A shared-snapshot event states the whole membership of its snapshot: later events of the same snapshot
+ *  replace it (a diskless replica found to belong to another fork leaves; one link left is no group). */
+function setGroup(s: TuiState, snapshot: number, replid: string, offset: number, links: number[]): void {
+  const key = String(snapshot);
   let g = s.groups.get(key);
   if (!g) {
     g = { replid, offset, links: [] };
     s.groups.set(key, g);
   }
-  for (const link of links) {
-    const r = s.owner.get(link);
-    const main = r ? r.link : link;
-    if (!g.links.includes(main)) g.links.push(main);
+  const mains = links.map((link) => s.owner.get(link)?.link ?? link);
+  const members = mains.length > 1 ? mains : [];
+  for (const main of g.links) {
+    const r = s.replicas.get(main);
+    if (!members.includes(main) && r?.group === g) r.group = null;
+  }
+  g.links = members;
+  for (const main of g.links) {
+    const r = s.replicas.get(main);
     if (r) r.group = g;
   }
+  if (g.links.length === 0) s.groups.delete(key);
 }
 
 /** Keep at most `closedReplicas` closed replicas: a flapping replica must not grow the model forever. */

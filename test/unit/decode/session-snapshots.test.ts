@@ -68,4 +68,25 @@ describe('shared snapshots', () => {
       [],
     );
   });
+
+  it('diskless: a member whose EOF mark shows another fork leaves the group (idle master, same replid and offset)', () => {
+    const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
+    expectUnderEveryChunking(
+      [
+        fullresync(1),
+        { link: 1, from: 'master', bytes: `$EOF:${a}\r\nREDIS` }, // link 1's fork is streaming
+        fullresync(2), // read now, but its fork is the next one: the mark will tell
+        fullresync(3),
+        { link: 2, from: 'master', bytes: `$EOF:${b}\r\n` },
+        { link: 3, from: 'master', bytes: `$EOF:${b}\r\n` },
+      ],
+      [
+        [1, 2], // tentative: same replid and offset
+        [1, 2, 3],
+        [1, 3], // link 2 had another fork
+        [1], // so had link 3: link 1 shared with nobody
+        [2, 3], // links 2 and 3 shared theirs
+      ],
+    );
+  });
 });

@@ -212,3 +212,23 @@ describe('bounded memory', () => {
     expect(s.commands.fromNewest(0)!.rest).toBe('abc…(5000000 bytes)');
   });
 });
+
+describe('shared snapshot groups', () => {
+  it('a later event of the same snapshot replaces its membership; another snapshot at the same offset is its own group', () => {
+    const s = createTuiState();
+    const REPLID = 'c'.repeat(40);
+    for (const link of [1, 2, 3, 4]) apply(s, { type: 'link-open', link, at: link, replica: `127.0.0.1:${5000 + link}`, master: 'm:1' });
+    apply(s, { type: 'shared-snapshot', link: 1, at: 10, snapshot: 1, links: [1, 2, 3], replid: REPLID, offset: 0 });
+    apply(s, { type: 'shared-snapshot', link: 1, at: 11, snapshot: 1, links: [1, 3], replid: REPLID, offset: 0 });
+    apply(s, { type: 'shared-snapshot', link: 2, at: 12, snapshot: 2, links: [2, 4], replid: REPLID, offset: 0 });
+    const groupOf = (link: number) => s.replicas.get(link)?.group?.links ?? null;
+    expect(groupOf(1)).toEqual([1, 3]);
+    expect(groupOf(3)).toEqual([1, 3]);
+    expect(groupOf(2)).toEqual([2, 4]);
+    expect(groupOf(4)).toEqual([2, 4]);
+    apply(s, { type: 'shared-snapshot', link: 1, at: 13, snapshot: 1, links: [1], replid: REPLID, offset: 0 });
+    expect(groupOf(1)).toBeNull();
+    expect(groupOf(3)).toBeNull();
+    expect(s.groups.size).toBe(1);
+  });
+});

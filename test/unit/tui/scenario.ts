@@ -38,7 +38,7 @@ export function sharedBgsave(): ReplEvent[] {
   });
   for (let k = 1; k <= 3; k++) ev.push({ type: 'keepalive', link: 1, at: T0 + k * 1000, from: 'master' });
   const end = T0 + 3106;
-  ev.push({ type: 'shared-snapshot', link: 1, at: end, links: [1, 2, 3], replid: REPLID, offset: 0 });
+  ev.push({ type: 'shared-snapshot', link: 1, at: end, snapshot: 1, links: [1, 2, 3], replid: REPLID, offset: 0 });
   opens.forEach((dt, i) => {
     const link = i + 1;
     const keepalives = [3, 2, 2][i];
