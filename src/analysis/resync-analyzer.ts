@@ -93,7 +93,7 @@ export class ResyncAnalyzer {
   }
 
   private onFullResync(e: FullResyncEvent, facts: LinkFacts, emit: ReplSink): void {
-    const why = explainFullResync(facts.ask!, e, this.masters.get(facts.master) ?? null, this.fullSynced.has(facts.replica));
+    const why = explainFullResync(facts.ask!, e, this.masters.get(facts.master) ?? null, this.fullSynced.has(facts.replica), this.masters.get(facts.replica) ?? null);
     Object.assign(e, toFields(why));
     this.fullSynced.add(facts.replica);
 

@@ -37,6 +37,8 @@ export function explainFullResync(
   answer: { replid: string; offset: number },
   master: MasterReplInfo | null,
   syncedBefore: boolean,
+  /** the replica server's own INFO replication, when it is known (the lab polls every server) */
+  replicaSelf: MasterReplInfo | null = null,
 ): Explanation {
   if (ask.replid === '?') {
     return syncedBefore
@@ -56,6 +58,13 @@ export function explainFullResync(
       return outsideBacklog(ask, answer.offset, window);
     }
     const known = info && !/^0+$/.test(info.replid2) ? ` and ${short(info.replid2)}` : '';
+    if (replicaSelf?.replid === ask.replid) {
+      // A server turned replica (REPLICAOF) asks with the history it had as a master: its first sync here.
+      return {
+        code: 'replid-unknown',
+        text: `first sync with this master: the replica asked with its own history ${short(ask.replid)} (from when it was a master), unknown to the master, whose history is ${short(answer.replid)}${known}`,
+      };
+    }
     return {
       code: 'replid-unknown',
       text: `replid unknown to the master: the replica asked for ${short(ask.replid)}, the master's history is ${short(answer.replid)}${known}`,

@@ -52,6 +52,9 @@ describe('explainFullResync', () => {
     expect(why.code).toBe('replid-unknown');
     expect(why.text).toBe('replid unknown to the master: the replica asked for cccccccc…, the master\'s history is aaaaaaaa… and bbbbbbbb…');
     expect(explainFullResync({ replid: C, offset: 10 }, { replid: A, offset: 5000 }, null, false).code).toBe('replid-unknown');
+    const own = explainFullResync({ replid: C, offset: 10 }, { replid: A, offset: 5000 }, null, false, info({ replid: C }));
+    expect(own.code).toBe('replid-unknown');
+    expect(own.text).toMatch(/^first sync with this master: the replica asked with its own history/);
   });
   it('the same replid with an offset the backlog no longer holds is outside the backlog, with the window', () => {
     const why = explainFullResync({ replid: A, offset: 3000 }, { replid: A, offset: 5000 }, info(), false);
