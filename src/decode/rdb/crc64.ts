@@ -1,14 +1,19 @@
 // CRC-64/Jones as Redis uses it for the RDB trailer: reflected, polynomial 0xAD93D23594C935A9
 // (0x95AC9329AC4BC9B5 in LSB-first form), init 0, no final xor. Check value of "123456789" is
-// 0xe9c6d914c4b8d9ca. JS has no fast 64-bit integers, so the state is two uint32 halves, and the
-// update is "slicing by 8" (eight 256-entry tables, 8 input bytes per step) to keep up with the parser.
+// 0xe9c6d914c4b8d9ca. The update is "slicing by 8" (eight 256-entry tables, 8 input bytes per step).
+// Pieces of WASM_MIN bytes or more run in a small WebAssembly module with native 64-bit integers
+// (crc64-wasm.ts, ~2-3x faster: the CRC was most of the RDB analysis time); short pieces stay in JS,
+// where the state is two uint32 halves, because the copy and call would cost more than they save.
+
+import { INPUT_AT, INPUT_BYTES, RESULT_AT, SLICES, instantiateCrc64 } from './crc64-wasm.js';
 
 const POLY_HI = 0x95ac9329;
 const POLY_LO = 0xac4bc9b5;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const T_LO = new Int32Array(8 * 256);
-const T_HI = new Int32Array(8 * 256);
+// tables 0-7 serve the JS path, all SLICES of them the WebAssembly one
+const T_LO = new Int32Array(SLICES * 256);
+const T_HI = new Int32Array(SLICES * 256);
 
 for (let i = 0; i < 256; i++) {
   let lo = i;
@@ -25,7 +30,7 @@ for (let i = 0; i < 256; i++) {
   T_LO[i] = lo;
   T_HI[i] = hi;
 }
-for (let k = 1; k < 8; k++) {
+for (let k = 1; k < SLICES; k++) {
   for (let i = 0; i < 256; i++) {
     const pLo = T_LO[(k - 1) * 256 + i];
     const pHi = T_HI[(k - 1) * 256 + i];
@@ -35,12 +40,20 @@ for (let k = 1; k < 8; k++) {
   }
 }
 
+const WASM_MIN = 256;
+const wasm = instantiateCrc64(T_LO, T_HI);
+const result = new Uint32Array(wasm.mem.buffer, RESULT_AT, 2); // wasm memory is little-endian
+
 /** Running CRC-64/Jones over a byte stream fed in pieces. */
 export class Crc64 {
   lo = 0;
   hi = 0;
 
   update(buf: Uint8Array, start = 0, end = buf.length): void {
+    if (end - start >= WASM_MIN && LITTLE_ENDIAN) {
+      this.updateWasm(buf, start, end);
+      return;
+    }
     let lo = this.lo;
     let hi = this.hi;
     let p = start;
@@ -85,6 +98,16 @@ export class Crc64 {
     }
     this.lo = lo >>> 0;
     this.hi = hi >>> 0;
+  }
+
+  private updateWasm(buf: Uint8Array, start: number, end: number): void {
+    for (let p = start; p < end; p += INPUT_BYTES) {
+      const n = Math.min(INPUT_BYTES, end - p);
+      wasm.mem.set(buf.subarray(p, p + n), INPUT_AT);
+      wasm.update(this.lo, this.hi, n);
+      this.lo = result[0];
+      this.hi = result[1];
+    }
   }
 
   /** The value as 16 lowercase hex digits. */
