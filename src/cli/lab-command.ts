@@ -91,7 +91,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   let lab: Lab | null = null;
   let output: AttachedOutput | null = null;
   let controlServer: ControlServer | null = null;
-  let poller: { stop(): void } | null = null;
+  let poller: ReturnType<typeof pollReplicationInfo> | null = null;
   let stopping: Promise<void> | null = null;
   const shutdown = (code: number): Promise<void> => {
     stopping ??= (async () => {
@@ -124,7 +124,8 @@ async function runLab(flags: LabFlags): Promise<void> {
   const running = lab;
   control = new FaultControl(registry, running.replicas.map((r) => r.process.port), (m) => logger.warn(m));
   pipeline.subscribe((e) => control?.observe(e));
-  poller = pollReplicationInfo([running.master, ...running.replicas].map((s) => s.process), (addr, info) => analyzer.setMasterInfo(addr, info));
+  const infoPoller = pollReplicationInfo([running.master, ...running.replicas].map((s) => s.process), (addr, info) => analyzer.setMasterInfo(addr, info));
+  poller = infoPoller;
   const faultControl = control;
   controlServer = await startControlServer({ status: () => labStatus(running, password, faultControl, controlServer?.url), fault: (spec) => faultControl.apply(spec) }, controlPort);
 
@@ -136,6 +137,7 @@ async function runLab(flags: LabFlags): Promise<void> {
     faults: tuiFaults(faultControl),
     onQuit: () => void shutdown(0),
   });
+  await infoPoller.firstRound;
   await running.replicate();
   if (durationS !== null) setTimeout(() => void shutdown(0), durationS * 1000);
   running.inSync(IN_SYNC_TIMEOUT_MS).then(

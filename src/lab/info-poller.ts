@@ -9,18 +9,21 @@ export const INFO_POLL_MS = 200;
 export function pollReplicationInfo(
   servers: RedisProcess[],
   onInfo: (master: string, info: MasterReplInfo) => void,
-): { stop(): void } {
+): { stop(): void; firstRound: Promise<void> } {
   let busy = false;
-  const timer = setInterval(() => {
+  const round = async (): Promise<void> => {
     if (busy) return; // a slow server delays the next round rather than piling up requests
     busy = true;
-    void Promise.all(
+    await Promise.all(
       servers.map(async (s) => {
         const text = await s.client.send(['INFO', 'replication']).catch(() => null);
         const info = typeof text === 'string' ? parseReplicationInfo(text, Date.now()) : null;
         if (info) onInfo(formatHostPort(s.host, s.port), info);
       }),
     ).finally(() => (busy = false));
-  }, INFO_POLL_MS);
-  return { stop: () => clearInterval(timer) };
+  };
+  // A first reading right away: the replicas' own histories are known before they are pointed at the master.
+  const firstRound = round();
+  const timer = setInterval(() => void round(), INFO_POLL_MS);
+  return { stop: () => clearInterval(timer), firstRound };
 }
