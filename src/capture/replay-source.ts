@@ -8,6 +8,8 @@ export interface ReplayClock {
   pause(): void;
   resume(): void;
   readonly speed: number;
+  /** The recorded time the replay has reached, moving with the wall clock between events at the current speed. */
+  now(): number | null;
 }
 
 /** Longest single sleep, so a speed change or pause takes effect soon. */
@@ -57,6 +59,10 @@ export function pacedReplay(events: AsyncIterable<WireEvent>, initialSpeed: numb
     },
     get speed() {
       return speed;
+    },
+    now() {
+      if (atAnchor === null || paused || !Number.isFinite(speed)) return lastAt;
+      return atAnchor + (performance.now() - wallAnchor) * speed;
     },
   };
   return { events: paced(), clock };

@@ -1,5 +1,6 @@
 // Where decoded events go: the TUI when stdout is a terminal, else one line per event, or JSON lines.
 import type { ReplSink } from '../core/events.js';
+import { wireNow } from '../proxy/clock.js';
 import { createEventWriter } from '../output/event-writer.js';
 import { jsonLine } from '../output/json-output.js';
 import { textLine } from '../output/line-output.js';
@@ -47,6 +48,8 @@ export async function attachOutput(
       replay: opts.replay,
       faults: opts.faults,
       onQuit: opts.onQuit,
+      // live: the proxy stamps events with wireNow(); replay: the recorded time the pacing has reached
+      clock: opts.replay ? () => opts.replay?.now?.() ?? null : wireNow,
     });
     return {
       async stop() {

@@ -14,6 +14,8 @@ export interface ReplayControls {
   pause(): void;
   resume(): void;
   readonly speed: number;
+  /** the recorded time the replay has reached (null before the first event) */
+  now?(): number | null;
 }
 
 export interface TuiOptions {
@@ -23,6 +25,9 @@ export interface TuiOptions {
   /** fault control of a live command: the fault keys act on the selected replica's link */
   faults?: TuiFaults;
   onQuit: () => void;
+  /** The time the event stream is at (live: the wall clock in the events' time base; replay: the recorded time it
+   *  has reached). Lets waiting times grow between events; without it, time moves only with events. */
+  clock?: () => number | null;
 }
 
 export type { TuiFaults };
@@ -73,7 +78,15 @@ export function startTui(opts: TuiOptions): { stop(): void } {
     );
   };
 
+  let lastTick = 0;
   const timer = setInterval(() => {
+    const t = opts.clock?.() ?? null;
+    // A quiet stream still shows its clocks moving: repaint once a second for the passing time alone.
+    if (t !== null && t > state.now && t - lastTick >= 1000) {
+      state.now = t;
+      lastTick = t;
+      dirty = true;
+    }
     if (dirty) paint();
   }, 1000 / FPS);
 
