@@ -1,6 +1,7 @@
 // Incremental RESP2 command framer for one direction of a replication link.
 // It is resumable at every byte: header lines (`*3`, `$5`) are parsed digit by digit, argument bodies are taken
-// as views of the chunk they arrive in (no copy), and only an argument split across chunks is joined. An argument
+// as views of the chunk they arrive in (no copy), and only an argument split across chunks is joined (into a
+// scratch buffer reused from one command to the next: argv is only valid during the sink call). An argument
 // larger than `keepBytes` is not buffered: its first bytes are kept and the rest only counted, so a 500 MB SET
 // costs no memory. Inline lines (`\n` keepalives, `SYNC\r\n`) are reported separately.
 
@@ -15,6 +16,9 @@ export const MAX_LINE_BYTES = 64 * 1024;
 const MAX_ARGC = 1024 * 1024;
 /** Bytes shown before and at the offending byte of a violation. */
 const EXCERPT_BYTES = 16;
+/** Split arguments of one command are joined into a reused scratch buffer up to this many bytes in all (a fresh
+ *  allocation per join cost more than the copy itself); beyond it each gets its own Buffer. */
+const SCRATCH_BYTES = 64 * 1024;
 /** Argument prefix kept when an argument is larger than keepBytes. */
 export const CUT_ARG_PREFIX_BYTES = 256;
 
@@ -51,8 +55,10 @@ export class RespFramer {
   private argBytes: number[] | undefined;
   private remaining = 0; // body bytes still expected for the current argument
   private bodyLen = 0;
-  private pieces: Buffer[] = []; // parts of an argument split across chunks (only when kept whole)
+  private joined: Buffer | undefined; // the argument being joined from parts in several chunks (kept whole)
   private prefix: Buffer | undefined; // kept head of a cut argument
+  private scratch: Buffer | undefined; // joined split arguments of the current command (allocated on first use)
+  private scratchUsed = 0;
   private cmdBytes = 0; // bytes of the current command seen so far
   private lineParts: Buffer[] = [];
   private lineLen = 0;
@@ -161,30 +167,30 @@ export class RespFramer {
           if (this.negative) return this.fail('RSPY_DECODE_BAD_LENGTH', base + i - 1, 'negative bulk length in a command');
           this.bodyLen = this.num;
           this.remaining = this.num;
-          if (this.pieces.length > 0) this.pieces.length = 0;
+          this.joined = undefined;
           this.prefix = undefined;
           this.s = S.Body;
           break;
         }
         case S.Body: {
-          const avail = end - i;
-          if (this.remaining <= avail && this.pieces.length === 0 && this.prefix === undefined && this.bodyLen <= this.keepBytes) {
+          const take = Math.min(end - i, this.remaining);
+          if (this.bodyLen > this.keepBytes) {
+            this.takeCutPart(chunk.subarray(i, i + take));
+          } else if (take === this.bodyLen) {
             // Common case: the whole argument is in this chunk: a view, no copy.
-            this.argv.push(chunk.subarray(i, i + this.remaining));
-            i += this.remaining;
-            this.cmdBytes += this.remaining;
-            this.remaining = 0;
-            this.s = S.BodyCr;
-            break;
+            this.argv.push(chunk.subarray(i, i + take));
+          } else {
+            // Split across chunks: copy each part to its place in the joined argument.
+            this.joined ??= this.joinTarget(this.bodyLen);
+            this.joined.set(new Uint8Array(chunk.buffer, chunk.byteOffset + i, take), this.bodyLen - this.remaining);
           }
-          const take = Math.min(avail, this.remaining);
-          this.takeBodyPart(chunk.subarray(i, i + take));
           i += take;
           this.cmdBytes += take;
           this.remaining -= take;
           if (this.remaining === 0) {
-            this.argv.push(this.prefix ?? (this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces)));
-            this.pieces.length = 0;
+            if (this.joined) this.argv.push(this.joined);
+            else if (this.prefix) this.argv.push(this.prefix);
+            this.joined = undefined;
             this.prefix = undefined;
             this.s = S.BodyCr;
           }
@@ -281,7 +287,7 @@ export class RespFramer {
     this.argBytes = undefined;
     this.bodyLen = len;
     this.remaining = len;
-    if (this.pieces.length > 0) this.pieces.length = 0;
+    this.joined = undefined;
     this.prefix = undefined;
     this.cmdBytes = cmdBytes;
     this.s = S.Body;
@@ -301,18 +307,24 @@ export class RespFramer {
     }
   }
 
-  /** Argument spread over chunks: keep it whole up to keepBytes, else keep a prefix and count the rest. */
-  private takeBodyPart(part: Buffer): void {
-    if (this.bodyLen <= this.keepBytes) {
-      this.pieces.push(part);
-      return;
-    }
+  /** Part of an argument larger than keepBytes: keep a prefix, only count the rest. */
+  private takeCutPart(part: Buffer): void {
     if (this.argBytes === undefined) this.argBytes = this.argv.map((a) => a.length);
     if (this.prefix === undefined) this.prefix = Buffer.alloc(0);
     if (this.prefix.length < CUT_ARG_PREFIX_BYTES) {
       // Copy: the prefix outlives the chunk it came from.
       this.prefix = Buffer.concat([this.prefix, part.subarray(0, CUT_ARG_PREFIX_BYTES - this.prefix.length)]);
     }
+  }
+
+  /** Where a split argument of `len` bytes is joined: the scratch buffer while it has room (argv views are valid
+   *  during the sink call only, and the scratch is reused only once that call returned), else its own Buffer.
+   *  Either is fully written before it is shown. */
+  private joinTarget(len: number): Buffer {
+    if (this.scratchUsed + len > SCRATCH_BYTES) return Buffer.allocUnsafe(len);
+    this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    this.scratchUsed += len;
+    return this.scratch.subarray(this.scratchUsed - len, this.scratchUsed);
   }
 
   private finishCommand(): void {
@@ -322,6 +334,7 @@ export class RespFramer {
     this.argBytes = undefined;
     this.s = S.Start;
     this.sink.command(argv, this.cmdBytes, argBytes);
+    this.scratchUsed = 0;
   }
 
   private fail(code: string, pos: number, message: string): void {
