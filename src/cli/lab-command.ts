@@ -16,6 +16,7 @@ import type { TuiFaults } from '../tui/index.js';
 import { failAndExit } from './fail.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
+import { wireNow } from '../proxy/clock.js';
 
 export interface LabFlags extends LiveFlags {
   replicas: string;
@@ -99,9 +100,10 @@ async function runLab(flags: LabFlags): Promise<void> {
       poller?.stop();
       await controlServer?.close();
       await lab?.stop();
-      pipeline.end(Date.now());
+      const endAt = wireNow(); // one end time for the decoded events and the capture, as replay will see it
+      pipeline.end(endAt);
       await output?.stop();
-      await capture?.close();
+      await capture?.close(endAt);
       if (lab) say(`repl-spy lab: servers stopped, ${lab.dir} removed`);
       process.exit(code);
     })();

@@ -7,6 +7,7 @@ import type { TuiFaults } from '../tui/index.js';
 import { attachOutput } from './output-mode.js';
 import { failAndExit } from './fail.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
+import { wireNow } from '../proxy/clock.js';
 
 export interface ProxyFlags extends LiveFlags {
   listen?: string;
@@ -52,9 +53,10 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     await proxy.close();
-    pipeline.end(Date.now());
+    const endAt = wireNow(); // one end time for the decoded events and the capture, as replay will see it
+    pipeline.end(endAt);
     await output.stop();
-    await capture?.close();
+    await capture?.close(endAt);
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));
