@@ -172,7 +172,8 @@ export interface CommandEvent extends Base {
   offset: number;
   /** db the command applies to (null when unknown, e.g. after +CONTINUE before any SELECT) */
   db: number | null;
-  /** argument views into the forwarded chunk; valid during the emit call only: copy what you keep.
+  /** argument views into the forwarded chunk (or, for an argument split across chunks, into a buffer the decoder
+   *  reuses for the next command): valid during the emit call only, so copy what you keep.
    *  An argument larger than the decoder's keep limit holds only its first bytes: see argBytes. */
   argv: Buffer[];
   /** full sizes of the arguments, present only when at least one argument was cut by the decoder */
