@@ -78,7 +78,13 @@ describe.skipIf(!ready)('TUI of repl-spy lab in a real terminal: fault keys', ()
     // The other replica kept its link.
     expect(rows(cut).find((r) => r.link === before[0]!.link)!.state).toBe('streaming');
 
-    lab.keys('Enter'); // the detail of the cut link: the fault event itself
+    // The selection followed the replica to its new link: Enter shows the partial resync there.
+    lab.keys('Enter');
+    const resumed = await lab.waitScreen('the detail of the new link', (s) => s.includes(`[detail #${back.link}]`));
+    expect(resumed).toContain('← master  +CONTINUE');
+    lab.keys('Escape');
+    lab.type('k'); // up to the closed row of the cut link: the fault event itself
+    lab.keys('Enter');
     const detail = await lab.waitScreen('the detail of the cut link', (s) => s.includes(`[detail #${chosen}]`));
     expect(detail).toContain(`last fault: cut (reason link=${chosen},cut)`);
     expect(detail).toContain('← master  +FULLRESYNC');

@@ -89,6 +89,11 @@ function linksBody(s: TuiState, ui: UiState, width: number, height: number): { l
   const items = linksItems(s);
   if (items.length === 0) return pad([linksHeader(width), fit('  waiting for replicas to connect…', width)], width, height, null);
   const { lines, firstLine } = linksLines(items, width);
+  // A selected replica that came back on a new link stays selected (once: the user may go back to the old row).
+  for (let r = ui.selectedLink === null ? undefined : s.replicas.get(ui.selectedLink); r?.closeAt != null && r.successor !== null && !ui.followedFrom.has(r.link); r = s.replicas.get(r.successor)) {
+    ui.followedFrom.add(r.link);
+    ui.selectedLink = r.successor;
+  }
   if (ui.selectedLink === null || !firstLine.has(ui.selectedLink)) {
     const first = items.find((it) => it.kind === 'replica');
     ui.selectedLink = first && first.kind === 'replica' ? first.row.link : null;

@@ -33,6 +33,8 @@ export interface ReplicaRecord {
   openAt: number;
   closeAt: number | null;
   closeReason: string | null;
+  /** main link on which the same replica (address and announced port) came back after this one closed */
+  successor: number | null;
   rdbClosedAt: number | null;
   handshake: HandshakeLine[];
 
@@ -102,6 +104,7 @@ export function createReplica(link: number, at: number, replicaAddr = '?', maste
     openAt: at,
     closeAt: null,
     closeReason: null,
+    successor: null,
     rdbClosedAt: null,
     handshake: [],
     psyncAt: null,

@@ -93,7 +93,10 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
   switch (e.type) {
     case 'replica-command': {
       const [name = '', sub = '', value = ''] = e.argv;
-      if (name.toUpperCase() === 'REPLCONF' && sub.toLowerCase() === 'listening-port') r.announcedPort = value;
+      if (name.toUpperCase() === 'REPLCONF' && sub.toLowerCase() === 'listening-port') {
+        r.announcedPort = value;
+        linkPredecessors(s, r);
+      }
       pushHandshake(r, { at: e.at, from: 'replica', channel, text: e.argv.join(' ') });
       break;
     }
@@ -209,6 +212,22 @@ function pair(s: TuiState, mainLink: number, rdbLink: number): void {
   mergeRdbChannel(main, rdb);
   s.owner.set(rdbLink, main);
   s.replicas.delete(rdbLink);
+}
+
+/** The same replica back on a new link (after a cut, a timeout, a restart): its closed records point to it,
+ *  so a selection can follow the replica rather than stay on a dead row. */
+function linkPredecessors(s: TuiState, r: ReplicaRecord): void {
+  const host = hostOf(r.replicaAddr);
+  for (const old of s.replicas.values()) {
+    if (old !== r && old.closeAt !== null && old.successor === null && old.announcedPort === r.announcedPort && hostOf(old.replicaAddr) === host) {
+      old.successor = r.link;
+    }
+  }
+}
+
+function hostOf(addr: string): string {
+  const colon = addr.lastIndexOf(':');
+  return colon > 0 ? addr.slice(0, colon) : addr;
 }
 
 /** A shared-snapshot event states the whole membership of its snapshot: later events of the same snapshot

@@ -16,6 +16,8 @@ export interface UiState {
   help: boolean;
   /** selected replica (main link) on the links view */
   selectedLink: number | null;
+  /** closed links the selection already followed to the replica's new link (once each: the user may go back) */
+  followedFrom: Set<number>;
   /** replica shown by the detail view */
   detailLink: number | null;
   detailScroll: number;
@@ -57,6 +59,7 @@ export function createUi(): UiState {
     back: 'links',
     help: false,
     selectedLink: null,
+    followedFrom: new Set(),
     detailLink: null,
     detailScroll: 0,
     streamScroll: 0,

@@ -232,3 +232,28 @@ describe('shared snapshot groups', () => {
     expect(s.groups.size).toBe(1);
   });
 });
+
+describe('a replica back on a new link', () => {
+  it('keeps the selection: the closed row points to the new link of the same replica (address and announced port)', async () => {
+    const { renderFrame } = await import('../../../src/tui/format/frame.js');
+    const { createUi } = await import('../../../src/tui/model/ui.js');
+    const s = createTuiState();
+    const ui = createUi();
+    const paint = () => renderFrame(s, ui, { width: 120, height: 30, label: 'x', replay: null, faults: false });
+    for (const e of [...handshake(1, T0, 6381), ...handshake(2, T0, 6382)]) apply(s, e);
+    paint();
+    ui.selectedLink = 2;
+    apply(s, { type: 'link-close', link: 2, at: T0 + 10, by: 'proxy', reason: 'cut' });
+    for (const e of handshake(3, T0 + 20, 6383)) apply(s, e); // another replica: not a successor
+    paint();
+    expect(ui.selectedLink).toBe(2);
+    for (const e of handshake(4, T0 + 30, 6382)) apply(s, e); // replica :6382 again
+    paint();
+    expect(s.replicas.get(2)?.successor).toBe(4);
+    expect(s.replicas.get(3)?.successor ?? null).toBeNull();
+    expect(ui.selectedLink).toBe(4);
+    ui.selectedLink = 2; // the user goes back to the closed row: it stays there
+    paint();
+    expect(ui.selectedLink).toBe(2);
+  });
+});
