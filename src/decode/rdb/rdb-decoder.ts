@@ -466,8 +466,7 @@ export class RdbDecoder {
           this.startTask('key', bigStringValue(r));
           return;
         }
-        r.pos = valueStart;
-        r.str();
+        r.strBody(valueStart);
         length = r.sUlen;
         kind = r.sEnc === STR_INT ? K.K_STRING_INT : r.sEnc === STR_LZF ? K.stringKindByLength(length) : K.stringKind(r.buf, r.sStart, length);
         break;

@@ -60,6 +60,8 @@ export class RdbSummary implements RdbVisitor {
   private readonly rdbTypes = new Array<number>(256).fill(0);
   private readonly opcodes: Record<string, number> = {};
   private readonly top: TopKey[] = []; // ascending by bytes
+  /** a key enters the top only when larger than this: -1 until the top is full, then its smallest */
+  private topFloor = -1;
   private readonly functions: { library: string | null; engine: string | null }[] = [];
   private readonly modules = new Set<string>();
   end_: RdbEnd | null = null;
@@ -68,7 +70,9 @@ export class RdbSummary implements RdbVisitor {
   constructor(
     private readonly topN = 10,
     private readonly onKey?: (k: KeyInfo) => void,
-  ) {}
+  ) {
+    if (topN <= 0) this.topFloor = Infinity;
+  }
 
   header(h: RdbHeader): void {
     this.header_ = h;
@@ -118,7 +122,7 @@ export class RdbSummary implements RdbVisitor {
     }
     if (k.length === 0) this.emptyKeys++;
     if (k.module !== null) this.modules.add(k.module);
-    if (this.topN > 0 && (this.top.length < this.topN || k.bytes > this.top[0].bytes)) this.insertTop(k);
+    if (k.bytes > this.topFloor) this.insertTop(k);
     if (this.onKey) this.onKey(keyInfo(k));
   }
 
@@ -139,6 +143,7 @@ export class RdbSummary implements RdbVisitor {
     let i = this.top.length;
     while (i > 0 && this.top[i - 1].bytes > entry.bytes) i--;
     this.top.splice(i, 0, entry);
+    if (this.top.length >= this.topN) this.topFloor = this.top[0].bytes;
   }
 
   /** Fields for the 'header' report. */

@@ -158,6 +158,11 @@ export class Reader {
   str(): void {
     const start = this.pos;
     this.strHeader();
+    this.strBody(start);
+  }
+
+  /** Consumes the payload of the string whose header strHeader() just read from `start`. */
+  strBody(start: number): void {
     if (this.pos + this.sLen > this.end) {
       const n = this.pos + this.sLen - start;
       this.pos = start;
