@@ -10,7 +10,7 @@ import { Crc64, hex64 } from './crc64.js';
 import { intsetEntries, listpackEntries, ziplistEntries, zipmapEntries } from './containers.js';
 import { NEED_MORE, RdbFormatError, type RdbErrorInfo } from './errors.js';
 import * as K from './kinds.js';
-import { Reader, STR_INT, STR_LZF } from './reader.js';
+import { Reader, STR_INT, STR_LZF, STR_RAW } from './reader.js';
 import * as V from './values.js';
 
 export type RdbFlavor = 'shared' | 'redis' | 'valkey';
@@ -319,6 +319,7 @@ export class RdbDecoder {
     const op = r.u8();
     if (op < C.RDB_OPCODE_UPDATE_VALKEY) {
       if (!this.headerSent) this.sendHeader();
+      if (op === C.RDB_TYPE_STRING && this.readShortString()) return;
       this.readKey(op);
       return;
     }
@@ -442,6 +443,31 @@ export class RdbDecoder {
     this.label = 'nothing (the RDB ended)';
     this.sendHeader();
     this.v.end(e);
+  }
+
+  /**
+   * The commonest key, read without the general string machinery: a string key and value, both raw with a
+   * one-byte length (< 64) and wholly in the window. Returns false, having consumed nothing, for anything else.
+   */
+  private readShortString(): boolean {
+    const r = this.r;
+    const b = r.buf;
+    const keyAt = r.pos;
+    if (keyAt >= r.end || b[keyAt] >= 0x40) return false;
+    const valueAt = keyAt + 1 + b[keyAt];
+    if (valueAt >= r.end || b[valueAt] >= 0x40) return false;
+    const length = b[valueAt];
+    const next = valueAt + 1 + length;
+    if (next > r.end) return false;
+    this.keyType = C.RDB_TYPE_STRING;
+    this.label = KEY_LABELS[C.RDB_TYPE_STRING];
+    this.kEnc = STR_RAW;
+    this.kStart = keyAt + 1;
+    this.kLen = this.kUlen = b[keyAt];
+    this.kPos = r.base + keyAt;
+    r.pos = next;
+    this.commitKey(K.stringKind(b, valueAt + 1, length), length, null);
+    return true;
   }
 
   private readKey(type: number): void {
