@@ -319,7 +319,7 @@ export class RdbDecoder {
     const op = r.u8();
     if (op < C.RDB_OPCODE_UPDATE_VALKEY) {
       if (!this.headerSent) this.sendHeader();
-      if (op === C.RDB_TYPE_STRING && this.readShortString()) return;
+      if (op === C.RDB_TYPE_STRING && this.readShortStrings()) return;
       this.readKey(op);
       return;
     }
@@ -446,28 +446,35 @@ export class RdbDecoder {
   }
 
   /**
-   * The commonest key, read without the general string machinery: a string key and value, both raw with a
-   * one-byte length (< 64) and wholly in the window. Returns false, having consumed nothing, for anything else.
+   * The commonest keys, read without the general string machinery: string keys whose key and value are both
+   * raw with a one-byte length (< 64) and wholly in the window, one after another. Called just after a STRING
+   * type byte; returns true at an item boundary, or false with r.pos just after a STRING type byte (and mark
+   * at it) whose key the general path must read.
    */
-  private readShortString(): boolean {
+  private readShortStrings(): boolean {
     const r = this.r;
     const b = r.buf;
-    const keyAt = r.pos;
-    if (keyAt >= r.end || b[keyAt] >= 0x40) return false;
-    const valueAt = keyAt + 1 + b[keyAt];
-    if (valueAt >= r.end || b[valueAt] >= 0x40) return false;
-    const length = b[valueAt];
-    const next = valueAt + 1 + length;
-    if (next > r.end) return false;
-    this.keyType = C.RDB_TYPE_STRING;
-    this.label = KEY_LABELS[C.RDB_TYPE_STRING];
-    this.kEnc = STR_RAW;
-    this.kStart = keyAt + 1;
-    this.kLen = this.kUlen = b[keyAt];
-    this.kPos = r.base + keyAt;
-    r.pos = next;
-    this.commitKey(K.stringKind(b, valueAt + 1, length), length, null);
-    return true;
+    const end = r.end;
+    for (;;) {
+      const keyAt = r.pos;
+      if (keyAt >= end || b[keyAt] >= 0x40) return false;
+      const valueAt = keyAt + 1 + b[keyAt];
+      if (valueAt >= end || b[valueAt] >= 0x40) return false;
+      const length = b[valueAt];
+      const next = valueAt + 1 + length;
+      if (next > end) return false;
+      this.keyType = C.RDB_TYPE_STRING;
+      this.label = KEY_LABELS[C.RDB_TYPE_STRING];
+      this.kEnc = STR_RAW;
+      this.kStart = keyAt + 1;
+      this.kLen = this.kUlen = b[keyAt];
+      this.kPos = r.base + keyAt;
+      r.pos = next;
+      this.commitKey(K.stringKind(b, valueAt + 1, length), length, null);
+      if (next >= end || b[next] !== C.RDB_TYPE_STRING) return true;
+      this.mark = next;
+      r.pos = next + 1;
+    }
   }
 
   private readKey(type: number): void {
