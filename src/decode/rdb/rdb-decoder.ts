@@ -447,7 +447,7 @@ export class RdbDecoder {
 
   /**
    * The commonest keys, read without the general string machinery: string keys whose key and value are both
-   * raw with a one-byte length (< 64) and wholly in the window, one after another. Called just after a STRING
+   * raw with a 6- or 14-bit length (< 16 KiB) and wholly in the window, one after another. Called just after a STRING
    * type byte; returns true at an item boundary, or false with r.pos just after a STRING type byte (and mark
    * at it) whose key the general path must read.
    */
@@ -457,20 +457,27 @@ export class RdbDecoder {
     const end = r.end;
     for (;;) {
       const keyAt = r.pos;
-      if (keyAt >= end || b[keyAt] >= 0x40) return false;
-      const valueAt = keyAt + 1 + b[keyAt];
-      if (valueAt >= end || b[valueAt] >= 0x40) return false;
-      const length = b[valueAt];
-      const next = valueAt + 1 + length;
+      if (keyAt + 1 >= end) return false;
+      let h = b[keyAt];
+      const keyHeader = h < 0x40 ? 1 : h < 0x80 ? 2 : 0;
+      if (keyHeader === 0) return false;
+      const keyLen = keyHeader === 1 ? h : ((h & 0x3f) << 8) | b[keyAt + 1];
+      const valueAt = keyAt + keyHeader + keyLen;
+      if (valueAt + 1 >= end) return false;
+      h = b[valueAt];
+      const valueHeader = h < 0x40 ? 1 : h < 0x80 ? 2 : 0;
+      if (valueHeader === 0) return false;
+      const length = valueHeader === 1 ? h : ((h & 0x3f) << 8) | b[valueAt + 1];
+      const next = valueAt + valueHeader + length;
       if (next > end) return false;
       this.keyType = C.RDB_TYPE_STRING;
       this.label = KEY_LABELS[C.RDB_TYPE_STRING];
       this.kEnc = STR_RAW;
-      this.kStart = keyAt + 1;
-      this.kLen = this.kUlen = b[keyAt];
+      this.kStart = keyAt + keyHeader;
+      this.kLen = this.kUlen = keyLen;
       this.kPos = r.base + keyAt;
       r.pos = next;
-      this.commitKey(K.stringKind(b, valueAt + 1, length), length, null);
+      this.commitKey(K.stringKind(b, valueAt + valueHeader, length), length, null);
       if (next >= end || b[next] !== C.RDB_TYPE_STRING) return true;
       this.mark = next;
       r.pos = next + 1;
