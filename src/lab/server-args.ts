@@ -25,6 +25,8 @@ export function serverArgs(o: ServerArgsOptions): string[] {
     '--requirepass', o.password,
     '--masterauth', o.password,
     '--enable-debug-command', 'local',
+    // Redis 7 masters wait up to 10 s on SIGTERM for lagging replicas; the lab stops its replicas too.
+    '--shutdown-timeout', '0',
     ...(o.diskless
       ? ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '5', '--repl-diskless-sync-max-replicas', String(o.replicas)]
       : ['--repl-diskless-sync', 'no', '--repl-diskless-sync-delay', '0']),

@@ -74,7 +74,7 @@ describe.skipIf(!hasRedis)('repl-spy lab lifecycle', () => {
     const exit = await run.stop('SIGKILL');
     expect(exit.signal).toBe('SIGKILL');
     expect(pidsOf(status).some(isAlive)).toBe(true); // not yet: nothing in repl-spy ran
-    await until(() => allGone(status), 6_000, () => `every lab process gone and ${status.dir} removed after SIGKILL`);
+    await until(() => allGone(status), 8_000, () => `every lab process gone and ${status.dir} removed after SIGKILL`);
     run = null;
   });
 
