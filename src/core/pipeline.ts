@@ -17,23 +17,13 @@ export interface PipelineOptions extends LinkDecoderOptions {
 export interface Pipeline {
   wire(e: WireEvent): void;
   subscribe(fn: ReplSink): () => void;
-  /** Links whose decoder is still open. */
-  readonly decoders: ReadonlyMap<number, LinkDecoder>;
   end(at: number): void;
-}
-
-/** After a decoder bug only the link's close is still reported. */
-function failedDecoder(d: LinkDecoder): LinkDecoder {
-  const feed = d.feed.bind(d);
-  d.feed = (e) => {
-    if (e.kind === 'close') feed(e);
-  };
-  return d;
 }
 
 export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const subscribers = new Set<ReplSink>();
   const decoders = new Map<number, LinkDecoder>();
+  const failed = new Set<number>(); // links whose decoder threw: only their close is still reported
 
   const publish = (e: ReplEvent): void => {
     for (const fn of subscribers) {
@@ -68,7 +58,6 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   };
 
   return {
-    decoders,
     wire(e) {
       let d = decoders.get(e.link);
       if (!d) {
@@ -76,13 +65,16 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
         decoders.set(e.link, d);
       }
       try {
-        d.feed(e);
+        if (!failed.has(e.link) || e.kind === 'close') d.feed(e);
       } catch (err) {
         // A decoder bug: report it once and stop decoding this link; forwarding never depends on us.
-        decoders.set(e.link, failedDecoder(d));
+        failed.add(e.link);
         publish({ type: 'protocol-violation', at: e.at, link: e.link, from: e.kind === 'bytes' || e.kind === 'gap' ? e.from : 'master', code: 'RSPY_DECODER_BUG', pos: -1, message: `decoder failed: ${err instanceof Error ? err.message : String(err)}`, excerptHex: '' });
       }
-      if (e.kind === 'close') decoders.delete(e.link);
+      if (e.kind === 'close') {
+        decoders.delete(e.link);
+        failed.delete(e.link);
+      }
     },
     subscribe(fn) {
       subscribers.add(fn);

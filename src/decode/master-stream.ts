@@ -18,7 +18,7 @@ export type MasterPhase = 'reply' | 'await-payload' | 'rdb-sized' | 'rdb-eof' | 
 /** What the RDB payload is handed to (the streaming RDB decoder), if anyone listens. */
 export interface RdbSink {
   feed(chunk: Buffer, at: number): void;
-  end(at: number, complete: boolean): void;
+  end(at: number): void;
 }
 
 export class MasterStream {
@@ -56,7 +56,7 @@ export class MasterStream {
     this.framer = new RespFramer(
       {
         command: (argv, bytes, argBytes) => this.onCommand(argv, bytes, argBytes),
-        inline: (line) => this.onInline(line),
+        inline: (line, bytes) => this.onInline(line, bytes),
         violation: (code, pos, message, excerpt) => this.violation(code, pos, message, excerpt),
       },
       keepArgBytes,
@@ -134,12 +134,15 @@ export class MasterStream {
     this.state.masterOffset = offset + this.streamBytes;
   }
 
+  /** The link closed: an RDB cut short still gets what the RDB decoder found so far. */
   end(at: number): void {
     this.at = at;
-    if (this.phase === 'rdb-sized' || this.phase === 'rdb-eof') {
-      this.rdb?.end(at, false);
-      this.rdb = null;
-    }
+    this.endRdb();
+  }
+
+  private endRdb(): void {
+    this.rdb?.end(this.at);
+    this.rdb = null;
   }
 
   // ------------------------------------------------------------ lines (handshake replies, `$` line)
@@ -335,8 +338,7 @@ export class MasterStream {
   private finishRdb(): void {
     const { at, link } = this;
     const durationMs = at - this.rdbStartAt;
-    this.rdb?.end(at, true);
-    this.rdb = null;
+    this.endRdb();
     this.emit({ type: 'rdb-end', at, link, bytes: this.rdbBytes, durationMs, bytesPerSec: durationMs > 0 ? Math.round((this.rdbBytes * 1000) / durationMs) : null });
     this.state.rdbEndAt = at;
     this.startStream(this.streamBase);
@@ -383,19 +385,18 @@ export class MasterStream {
     this.emit(argBytes ? { type: 'command', at, link, offset, db, argv, bytes, argBytes } : { type: 'command', at, link, offset, db, argv, bytes });
   }
 
-  private onInline(line: Buffer): void {
+  private onInline(line: Buffer, bytes: number): void {
     if (line.length === 0) {
       // Not expected once streaming, but harmless: a keepalive outside the offset.
       this.emit({ type: 'keepalive', at: this.at, link: this.link, from: 'master' });
       return;
     }
-    this.violation('RSPY_DECODE_INLINE_FROM_MASTER', this.framer.pos - line.length - 1, 'the master sent an inline line in the command stream', line);
+    this.violation('RSPY_DECODE_INLINE_FROM_MASTER', this.framer.pos - bytes, 'the master sent an inline line in the command stream', line);
   }
 
   private violation(code: string, pos: number, message: string, excerpt: Buffer | null): void {
     this.phase = 'opaque';
-    this.rdb?.end(this.at, false);
-    this.rdb = null;
+    this.endRdb();
     this.emit({ type: 'protocol-violation', at: this.at, link: this.link, from: 'master', code, pos, message, excerptHex: excerpt ? excerptHex(excerpt) : '' });
   }
 }

@@ -5,8 +5,8 @@
 // larger than `keepBytes` is not buffered: its first bytes are kept and the rest only counted, so a 500 MB SET
 // costs no memory. Inline lines (`\n` keepalives, `SYNC\r\n`) are reported separately.
 
-export const RESP_ARRAY = 0x2a; // '*'
-export const RESP_BULK = 0x24; // '$'
+const RESP_ARRAY = 0x2a; // '*'
+const RESP_BULK = 0x24; // '$'
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -78,11 +78,6 @@ export class RespFramer {
 
   get dead(): boolean {
     return this.s === S.Dead;
-  }
-
-  /** True between commands: no partial command or line is pending. */
-  get idle(): boolean {
-    return this.s === S.Start;
   }
 
   /** Feed chunk[start, end). After a violation the framer only counts bytes. */

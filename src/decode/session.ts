@@ -21,7 +21,6 @@ interface SnapshotGroup {
 
 export class Session {
   private redisMainByClientId = new Map<string, number>(); // +RDBCHANNELSYNC <id> → main link
-  private redisRdbLinkOf = new Map<number, number>(); // rdb link → main link
   private redisRdbByClientId = new Map<string, number>(); // main-ch-client-id <id> seen before +RDBCHANNELSYNC <id>
   private fullresyncOffset = new Map<number, number>(); // link → offset of its +FULLRESYNC
   private valkeyRdbByClientId = new Map<string, number>(); // $ENDOFF ... <id> → rdb link
@@ -58,7 +57,8 @@ export class Session {
       }
       case 'fullresync': {
         this.fullresyncOffset.set(e.link, e.offset);
-        const main = this.redisRdbLinkOf.get(e.link);
+        // Only a Redis 8 RDB channel gets a +FULLRESYNC (a Valkey one gets $ENDOFF): its main channel's base.
+        const main = this.mainOf.get(e.link);
         if (main !== undefined) this.hooks.setStreamBase(main, e.offset);
         return this.joinSnapshot(e.link, e.at, e.replid, e.offset);
       }
@@ -105,7 +105,6 @@ export class Session {
   }
 
   private pairRedis(main: number, rdb: number, at: number): void {
-    this.redisRdbLinkOf.set(rdb, main);
     this.mainOf.set(rdb, main);
     this.emit({ type: 'link-pair', at, link: main, mainLink: main, rdbLink: rdb, flavor: 'redis-rdb-channel' });
     const offset = this.fullresyncOffset.get(rdb);
