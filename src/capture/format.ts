@@ -22,6 +22,8 @@ const HEADER_FIXED_BYTES = HEADER_PREFIX_BYTES + 4;
 const RECORD_LENGTH_BYTES = 4;
 const RECORD_FIXED_BODY_BYTES = 1 + 4 + 8 + 1;
 const CRC_BYTES = 4;
+/** Where a record's payload starts within its encoded form. */
+const RECORD_PAYLOAD_OFFSET = RECORD_LENGTH_BYTES + RECORD_FIXED_BODY_BYTES;
 
 export interface CaptureMeta {
   /** epoch ms when the capture started */
@@ -63,10 +65,16 @@ export function encodeHeader(meta: CaptureMeta): Buffer {
   return out;
 }
 
-/** Encodes one record. For `bytes` the chunk is copied into the record (the caller may mask it there). */
+/** Encodes one record as a single buffer. */
 export function encodeRecord(r: CaptureRecord, gap?: GapDetail): Buffer {
+  return Buffer.concat(encodeRecordParts(r, gap));
+}
+
+/** Encodes one record as [head, payload, checksum], ready for writev. A `bytes` payload is the chunk itself,
+ *  not a copy: the forward path only hands over a reference. */
+export function encodeRecordParts(r: CaptureRecord, gap?: GapDetail): [Buffer, Buffer, Buffer] {
   let direction: Direction = 'none';
-  let payload: Buffer | undefined;
+  let payload: Buffer;
   switch (r.kind) {
     case 'open':
       payload = json({ replica: r.replica, master: r.master });
@@ -90,25 +98,15 @@ export function encodeRecord(r: CaptureRecord, gap?: GapDetail): Buffer {
       payload = Buffer.alloc(0);
       break;
   }
-  const bodyLength = RECORD_FIXED_BODY_BYTES + payload.length;
-  const out = Buffer.allocUnsafe(RECORD_LENGTH_BYTES + bodyLength + CRC_BYTES);
-  let o = out.writeUInt32BE(bodyLength, 0);
-  o = out.writeUInt8(RECORD_KIND[r.kind], o);
-  o = out.writeUInt32BE(r.kind === 'end' ? 0 : r.link, o);
-  o = out.writeDoubleBE(r.at, o);
-  o = out.writeUInt8(DIRECTION[direction], o);
-  o += payload.copy(out, o);
-  out.writeUInt32BE(crc32(out.subarray(0, o)), o);
-  return out;
-}
-
-/** Where a record's payload starts within its encoded form (to mask secrets in place). */
-export const RECORD_PAYLOAD_OFFSET = RECORD_LENGTH_BYTES + RECORD_FIXED_BODY_BYTES;
-
-/** Recomputes the checksum of an encoded record after its payload was changed in place. */
-export function resealRecord(record: Buffer): void {
-  const end = record.length - CRC_BYTES;
-  record.writeUInt32BE(crc32(record.subarray(0, end)), end);
+  const head = Buffer.allocUnsafe(RECORD_PAYLOAD_OFFSET);
+  let o = head.writeUInt32BE(RECORD_FIXED_BODY_BYTES + payload.length, 0);
+  o = head.writeUInt8(RECORD_KIND[r.kind], o);
+  o = head.writeUInt32BE(r.kind === 'end' ? 0 : r.link, o);
+  o = head.writeDoubleBE(r.at, o);
+  head.writeUInt8(DIRECTION[direction], o);
+  const crc = Buffer.allocUnsafe(CRC_BYTES);
+  crc.writeUInt32BE(crc32(payload, crc32(head)), 0);
+  return [head, payload, crc];
 }
 
 function json(value: unknown): Buffer {

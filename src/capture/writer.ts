@@ -1,5 +1,5 @@
 // Writes WireEvents to a capture file without ever holding up the forward path: wire() encodes the record
-// and queues it; the disk is written asynchronously. When the queue is full or the disk fails, the bytes are
+// (a small head and checksum around the chunk itself, never a copy of it unless a secret is masked) and queues it; the disk is written asynchronously. When the queue is full or the disk fails, the bytes are
 // dropped and an explicit gap record says where (link, direction, position), how many bytes and why; the
 // caller hears of it through onGap. Records are appended whole and in order, so a run killed with SIGKILL
 // leaves a file that reads back up to its last complete record.
@@ -8,12 +8,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { From, WireEvent, WireSink } from '../core/events.js';
 import { AuthSecretScanner } from './auth-secrets.js';
-import { CAPTURE_EXTENSION, encodeHeader, encodeRecord, RECORD_PAYLOAD_OFFSET, resealRecord, type CaptureMeta, type GapDetail } from './format.js';
+import { CAPTURE_EXTENSION, encodeHeader, encodeRecordParts, type CaptureMeta, type GapDetail } from './format.js';
 import { RdbBodyElider } from './rdb-elider.js';
 
 export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
-/** writev takes at most this many buffers at once (IOV_MAX on Linux) */
-const MAX_BATCH_BUFFERS = 1024;
+/** writev takes at most 1024 buffers at once (IOV_MAX on Linux); a record is three */
+const MAX_BATCH_RECORDS = Math.floor(1024 / 3);
 
 /** Bytes of one link direction that are missing from the capture. */
 export interface CaptureLoss {
@@ -69,7 +69,9 @@ interface LinkState {
 }
 
 interface Queued {
-  record: Buffer;
+  record: Buffer[];
+  /** bytes of the encoded record */
+  size: number;
   link: number;
   from: From | null;
   pos: number;
@@ -163,12 +165,12 @@ class Writer implements CaptureWriter {
         const rest = link.rdb?.finish();
         if (rest?.kind === 'elided') this.gap(e.link, link, 'master', e.at, rest.bytes, 'rdb-elided', rest.sha256);
         this.recordLosses(link);
-        this.enqueue({ record: encodeRecord(e), link: e.link, from: null, pos: 0, bytes: 0, at: e.at });
+        this.enqueue(e.link, encodeRecordParts(e), null, 0, 0, e.at);
         this.links.delete(e.link);
         return;
       }
       default:
-        this.enqueue({ record: encodeRecord(e), link: e.link, from: null, pos: 0, bytes: 0, at: e.at });
+        this.enqueue(e.link, encodeRecordParts(e), null, 0, 0, e.at);
     }
   }
 
@@ -192,19 +194,17 @@ class Writer implements CaptureWriter {
     // scan before deciding to keep: the scanner must see every byte to stay in step
     const secrets = e.from === 'replica' && link.secrets && !link.secrets.done ? link.secrets.secretRanges(chunk) : [];
     if (this.lose(e.link, link, e.from, pos, chunk.length, e.at)) return;
-    const record = encodeRecord({ ...e, chunk });
-    if (secrets.length > 0) {
-      for (const [start, end] of secrets) record.fill(0x2a /* '*' */, RECORD_PAYLOAD_OFFSET + start, RECORD_PAYLOAD_OFFSET + end);
-      resealRecord(record);
-    }
-    this.enqueue({ record, link: e.link, from: e.from, pos, bytes: chunk.length, at: e.at });
+    // mask a copy: the chunk itself may still wait in the destination socket
+    const payload = secrets.length > 0 ? Buffer.from(chunk) : chunk;
+    for (const [start, end] of secrets) payload.fill(0x2a /* '*' */, start, end);
+    this.enqueue(e.link, encodeRecordParts({ ...e, chunk: payload }), e.from, pos, chunk.length, e.at);
   }
 
   private gap(id: number, link: LinkState, from: From, at: number, bytes: number, reason: string, sha256?: string): void {
     const detail: GapDetail = { pos: link.pos[from] };
     if (sha256) detail.sha256 = sha256;
     link.pos[from] += bytes;
-    this.enqueue({ record: encodeRecord({ kind: 'gap', link: id, at, from, bytes, reason }, detail), link: id, from: null, pos: 0, bytes: 0, at });
+    this.enqueue(id, encodeRecordParts({ kind: 'gap', link: id, at, from, bytes, reason }, detail), null, 0, 0, at);
   }
 
   /** Drops the bytes if the queue has no room (or the disk failed); true when dropped. */
@@ -237,17 +237,19 @@ class Writer implements CaptureWriter {
       delete link.loss[from];
       const state = this.error ? 'unrecorded' : 'recorded';
       if (!this.error) {
-        const record = encodeRecord({ kind: 'gap', link: loss.link, at: loss.at, from, bytes: loss.bytes, reason: loss.reason }, { pos: loss.pos });
-        this.enqueue({ record, link: loss.link, from: null, pos: 0, bytes: 0, at: loss.at });
+        const record = encodeRecordParts({ kind: 'gap', link: loss.link, at: loss.at, from, bytes: loss.bytes, reason: loss.reason }, { pos: loss.pos });
+        this.enqueue(loss.link, record, null, 0, 0, loss.at);
       }
       this.notify({ ...loss, state });
     }
   }
 
-  private enqueue(q: Queued): void {
+  private enqueue(link: number, record: Buffer[], from: From | null, pos: number, bytes: number, at: number): void {
     if (this.error) return;
-    this.queue.push(q);
-    this.queuedBytes += q.record.length;
+    let size = 0;
+    for (const part of record) size += part.length;
+    this.queue.push({ record, size, link, from, pos, bytes, at });
+    this.queuedBytes += size;
     this.pump();
   }
 
@@ -257,12 +259,12 @@ class Writer implements CaptureWriter {
       this.drained?.();
       return;
     }
-    const batch = this.queue.splice(0, MAX_BATCH_BUFFERS);
+    const batch = this.queue.splice(0, MAX_BATCH_RECORDS);
     this.writing = true;
-    this.writeAll(batch.map((q) => q.record), (err) => {
+    this.writeAll(batch.flatMap((q) => q.record), (err) => {
       this.writing = false;
       let bytes = 0;
-      for (const q of batch) bytes += q.record.length;
+      for (const q of batch) bytes += q.size;
       this.queuedBytes -= bytes;
       if (err) {
         this.fail(err, batch);
@@ -318,7 +320,7 @@ class Writer implements CaptureWriter {
       if (rest?.kind === 'elided') this.gap(id, link, 'master', at, rest.bytes, 'rdb-elided', rest.sha256);
       this.recordLosses(link);
     }
-    this.enqueue({ record: encodeRecord({ kind: 'end', at }), link: 0, from: null, pos: 0, bytes: 0, at });
+    this.enqueue(0, encodeRecordParts({ kind: 'end', at }), null, 0, 0, at);
     await new Promise<void>((resolve) => {
       this.drained = resolve;
       this.pump();
