@@ -108,9 +108,11 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
       r.psyncAsk ??= { replid: e.replid, offset: e.offset };
       break;
     case 'fullresync':
+    case 'endoff':
+      // +FULLRESYNC, or Valkey's $ENDOFF on the RDB channel: a full sync from this replid and offset.
       r.syncKind = 'full';
       r.syncAt ??= e.at;
-      r.syncReason = e.reason ?? r.syncReason;
+      if (e.type === 'fullresync' && e.reason !== undefined) r.syncReason = e.reason;
       r.replid = e.replid;
       r.syncOffset = e.offset;
       break;
@@ -125,12 +127,6 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
     case 'rdb-channel-sync':
       r.twoChannel = e.flavor;
       r.syncAt ??= e.at;
-      break;
-    case 'endoff':
-      r.syncKind = 'full';
-      r.syncAt ??= e.at;
-      r.replid = e.replid;
-      r.syncOffset = e.offset;
       break;
     case 'keepalive':
       if (e.from === 'master' && r.rdbStartAt === null) r.keepalives++;
