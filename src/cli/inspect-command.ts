@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { CAPTURE_MAGIC } from '../capture/format.js';
 import { extractFullSync } from '../capture/full-sync.js';
 import { openCapture } from '../capture/reader.js';
 import { AofCommandReader, type AofProblem } from '../decode/rdb/aof-commands.js';
@@ -47,7 +48,6 @@ interface Inspection {
 
 const READ_CHUNK = 1 << 20;
 const MAX_ARG_CHARS = 64;
-const CAPTURE_MAGIC = 'RSPY-CAP';
 
 export function registerInspectCommand(program: Command): void {
   program
@@ -101,7 +101,7 @@ export async function inspect(file: string, opts: InspectOptions): Promise<Inspe
   const st = await stat(file);
   if (st.isDirectory()) return inspectAofDir(file, opts);
   const head = await firstBytes(file, 9);
-  if (head.startsWith(CAPTURE_MAGIC)) return inspectCapture(file, opts);
+  if (head.startsWith(CAPTURE_MAGIC.toString('latin1'))) return inspectCapture(file, opts);
   const tail = newTail();
   if (head.startsWith('*') || head.startsWith('#')) {
     await readCommands(file, 0, tail, opts.tailLines);
