@@ -29,6 +29,11 @@ function violations(area: string, allowed: (spec: string) => boolean): string[] 
 const clockOrIo = /\b(Date\.now|performance\.now|setTimeout|setInterval|setImmediate)\s*\(/;
 
 describe('architecture', () => {
+  it('the import scanner sees the imports it checks (else every rule below would pass on nothing)', () => {
+    expect(importsOf(path.join(src, 'decode/session.ts'))).toContain('core/events.ts');
+    expect(violations('decode', () => false).length).toBeGreaterThan(10);
+  });
+
   it('decoders import only decoders, the event vocabulary and pure node:buffer helpers', () => {
     expect(violations('decode', (s) => s.startsWith('decode/') || s === 'core/events.ts' || s === 'node:buffer')).toEqual([]);
   });
