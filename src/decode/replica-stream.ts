@@ -24,10 +24,6 @@ export class ReplicaStream {
     });
   }
 
-  get pos(): number {
-    return this.framer.pos;
-  }
-
   feed(chunk: Buffer, at: number): void {
     this.at = at;
     this.framer.feed(chunk);
