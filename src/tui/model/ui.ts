@@ -200,7 +200,7 @@ function scrollStream(ui: UiState, s: TuiState, step: number, replay: boolean): 
   const effects: UiEffect[] = [];
   if (step > 0 && ui.frozen === null) effects.push(...togglePause(ui, s, replay));
   if (ui.frozen === null) return effects; // live: the newest command stays on top
-  const matching = ui.filter.text === '' ? ui.frozen.length : ui.frozen.filter((e) => matches(e, ui.filter)).length;
+  const matching = ui.frozen.filter((e) => matches(e, ui.filter)).length;
   ui.streamScroll = Math.min(Math.max(0, matching - 1), Math.max(0, ui.streamScroll + step));
   return effects;
 }
@@ -250,15 +250,11 @@ export function visibleCommands(ui: UiState, s: TuiState, skip: number, count: n
   let skipped = 0;
   for (let i = 0; i < src.size && out.length < count; i++) {
     const e = src.at(i) as CommandEntry;
-    if (!matchesFilter(e, ui.filter)) continue;
+    if (!matches(e, ui.filter)) continue;
     if (skipped < skip) skipped++;
     else out.push(e);
   }
   return out;
-}
-
-function matchesFilter(e: CommandEntry, f: StreamFilter): boolean {
-  return f.text === '' || matches(e, f);
 }
 
 /** The command under the cursor on the stream view: the top visible one. */
