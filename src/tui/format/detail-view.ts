@@ -2,10 +2,10 @@ import type { ReplicaRecord } from '../model/replica.js';
 import { replicaRow, outcomeOf } from '../model/links.js';
 import { syncTimeline } from '../model/timeline.js';
 import { commandHeader, commandRow } from './command-row.js';
-import { flagsText, rdbText, PHASE_LABEL } from './links-view.js';
+import { flagsText, rdbText } from './links-view.js';
 import { fixed, type Segment } from './lines.js';
 import { waterfallBar } from './bar.js';
-import { fit, fitRight, spread, wrap } from './text.js';
+import { fit, fitRight, shortId, spread, wrap } from './text.js';
 import { formatBytes, formatClock, formatDuration } from './units.js';
 
 // The link detail: who the replica is, its sync as a waterfall, the handshake exchange, RDB facts, and the
@@ -17,7 +17,7 @@ export function detailSegments(r: ReplicaRecord, now: number, width: number): Se
   const head = [
     fit(`#${r.link} replica ${r.replicaAddr}${port} → master ${r.masterAddr}`, width),
     fit(
-      `state ${PHASE_LABEL[row.phase]}  sync ${outcomeOf(r) ?? '-'}` +
+      `state ${row.phase}  sync ${outcomeOf(r) ?? '-'}` +
         (r.rdbLink !== null ? `  rdb channel #${r.rdbLink} (${r.twoChannel ?? 'paired'})` : ''),
       width,
     ),
@@ -26,7 +26,7 @@ export function detailSegments(r: ReplicaRecord, now: number, width: number): Se
     fit(
       `offset ${row.offset ?? '-'}  acked ${r.ackOffset ?? '-'}  lag ${r.lagBytes === null ? '-' : formatBytes(r.lagBytes)}` +
         ` ${r.lagMs === null ? '' : formatDuration(r.lagMs)}` +
-        (r.psyncAsk ? `  asked PSYNC ${r.psyncAsk.replid === '?' ? '?' : r.psyncAsk.replid.slice(0, 8) + '…'} ${r.psyncAsk.offset}` : ''),
+        (r.psyncAsk ? `  asked PSYNC ${shortId(r.psyncAsk.replid)} ${r.psyncAsk.offset}` : ''),
       width,
     ),
   ];

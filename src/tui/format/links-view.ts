@@ -8,15 +8,6 @@ import { formatByteRate, formatBytes, formatDuration } from './units.js';
 // The links view: two lines per replica (identity and state; offsets, lag and RDB progress), grouped
 // replicas framed under a "N replicas, 1 BGSAVE" header.
 
-export const PHASE_LABEL: Record<ReplicaRow['phase'], string> = {
-  handshake: 'handshake',
-  waiting: 'waiting',
-  receiving: 'receiving',
-  loading: 'loading',
-  streaming: 'streaming',
-  closed: 'closed',
-};
-
 const ADDR = 21;
 
 export function linksHeader(width: number): string {
@@ -50,7 +41,7 @@ export function replicaLines(row: ReplicaRow, width: number, prefix1 = '  ', pre
   const sync = row.outcome === null ? '-' : row.reason ? `${row.outcome} (${row.reason})` : row.outcome;
   const link = `#${row.link}${row.rdbLink !== null ? '+' : ''}`;
   const flags = flagsText(row);
-  const line1 = `${prefix1}${fit(link, 4)} ${fit(row.replicaAddr, ADDR)} ${fit(port, 6)} ${fit(PHASE_LABEL[row.phase], 10)} ${flags ? flags + '  ' : ''}${sync}`;
+  const line1 = `${prefix1}${fit(link, 4)} ${fit(row.replicaAddr, ADDR)} ${fit(port, 6)} ${fit(row.phase, 10)} ${flags ? flags + '  ' : ''}${sync}`;
   const lag = row.lagBytes === null ? 'lag -' : `lag ${formatBytes(row.lagBytes)} ${formatDuration(row.lagMs)}`;
   const left = `replid ${shortId(row.replid)}  off ${row.offset ?? '-'}  ${lag}`;
   const indent = `${prefix2}     `;
