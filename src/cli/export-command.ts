@@ -4,10 +4,11 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import { eventFilter } from '../capture/event-filter.js';
 import { openCapture } from '../capture/reader.js';
-import type { CommandEvent, ReplEvent } from '../core/events.js';
+import type { ReplEvent } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { createPipeline } from '../core/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
+import { encodeCommand } from '../lab/resp-client.js';
 import { jsonLine } from '../output/json-output.js';
 import { failAndExit } from './fail.js';
 import { optionalInt } from './replay-command.js';
@@ -108,10 +109,10 @@ class RespExport {
     l.commands++;
     if (e.db === null) l.unknownDb++;
     else if (e.db !== l.db && name !== 'MULTI' && name !== 'EXEC') {
-      l.out.push(encode([Buffer.from('SELECT'), Buffer.from(String(e.db))]));
+      l.out.push(encodeCommand(['SELECT', e.db]));
       l.db = e.db;
     }
-    l.out.push(encode(e.argv));
+    l.out.push(encodeCommand(e.argv));
   }
 
   drain(link: number): Buffer[] {
@@ -140,10 +141,4 @@ class RespExport {
     if (!l) this.links.set(id, (l = { out: [], db: null, unknownDb: 0, fullSync: false, commands: 0 }));
     return l;
   }
-}
-
-function encode(argv: CommandEvent['argv']): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${argv.length}\r\n`)];
-  for (const a of argv) parts.push(Buffer.from(`$${a.length}\r\n`), a, Buffer.from('\r\n'));
-  return Buffer.concat(parts);
 }
