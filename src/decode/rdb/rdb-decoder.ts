@@ -219,7 +219,7 @@ export class RdbDecoder {
           r.pos += n;
           this.skipRemaining -= n;
           if (this.skipRemaining > 0) return;
-          this.resume(0);
+          this.advance(this.task!, 0);
           continue;
         }
         if (this.task !== null) {
@@ -650,26 +650,20 @@ export class RdbDecoder {
       } else {
         v = t.step(r);
       }
-      const next = t.gen.next(v);
-      if (next.done) {
-        this.task = null;
-        this.finishTask(t.kind, next.value);
-        return;
-      }
-      t.step = next.value;
+      if (!this.advance(t, v)) return;
     }
   }
 
-  /** Continues the task after a skipped string. */
-  private resume(v: number): void {
-    const t = this.task!;
+  /** Hands a step's result to the task: false when the task is over (and reported), else t.step is its next step. */
+  private advance(t: Task, v: number): boolean {
     const next = t.gen.next(v);
     if (next.done) {
       this.task = null;
       this.finishTask(t.kind, next.value);
-    } else {
-      t.step = next.value;
+      return false;
     }
+    t.step = next.value;
+    return true;
   }
 
   private finishTask(kind: TaskKind, res: V.ValueResult): void {
