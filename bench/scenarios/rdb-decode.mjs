@@ -5,7 +5,6 @@
 // `npm run build` first. Usage: node bench/scenarios/rdb-decode.mjs [--smoke] [--keys N] [--runs N]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { scenarioArgs, writeResult } from '../lib/scenario.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { RdbObserver } = await import(path.resolve(here, '../../dist/decode/rdb/rdb-observer.js'));
+const { freePort } = await import(path.resolve(here, '../../dist/lab/redis-process.js'));
 
 const argv = process.argv.slice(2);
 const smoke = argv.includes('--smoke');
@@ -24,17 +24,6 @@ const opt = (name, dflt) => {
 const keys = opt('--keys', smoke ? 20_000 : 2_500_000);
 const runs = opt('--runs', smoke ? 2 : 5);
 const valueSize = opt('--value-size', 100);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function makeRdb(dir) {
   const port = await freePort();
