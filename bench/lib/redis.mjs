@@ -1,25 +1,19 @@
 // Real redis-server processes for the benchmarks: each on a free loopback port in its own temp dir, with a tiny
-// RESP client (redis-parser). Kept separate from the test helpers so the benchmarks run on dist/ with plain Node.
+// RESP client (redis-parser, whose reply hook load.mjs takes over). Kept separate from the test helpers so the
+// benchmarks run on dist/ with plain Node.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { freePort } from '../../dist/lab/redis-process.js';
+import { encodeCommand } from '../../dist/lab/resp-client.js';
 
 const require = createRequire(import.meta.url);
 const RedisParser = require('redis-parser');
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { encodeCommand };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,14 +67,6 @@ export class RespClient {
   }
 }
 
-export function encodeCommand(args) {
-  const parts = [`*${args.length}\r\n`];
-  for (const a of args) {
-    const s = Buffer.isBuffer(a) ? a : Buffer.from(String(a));
-    parts.push(`$${s.length}\r\n`, s, '\r\n');
-  }
-  return Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p))));
-}
 
 /** Starts redis-server with persistence off and DEBUG enabled; `args` are appended. */
 export async function startRedis(args = []) {
