@@ -11,7 +11,7 @@ import { AuthSecretScanner } from './auth-secrets.js';
 import { CAPTURE_EXTENSION, encodeHeader, encodeRecordParts, type CaptureMeta, type GapDetail } from './format.js';
 import { RdbBodyElider } from './rdb-elider.js';
 
-export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 /** writev takes at most 1024 buffers at once (IOV_MAX on Linux); a record is three */
 const MAX_BATCH_RECORDS = Math.floor(1024 / 3);
 
@@ -81,7 +81,7 @@ interface Queued {
 
 const toolVersion = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
-export function defaultCapturePath(dir: string, upstream: string, startedAt: number): string {
+function defaultCapturePath(dir: string, upstream: string, startedAt: number): string {
   const stamp = new Date(startedAt).toISOString().replace(/:/g, '-');
   return path.join(dir, `${stamp}-${upstream.replace(/[^A-Za-z0-9.-]/g, '_')}.${CAPTURE_EXTENSION}`);
 }
