@@ -16,7 +16,6 @@ import type { TuiFaults } from '../tui/index.js';
 import { failAndExit } from './fail.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
-import { wireNow } from '../proxy/clock.js';
 
 export interface LabFlags extends LiveFlags {
   replicas: string;
@@ -100,10 +99,7 @@ async function runLab(flags: LabFlags): Promise<void> {
       poller?.stop();
       await controlServer?.close();
       await lab?.stop();
-      const endAt = wireNow(); // one end time for the decoded events and the capture, as replay will see it
-      pipeline.end(endAt);
-      await output?.stop();
-      await capture?.close(endAt);
+      await live.end(output);
       if (lab) say(`repl-spy lab: servers stopped, ${lab.dir} removed`);
       process.exit(code);
     })();

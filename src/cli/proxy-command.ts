@@ -7,7 +7,6 @@ import type { TuiFaults } from '../tui/index.js';
 import { attachOutput } from './output-mode.js';
 import { failAndExit } from './fail.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
-import { wireNow } from '../proxy/clock.js';
 
 export interface ProxyFlags extends LiveFlags {
   listen?: string;
@@ -33,7 +32,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
   }
   const listen = parseHostPort(flags.listen, '127.0.0.1');
   const upstream = parseHostPort(flags.upstream);
-  const { mode, logger, pipeline, capture, onWire } = startLive(flags, { upstream: formatHostPort(upstream.host, upstream.port) });
+  const { mode, logger, pipeline, capture, onWire, end } = startLive(flags, { upstream: formatHostPort(upstream.host, upstream.port) });
   const proxy = await startProxy({ listen, upstream, onWire, logger });
   const addr = proxy.address();
   const where = formatHostPort(addr.host, addr.port);
@@ -53,10 +52,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     await proxy.close();
-    const endAt = wireNow(); // one end time for the decoded events and the capture, as replay will see it
-    pipeline.end(endAt);
-    await output.stop();
-    await capture?.close(endAt);
+    await end(output);
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));

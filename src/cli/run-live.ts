@@ -7,8 +7,9 @@ import type { ReplEvent, ReplSink, WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { createPipeline, type Pipeline } from '../core/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
+import { wireNow } from '../proxy/clock.js';
 import { createLogger } from './logger.js';
-import { outputModeOf, type OutputFlags, type OutputMode } from './output-mode.js';
+import { outputModeOf, type AttachedOutput, type OutputFlags, type OutputMode } from './output-mode.js';
 
 export interface LiveFlags extends OutputFlags {
   capture: string | boolean;
@@ -42,6 +43,9 @@ export interface Live {
   capture: CaptureWriter | null;
   /** Give this to the proxies: every wire event goes to the capture, then to the decoders. */
   onWire: WireSink;
+  /** Once the proxies are closed: ends the decoded events and the capture at one end time (as replay will see
+   *  it), then stops the output and closes the capture. */
+  end(output: AttachedOutput | null): Promise<void>;
 }
 
 export function startLive(flags: LiveFlags, opts: { upstream: string; enrich?: (e: ReplEvent, emit: ReplSink) => void }): Live {
@@ -71,5 +75,11 @@ export function startLive(flags: LiveFlags, opts: { upstream: string; enrich?: (
     capture?.wire(e);
     pipeline.wire(e);
   };
-  return { mode, logger, pipeline, capture, onWire };
+  const end = async (output: AttachedOutput | null): Promise<void> => {
+    const endAt = wireNow();
+    pipeline.end(endAt);
+    await output?.stop();
+    await capture?.close(endAt);
+  };
+  return { mode, logger, pipeline, capture, onWire, end };
 }
