@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { ResyncAnalyzer } from '../analysis/resync-analyzer.js';
+import type { WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import { startControlServer, type ControlServer } from '../lab/control-server.js';
@@ -82,9 +83,8 @@ async function runLab(flags: LabFlags): Promise<void> {
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   const registry = new LinkRegistry();
   let control: FaultControl | null = null;
-  const onWire = live.onWire;
-  const labWire = (e: Parameters<typeof onWire>[0]): void => {
-    onWire(e);
+  const labWire: WireSink = (e) => {
+    live.onWire(e);
     control?.onWire(e);
   };
 
