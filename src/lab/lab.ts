@@ -37,7 +37,6 @@ export interface Lab {
   guard: Guard;
   master: LabServer;
   replicas: LabServer[];
-  registry: LinkRegistry;
   /** Points every replica at the master's proxy (all at once, so they share one snapshot), starts the write load. */
   replicate(): Promise<void>;
   /** Resolves once every replica reports master_link_status:up (rejects after `timeoutMs`). */
@@ -105,7 +104,6 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       guard,
       master,
       replicas,
-      registry,
       replicate,
       stop,
       inSync: (timeoutMs) => waitInSync(replicas, timeoutMs),
