@@ -57,15 +57,15 @@ export class FaultControl {
     if ('link' in t && this.registry.issued(t.link) && !this.registry.link(t.link)) {
       throw new Error(`link ${t.link} is closed`);
     }
-    const kind = spec.action.kind;
-    const immediate = kind === 'cut' || kind === 'freeze' || kind === 'delay' || kind === 'bandwidth';
+    const immediate = isImmediate(spec);
+    const sticky = isSticky(spec);
     const targets = this.registry.liveIds().filter((id) => this.matches(spec, id));
     if (immediate && targets.length > 0) {
       for (const id of targets) this.fire(spec, id);
-      if ('replica' in t && (kind === 'delay' || kind === 'bandwidth')) this.keep({ spec, sticky: true });
+      if (sticky) this.keep({ spec, sticky });
       return `${spec.text}: applied to link ${targets.join(', ')}`;
     }
-    this.keep({ spec, sticky: 'replica' in t && (kind === 'delay' || kind === 'bandwidth') });
+    this.keep({ spec, sticky });
     return `${spec.text}: armed, waits for ${describeTarget(t)}${immediate ? ' to connect' : ''}`;
   }
 
@@ -139,8 +139,7 @@ export class FaultControl {
   /** A link became identifiable (opened, or announced its replica): immediate faults waiting for it fire. */
   private linkKnown(link: number): void {
     for (const a of [...this.armed]) {
-      const kind = a.spec.action.kind;
-      if (!(kind === 'cut' || kind === 'freeze' || kind === 'delay' || kind === 'bandwidth') || !this.matches(a.spec, link)) continue;
+      if (!isImmediate(a.spec) || !this.matches(a.spec, link)) continue;
       if (!a.sticky) this.disarm(a);
       this.fire(a.spec, link);
     }
@@ -189,6 +188,17 @@ export class FaultControl {
       }
     });
   }
+}
+
+/** Acts on a link as soon as it is there (the others wait for a point of the replication). */
+function isImmediate(spec: FaultSpec): boolean {
+  const kind = spec.action.kind;
+  return kind === 'cut' || kind === 'freeze' || kind === 'delay' || kind === 'bandwidth';
+}
+
+/** A delay or bandwidth aimed at a replica: applied again to each of its later links. */
+function isSticky(spec: FaultSpec): boolean {
+  return 'replica' in spec.target && (spec.action.kind === 'delay' || spec.action.kind === 'bandwidth');
 }
 
 function act(link: ProxyLink, spec: FaultSpec, why: string): void {
