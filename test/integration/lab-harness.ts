@@ -2,12 +2,10 @@
 // its control interface, and direct connections to its servers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RespClient, type Reply } from '../../src/lab/resp-client.js';
+import { cliPath as cli } from '../helpers/cli.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const cli = path.join(repoRoot, 'dist/cli.js');
+export { cli };
 
 export interface LabServerStatus {
   name: string;

@@ -28,6 +28,16 @@ function allGone(status: LabStatus): boolean {
   return pidsOf(status).every((pid) => !isAlive(pid)) && !existsSync(status.dir);
 }
 
+/** `signal` to repl-spy: it exits 0, and every lab process and the lab directory are gone soon after (then
+ *  afterEach has nothing left to stop). */
+async function expectCleanStop(lab: LabRun, signal: NodeJS.Signals): Promise<void> {
+  const { status } = lab;
+  const exit = await lab.stop(signal);
+  expect(exit.code).toBe(0);
+  await until(() => allGone(status), 5_000, () => `every lab process gone and ${status.dir} removed`);
+  run = null;
+}
+
 describe.skipIf(!hasRedis)('repl-spy lab lifecycle', () => {
   it('starts a master and three replicas that share one BGSAVE, and stops cleanly on SIGINT', async () => {
     run = await LabRun.start(['--replicas', '3', '--keys', '2000']);
@@ -51,20 +61,13 @@ describe.skipIf(!hasRedis)('repl-spy lab lifecycle', () => {
     expect(config).toEqual(expect.arrayContaining(['appendonly', 'yes', 'appendfsync', 'everysec']));
     expect(await run.cmd(status.replicas[0]!, 'DBSIZE')).toBeGreaterThanOrEqual(2000);
 
-    const exit = await run.stop('SIGINT');
-    expect(exit.code).toBe(0);
-    await until(() => allGone(status), 5_000, () => `every lab process gone and ${status.dir} removed`);
-    run = null;
+    await expectCleanStop(run, 'SIGINT');
   });
 
   it('stops cleanly on SIGTERM', async () => {
     run = await LabRun.start(['--replicas', '1', '--keys', '100']);
-    const { status } = run;
     await until(() => /all 1 replicas in sync/.test(run!.stderr), 30_000, () => 'the replica in sync');
-    const exit = await run.stop('SIGTERM');
-    expect(exit.code).toBe(0);
-    await until(() => allGone(status), 5_000, () => `every lab process gone and ${status.dir} removed`);
-    run = null;
+    await expectCleanStop(run, 'SIGTERM');
   });
 
   it('after SIGKILL of repl-spy, the guard stops the servers and removes the directory within a few seconds', async () => {
