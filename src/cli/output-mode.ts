@@ -38,12 +38,8 @@ export async function attachOutput(
   const filter = opts.filter ?? (() => true);
   if (mode === 'tui') {
     const { startTui } = await import('../tui/index.js');
-    let unsubscribeFiltered: (() => void) | null = null;
     const tui = startTui({
-      subscribe: (fn) => {
-        unsubscribeFiltered = subscribe((e) => filter(e) && fn(e));
-        return () => unsubscribeFiltered?.();
-      },
+      subscribe: (fn) => subscribe((e) => filter(e) && fn(e)),
       label: opts.label,
       replay: opts.replay,
       faults: opts.faults,
