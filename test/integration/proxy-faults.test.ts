@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReplSpyError } from '../../src/core/errors.js';
 import type { From, WireEvent } from '../../src/core/events.js';
+import { wireNow } from '../../src/proxy/clock.js';
 import { receiveAll, sendAll, sha256, startHarness, type Harness } from '../helpers/tcp-peers.js';
 
-const wireNow = (): number => performance.timeOrigin + performance.now();
 const STAGE_LIMIT = 1024 * 1024; // the pipe's stage high-water mark
 const MAX_CHUNK = 64 * 1024; // one socket read
 
