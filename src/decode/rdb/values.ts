@@ -122,61 +122,32 @@ export const MODULE_VALUE: Step = (r) => {
   return op;
 };
 
-export function* listValue(kind: number): ValueTask {
+/** A count, then that many records of the same fields: list items, set members, (member, score), (field, value)... */
+function* recordsValue(kind: number, fields: readonly Step[]): ValueTask {
   const n = yield LEN;
-  for (let i = 0; i < n; i++) yield SKIP_STR;
+  for (let i = 0; i < n; i++) for (const field of fields) yield field;
   return { kind, length: n };
 }
+const ITEM = [SKIP_STR];
+const MEMBER_ASCII_SCORE = [SKIP_STR, ASCII_SCORE];
+const MEMBER_SCORE = [SKIP_STR, FIXED8];
+const FIELD_VALUE = [SKIP_STR, SKIP_STR];
+const TTL_FIELD_VALUE = [LEN, SKIP_STR, SKIP_STR];
+const FIELD_VALUE_EXPIRY = [SKIP_STR, SKIP_STR, FIXED8];
 
-export function* zsetAsciiValue(): ValueTask {
-  const n = yield LEN;
-  for (let i = 0; i < n; i++) {
-    yield SKIP_STR;
-    yield ASCII_SCORE;
-  }
-  return { kind: K.K_ZSET_SKIPLIST, length: n };
-}
-
-export function* zset2Value(): ValueTask {
-  const n = yield LEN;
-  for (let i = 0; i < n; i++) {
-    yield SKIP_STR;
-    yield FIXED8;
-  }
-  return { kind: K.K_ZSET_SKIPLIST, length: n };
-}
-
-export function* hashValue(): ValueTask {
-  const n = yield LEN;
-  for (let i = 0; i < n; i++) {
-    yield SKIP_STR;
-    yield SKIP_STR;
-  }
-  return { kind: K.K_HASH_HASHTABLE, length: n };
-}
+export const listValue = (kind: number): ValueTask => recordsValue(kind, ITEM);
+export const zsetAsciiValue = (): ValueTask => recordsValue(K.K_ZSET_SKIPLIST, MEMBER_ASCII_SCORE);
+export const zset2Value = (): ValueTask => recordsValue(K.K_ZSET_SKIPLIST, MEMBER_SCORE);
+export const hashValue = (): ValueTask => recordsValue(K.K_HASH_HASHTABLE, FIELD_VALUE);
 
 /** Redis HASH_METADATA (24; with minExpire) and its 7.4-RC form (22; without): (ttl, field, value) triples. */
 export function* hashMetadataValue(withMinExpire: boolean): ValueTask {
   if (withMinExpire) yield FIXED8;
-  const n = yield LEN;
-  for (let i = 0; i < n; i++) {
-    yield LEN;
-    yield SKIP_STR;
-    yield SKIP_STR;
-  }
-  return { kind: K.K_HASH_HASHTABLE, length: n };
+  return yield* recordsValue(K.K_HASH_HASHTABLE, TTL_FIELD_VALUE);
 }
 
 /** Valkey HASH_2 (22): (field, value, 8-byte expiry) triples. */
-export function* valkeyHash2Value(): ValueTask {
-  const n = yield LEN;
-  for (let i = 0; i < n; i++) {
-    yield SKIP_STR;
-    yield SKIP_STR;
-    yield FIXED8;
-  }
-  return { kind: K.K_HASH_HASHTABLE, length: n };
-}
+export const valkeyHash2Value = (): ValueTask => recordsValue(K.K_HASH_HASHTABLE, FIELD_VALUE_EXPIRY);
 
 /** LIST_QUICKLIST (14): ziplist nodes. */
 export function* quicklistValue(): ValueTask {
