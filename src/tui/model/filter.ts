@@ -1,3 +1,4 @@
+import { globToRegExp } from '../../capture/event-filter.js';
 import type { CommandEntry } from './command-entry.js';
 
 // The stream filter typed after `/`: space-separated terms, all of which must match.
@@ -45,32 +46,4 @@ export function matches(e: CommandEntry, f: StreamFilter): boolean {
   if (f.names.length > 0 && !f.names.includes(e.name)) return false;
   if (f.key !== null && !f.key.test(e.key)) return false;
   return true;
-}
-
-/** Redis glob (as KEYS and SCAN MATCH use it) to an anchored RegExp. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '\\' && i + 1 < glob.length) re += escapeRe(glob[++i]);
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close < 0) {
-        re += '\\[';
-        continue;
-      }
-      let body = glob.slice(i + 1, close);
-      const negate = body.startsWith('^');
-      if (negate) body = body.slice(1);
-      re += `[${negate ? '^' : ''}${body.replace(/[\\\]]/g, '\\$&')}]`;
-      i = close;
-    } else re += escapeRe(c);
-  }
-  return new RegExp(`^${re}$`, 's');
-}
-
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

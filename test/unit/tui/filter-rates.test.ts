@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
-import { globToRegExp, parseFilter } from '../../../src/tui/model/filter.js';
+import { globToRegExp } from '../../../src/capture/event-filter.js';
+import { parseFilter } from '../../../src/tui/model/filter.js';
 import { currentRate, rateHistory } from '../../../src/tui/model/rates.js';
 import { apply, createTuiState } from '../../../src/tui/model/state.js';
 import { createUi, handleKey, visibleCommands, type Key } from '../../../src/tui/model/ui.js';
