@@ -133,6 +133,9 @@ describe('capture writer: real sessions', () => {
     const replica = direction(capture, events, 1, 'replica').kept;
     expect(replica.equals(masked)).toBe(true);
     expect(readFileSync(w.path).includes('s3cret-pw')).toBe(false);
+    // the mask goes on a copy: the forwarded chunks (perhaps still queued in a socket) are untouched
+    const forwarded = Buffer.concat(input.flatMap((e) => (e.kind === 'bytes' && e.from === 'replica' ? [e.chunk] : [])));
+    expect(forwarded.equals(sent)).toBe(true);
   });
 
   for (const [session, framing] of [
