@@ -27,9 +27,7 @@ describe.skipIf(!hasRedis)('repl-spy CLI with a real master and replica', () => 
     text = await startCliProxy(master.port, ['--no-tui', '--no-capture', '--debug']);
     replicas.push(await startReplicaThrough(json.port, { masterauth: PASSWORD }));
     replicas.push(await startReplicaThrough(text.port, { masterauth: PASSWORD }));
-    for (const replica of replicas) {
-      await waitForLinkUp(replica, 30_000);
-    }
+    for (const replica of replicas) await waitForLinkUp(replica);
   });
 
   afterAll(async () => {

@@ -24,9 +24,7 @@ describe.skipIf(!hasRedis)('diskless sync ($EOF: framing) through repl-spy', () 
     await master.cmd('SET', 'big', randomBytes(1_500_000));
     spy = await startSpy(master.port);
     replicas = await Promise.all([1, 2].map(() => startReplicaThrough(spy.port, { masterauth: PASSWORD })));
-    for (const replica of replicas) {
-      await waitForLinkUp(replica, 30_000);
-    }
+    for (const replica of replicas) await waitForLinkUp(replica);
   });
 
   afterAll(async () => {

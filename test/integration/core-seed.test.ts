@@ -25,9 +25,7 @@ describe.skipIf(!hasRedis)('seed: one master, three replicas, one slow disk BGSA
     spy = await startSpy(master.port);
     // Started together: each replica dials within its first replication cron (≤ 1 s), inside the BGSAVE.
     replicas = await Promise.all([1, 2, 3].map(() => startReplicaThrough(spy.port, { masterauth: PASSWORD })));
-    for (const replica of replicas) {
-      await waitForLinkUp(replica, 30_000);
-    }
+    for (const replica of replicas) await waitForLinkUp(replica);
   });
 
   afterAll(async () => {
