@@ -3,6 +3,7 @@
 // port they announce (REPLCONF listening-port). Pure: events and INFO snapshots in, events out.
 
 import type { FullResyncEvent, ReplEvent, ReplSink } from '../core/events.js';
+import { announcedPort } from './listening-port.js';
 import type { MasterReplInfo } from './master-info.js';
 import { explainContinue, explainFullResync, type PsyncAsk } from './resync-reason.js';
 
@@ -50,12 +51,11 @@ export class ResyncAnalyzer {
       case 'link-open':
         this.links.set(e.link, { master: e.master, replica: e.replica, ask: null, phase: 'handshake', rdbSize: null, rdbBytes: 0 });
         return;
-      case 'replica-command':
-        if (facts && e.argv[0]?.toUpperCase() === 'REPLCONF') {
-          const i = e.argv.findIndex((a, k) => k % 2 === 1 && a.toLowerCase() === 'listening-port');
-          if (i > 0 && e.argv[i + 1]) facts.replica = `${hostOf(facts.replica)}:${e.argv[i + 1]}`;
-        }
+      case 'replica-command': {
+        const port = announcedPort(e.argv);
+        if (facts && port) facts.replica = `${hostOf(facts.replica)}:${port}`;
         return;
+      }
       case 'psync':
         if (facts) facts.ask = { replid: e.replid, offset: e.offset };
         return;

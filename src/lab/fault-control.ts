@@ -2,6 +2,7 @@
 // replication the decoded events show (the PSYNC, N% of the RDB, a replication offset). The proxy links emit
 // the `fault` wire events, so every fault lands in the stream and the capture. Faults are applied outside the
 // event callbacks (a microtask later), never from inside the proxy's tap.
+import { announcedPort } from '../analysis/listening-port.js';
 import type { ReplEvent, WireEvent } from '../core/events.js';
 import type { ProxyLink } from '../proxy/index.js';
 import { describeTarget, type FaultSpec } from './fault-spec.js';
@@ -87,9 +88,8 @@ export class FaultControl {
       case 'link-open':
         return this.linkKnown(e.link);
       case 'replica-command': {
-        if (e.argv[0]?.toUpperCase() !== 'REPLCONF') return;
-        const i = e.argv.findIndex((a, k) => k % 2 === 1 && a.toLowerCase() === 'listening-port');
-        const replica = i > 0 ? this.replicaPorts.indexOf(Number(e.argv[i + 1])) + 1 : 0;
+        const port = announcedPort(e.argv);
+        const replica = port ? this.replicaPorts.indexOf(Number(port)) + 1 : 0;
         if (replica > 0) {
           this.replicaOf.set(e.link, replica);
           this.linkKnown(e.link);

@@ -1,0 +1,9 @@
+// The port a replica announces with `REPLCONF listening-port <port>` (its own port, not the socket's): how a
+// replica is recognised across reconnections.
+
+/** The announced port of a replica command, or null when it is not a REPLCONF that announces one. */
+export function announcedPort(argv: string[]): string | null {
+  if (argv[0]?.toUpperCase() !== 'REPLCONF') return null;
+  const i = argv.findIndex((a, k) => k % 2 === 1 && a.toLowerCase() === 'listening-port');
+  return (i > 0 && argv[i + 1]) || null;
+}
