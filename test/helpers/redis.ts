@@ -100,12 +100,12 @@ export function startReplicaThrough(
   });
 }
 
-/** Polls `predicate` (a throw counts as "not yet") until it holds; the error names `what` and the last failure. */
 /** Waits until the replica reports `master_link_status:up` (its full or partial sync is done). */
 export function waitForLinkUp(replica: RedisServer, timeoutMs = 30_000): Promise<void> {
   return waitFor(async () => (await replica.info('replication')).master_link_status === 'up', timeoutMs, `replica :${replica.port} link up`);
 }
 
+/** Polls `predicate` (a throw counts as "not yet") until it holds; the error names `what` and the last failure. */
 export async function waitFor(
   predicate: () => boolean | Promise<boolean>,
   timeoutMs: number,
