@@ -24,6 +24,11 @@ export class RdbBodyElider {
   private hash: Hash | null = null;
   private bodyBytes = 0;
 
+  /** True once no RDB body can follow: every later chunk is kept whole. */
+  get done(): boolean {
+    return this.state.name === 'stream';
+  }
+
   feed(chunk: Buffer): Piece[] {
     const pieces: Piece[] = [];
     let keepFrom = 0;

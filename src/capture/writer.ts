@@ -148,7 +148,7 @@ class Writer implements CaptureWriter {
     const link = this.link(e.link);
     switch (e.kind) {
       case 'bytes': {
-        if (e.from === 'master' && link.rdb) {
+        if (e.from === 'master' && link.rdb && !link.rdb.done) {
           for (const piece of link.rdb.feed(e.chunk)) {
             if (piece.kind === 'keep') this.bytes(e, link, piece.chunk);
             else this.gap(e.link, link, 'master', e.at, piece.bytes, 'rdb-elided', piece.sha256);
