@@ -1,5 +1,6 @@
 // What replay shows: `--link N` keeps the events of one link (and cross-link events that name it); the
 // command filters (name, key glob, db) select among propagated commands and leave every other event shown.
+import { globToRegExp } from '../core/glob.js';
 import type { ReplEvent } from '../core/events.js';
 
 export interface EventFilterOptions {
@@ -28,28 +29,4 @@ function concernsLink(e: ReplEvent, link: number): boolean {
   if (e.type === 'link-pair') return e.mainLink === link || e.rdbLink === link;
   if (e.type === 'shared-snapshot') return e.links.includes(link);
   return e.link === link;
-}
-
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '[\\s\\S]*';
-    else if (c === '?') re += '[\\s\\S]';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 1);
-      if (close === -1) re += '\\[';
-      else {
-        const body = glob.slice(i + 1, close).replace(/\\/g, '\\\\');
-        re += `[${body}]`;
-        i = close;
-      }
-    } else if (c === '\\' && i + 1 < glob.length) re += escape(glob[++i]!);
-    else re += escape(c);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function escape(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -1,4 +1,4 @@
-import { globToRegExp } from '../../capture/event-filter.js';
+import { globToRegExp } from '../../core/glob.js';
 import type { CommandEntry } from './command-entry.js';
 
 // The stream filter typed after `/`: space-separated terms, all of which must match.

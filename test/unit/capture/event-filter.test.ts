@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { eventFilter, globToRegExp } from '../../../src/capture/event-filter.js';
+import { eventFilter } from '../../../src/capture/event-filter.js';
+import { globToRegExp } from '../../../src/core/glob.js';
 import type { ReplEvent } from '../../../src/core/events.js';
 
 const command = (link: number, db: number | null, ...argv: string[]): ReplEvent => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
-import { globToRegExp } from '../../../src/capture/event-filter.js';
+import { globToRegExp } from '../../../src/core/glob.js';
 import { parseFilter } from '../../../src/tui/model/filter.js';
 import { currentRate, rateHistory } from '../../../src/tui/model/rates.js';
 import { apply, createTuiState } from '../../../src/tui/model/state.js';
