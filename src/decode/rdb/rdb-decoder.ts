@@ -623,9 +623,8 @@ export class RdbDecoder {
 
   private startTask(kind: TaskKind, gen: V.ValueTask): void {
     if (kind === 'key') {
-      const r = this.r;
-      this.keyStart = r.base + this.mark;
-      this.keyCopy = Buffer.from(r.decodeStr(this.kEnc, this.kStart, this.kLen, this.kUlen, this.kInt, this.kPos));
+      this.keyStart = this.r.base + this.mark;
+      this.keyCopy = Buffer.from(this.keyName()); // the name leaves the window while the value streams in
     }
     const first = gen.next(0);
     if (first.done) {
