@@ -1,4 +1,5 @@
 import type { ReplEvent } from '../../core/events.js';
+import { announcedPort } from '../../analysis/listening-port.js';
 import { toCommandEntry, type CommandEntry } from './command-entry.js';
 import { Ring } from './ring.js';
 import { addToRate, createRateSeries, type RateSeries } from './rates.js';
@@ -92,9 +93,9 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
   const channel = r.link === e.link ? 'main' : 'rdb';
   switch (e.type) {
     case 'replica-command': {
-      const [name = '', sub = '', value = ''] = e.argv;
-      if (name.toUpperCase() === 'REPLCONF' && sub.toLowerCase() === 'listening-port') {
-        r.announcedPort = value;
+      const port = announcedPort(e.argv); // also when several options share one REPLCONF (Redis 8 rdb channel)
+      if (port !== null) {
+        r.announcedPort = port;
         linkPredecessors(s, r);
       }
       pushHandshake(r, { at: e.at, from: 'replica', channel, text: e.argv.join(' ') });
