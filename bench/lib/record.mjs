@@ -25,7 +25,7 @@ export async function recordStream(master, load) {
 }
 
 /** { answer: '+FULLRESYNC ...', rdbStart, rdbEnd, commandsStart } or null while the payload is incomplete. */
-export function splitStream(bytes) {
+function splitStream(bytes) {
   const lineEnd = bytes.indexOf('\r\n');
   if (lineEnd < 0) return null;
   let p = lineEnd + 2;

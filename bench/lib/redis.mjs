@@ -17,7 +17,7 @@ export { encodeCommand };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export function parseInfo(text) {
+function parseInfo(text) {
   const out = {};
   for (const line of String(text).split('\r\n')) {
     const colon = line.indexOf(':');
@@ -136,7 +136,7 @@ export async function replicaOffset(client) {
   return Number(info.master_repl_offset ?? info.slave_repl_offset ?? 0);
 }
 
-export async function waitFor(predicate, timeoutMs, what, pollMs = 10) {
+async function waitFor(predicate, timeoutMs, what, pollMs = 10) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await predicate()) return;

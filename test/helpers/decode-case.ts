@@ -13,7 +13,7 @@ export interface Step {
 }
 
 /** Events with views copied, so they can be kept and compared. */
-export function decodeSteps(steps: Step[], split: (i: number, b: Buffer) => Buffer[] = (_i, b) => [b], opts: LinkDecoderOptions = {}): ReplEvent[] {
+function decodeSteps(steps: Step[], split: (i: number, b: Buffer) => Buffer[] = (_i, b) => [b], opts: LinkDecoderOptions = {}): ReplEvent[] {
   const out: ReplEvent[] = [];
   const d = new LinkDecoder(1, (e) => out.push(e.type === 'command' ? { ...e, argv: e.argv.map((a) => Buffer.from(a)) } : e), opts);
   steps.forEach((s, i) => {

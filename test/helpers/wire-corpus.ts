@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { From, WireEvent } from '../../src/core/events.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const wireCorpusDir = path.resolve(repoRoot, '../shared/corpus/wire');
+const wireCorpusDir = path.resolve(repoRoot, '../shared/corpus/wire');
 
 export interface RecordedConn {
   conn: number;
