@@ -1,6 +1,6 @@
 // The benchmarks in smoke mode: every scenario runs on tiny data and reports numbers. Nothing about speed is
 // asserted here (numbers live in bench/RESULTS.md); this only keeps the benchmarks working.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,10 +10,14 @@ import { requireRedis } from '../helpers/redis.js';
 const hasRedis = requireRedis();
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'memory'];
+// The scenarios spawn these from PATH (not REDIS_SERVER_BIN).
+const TOOLS = ['redis-server', 'redis-cli', 'redis-benchmark', 'redis-check-rdb'];
 
 describe.skipIf(!hasRedis)('bench --smoke', () => {
   it('runs every scenario to completion with numbers in its result', { timeout: 180_000 }, async () => {
     expect(existsSync(path.join(repoRoot, 'dist/core/pipeline.js')), 'dist/ is missing: run `npm run build` (npm test does)').toBe(true);
+    const missing = TOOLS.filter((tool) => spawnSync(tool, ['--version']).error);
+    expect(missing, 'not on PATH: install redis-server and redis-tools').toEqual([]);
     const run = await promisify(execFile)(process.execPath, ['bench/run.mjs', '--smoke', '--no-write'], { cwd: repoRoot }).catch(
       (err: { stdout?: string; stderr?: string; message: string }) => {
         throw new Error(`bench smoke failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
