@@ -6,9 +6,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { requireRedis } from '../helpers/redis.js';
+import { repoRoot } from '../helpers/wire-corpus.js';
 
 const hasRedis = requireRedis();
-const repoRoot = path.resolve(import.meta.dirname, '../..');
 const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'memory'];
 // The scenarios spawn these from PATH (not REDIS_SERVER_BIN).
 const TOOLS = ['redis-server', 'redis-cli', 'redis-benchmark', 'redis-check-rdb'];
