@@ -167,7 +167,8 @@ function makeServer(port: number, dir: string, proc: ChildProcess, log: LogTail,
   return server;
 }
 
-function isCI(): boolean {
+/** True when the CI variable is set (as CI systems and `.ci/run` do): missing tools then fail tests, never skip them. */
+export function isCI(): boolean {
   const ci = process.env.CI;
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
 }

@@ -89,7 +89,10 @@ describe.skipIf(!hasRedis)('repl-spy lab lifecycle', () => {
     await until(() => allGone(status), 5_000, () => `every lab process gone and ${status.dir} removed`);
     run = null;
   });
+});
 
+// Needs no redis-server: it is about machines without one.
+describe('repl-spy lab without redis-server', () => {
   it('without redis-server, says which package to install', () => {
     const emptyDir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-no-redis-'));
     const env = { ...process.env, PATH: emptyDir, REDIS_SERVER_BIN: '' };

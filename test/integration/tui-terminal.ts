@@ -1,14 +1,13 @@
 // A real terminal for the TUI tests: one tmux session running one command, read as a user would see it
 // (capture-pane) and driven by keys (send-keys).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { waitFor } from '../helpers/redis.js';
+import { isCI, waitFor } from '../helpers/redis.js';
 
 /** True when tmux runs; without it the tests are skipped loudly, and under CI they fail. */
 export function requireTmux(): boolean {
   if (spawnSync('tmux', ['-V']).status === 0) return true;
   const why = 'tmux not found: install it (apt-get install tmux) to run the real-terminal TUI tests';
-  const ci = process.env.CI;
-  if (ci && ci !== 'false' && ci !== '0') throw new Error(`${why}. CI is set, so this test fails instead of being skipped.`);
+  if (isCI()) throw new Error(`${why}. CI is set, so this test fails instead of being skipped.`);
   console.warn(`\n!!!!! SKIPPING the TUI terminal test: ${why} !!!!!\n`);
   return false;
 }
