@@ -168,7 +168,11 @@ describe.skipIf(!hasRedis)('proxy with bad clients in front of a real Redis', ()
     const client = connectReplica(observed.proxy);
     const received = receiveAll(client);
     client.end(garbage);
-    await received;
+    // Redis closes on the first bad byte; if garbage it never read is still queued, its kernel answers with a
+    // reset, which the proxy mirrors to the client: both endings are transparent.
+    await received.catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ECONNRESET') throw err;
+    });
     const closed = await observed.closeEvent(3);
     expect(['replica', 'master']).toContain(closed.by);
     const forwarded = Buffer.concat(observed.sent.replica).subarray(before);
