@@ -2,13 +2,13 @@
 // command (src/cli/proxy-command.ts) but the output is a counting subscriber: formatting output is not the
 // forward path. Modes add one layer each: pump (forward + tap only), decode (+ link decoding), capture
 // (+ capture file), full (+ RDB analysis = everything on).
-// Talks to its parent over IPC: {ready, port}; on 'stats' -> {stats}; on 'reset-latency' forgets the latency
-// histograms (end of a warm-up); on 'stop' -> closes and exits.
+// Talks to its parent over IPC: {ready, port}; on 'stats' -> {stats}; on 'reset-latency' forgets the tap-time
+// histogram (end of a warm-up); on 'stop' -> closes and exits.
 import { createPipeline } from '../../dist/core/pipeline.js';
 import { startProxy } from '../../dist/proxy/index.js';
 import { openCaptureWriter } from '../../dist/capture/writer.js';
 import { makeRdbSink } from '../../dist/decode/rdb-sink.js';
-import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { createHistogram } from 'node:perf_hooks';
 
 const [upstreamPort, mode, capturePath] = process.argv.slice(2);
 const MODES = ['pump', 'decode', 'capture', 'full'];
@@ -28,10 +28,8 @@ const capture =
     : null;
 
 // The tap runs on the forward path after the chunk was written: its time delays the next chunk, so it is the
-// latency decoding adds. Also watched: how late the event loop runs (GC, long tasks).
+// latency decoding adds.
 const tapNs = createHistogram();
-const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-loopDelay.enable();
 const onWire = pipeline
   ? (e) => {
       const t0 = process.hrtime.bigint();
@@ -61,7 +59,6 @@ function stats() {
     captureBytes: capture?.stats().bytesWritten ?? 0,
     captureDropped: capture?.stats().droppedBytes ?? 0,
     tapUs: { p50: tapNs.count ? tapNs.percentile(50) / 1000 : 0, p99: tapNs.count ? tapNs.percentile(99) / 1000 : 0 },
-    loopDelayUs: { p50: loopDelay.percentile(50) / 1000, p99: loopDelay.percentile(99) / 1000 },
   };
 }
 
@@ -69,7 +66,6 @@ process.on('message', async (msg) => {
   if (msg === 'stats') process.send({ stats: stats() });
   if (msg === 'reset-latency') {
     tapNs.reset();
-    loopDelay.reset();
   }
   if (msg === 'stop') {
     await proxy.close();

@@ -33,7 +33,7 @@ export async function startProxyProcess(upstreamPort, mode) {
       child.send('stats');
       return (await next()).stats;
     },
-    /** Forget the tap-time and loop-delay histograms (after a warm-up). */
+    /** Forget the tap-time histogram (after a warm-up). */
     resetLatency() {
       child.send('reset-latency');
     },

@@ -10,14 +10,14 @@ import { repoRoot } from '../helpers/wire-corpus.js';
 
 const hasRedis = requireRedis();
 const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'memory'];
-// The scenarios spawn these from PATH (not REDIS_SERVER_BIN).
-const TOOLS = ['redis-server', 'redis-cli', 'redis-benchmark', 'redis-check-rdb'];
+// The scenarios spawn these from PATH (not REDIS_SERVER_BIN); haproxy is their reference proxy.
+const TOOLS = ['redis-server', 'redis-cli', 'redis-benchmark', 'redis-check-rdb', 'haproxy'];
 
 describe.skipIf(!hasRedis)('bench --smoke', () => {
   it('runs every scenario to completion with numbers in its result', { timeout: 180_000 }, async () => {
     expect(existsSync(path.join(repoRoot, 'dist/core/pipeline.js')), 'dist/ is missing: run `npm run build` (npm test does)').toBe(true);
     const missing = TOOLS.filter((tool) => spawnSync(tool, ['--version']).error);
-    expect(missing, 'not on PATH: install redis-server and redis-tools').toEqual([]);
+    expect(missing, 'not on PATH: install redis-server, redis-tools and haproxy').toEqual([]);
     const run = await promisify(execFile)(process.execPath, ['bench/run.mjs', '--smoke', '--no-write'], { cwd: repoRoot }).catch(
       (err: { stdout?: string; stderr?: string; message: string }) => {
         throw new Error(`bench smoke failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
