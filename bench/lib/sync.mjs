@@ -1,10 +1,18 @@
 // One full sync of a fresh replica, direct or through a fresh proxy process in a given mode.
 import { startRedis, isSynced, sleep } from './redis.mjs';
 import { startProxyProcess } from './proxy.mjs';
+import { startHaproxy } from './haproxy.mjs';
 
-/** One full sync: REPLICAOF until the link is up and the RDB loaded. Transfer ends when loading starts. */
+function startPath(masterPort, variant) {
+  if (variant === 'direct') return null;
+  if (variant === 'haproxy') return startHaproxy(masterPort);
+  return startProxyProcess(masterPort, variant);
+}
+
+/** One full sync: REPLICAOF until the link is up and the RDB loaded. Transfer ends when loading starts.
+ *  `variant`: direct, haproxy (the reference proxy) or a repl-spy proxy mode (see proxy-child.mjs). */
 export async function syncOnce(masterPort, variant) {
-  const proxy = variant === 'direct' ? null : await startProxyProcess(masterPort, variant);
+  const proxy = await startPath(masterPort, variant);
   const replica = await startRedis();
   try {
     const t0 = performance.now();
@@ -15,7 +23,7 @@ export async function syncOnce(masterPort, variant) {
       const now = performance.now();
       if (transferMs === null && (info.loading === '1' || isSynced(info))) transferMs = now - t0;
       if (isSynced(info) && info.loading === '0') {
-        const stats = proxy ? await proxy.stats() : null;
+        const stats = proxy?.stats ? await proxy.stats() : null;
         const keys = Number(/keys=(\d+)/.exec(info.db0 ?? '')?.[1] ?? 0);
         return { totalMs: now - t0, transferMs, keys, stats };
       }
@@ -26,7 +34,7 @@ export async function syncOnce(masterPort, variant) {
     await replica.stop();
     if (proxy) {
       const final = await proxy.stop();
-      if (final.violations > 0) throw new Error(`${variant}: the decoder reported ${final.violations} protocol violations`);
+      if (final?.violations > 0) throw new Error(`${variant}: the decoder reported ${final.violations} protocol violations`);
     }
   }
 }

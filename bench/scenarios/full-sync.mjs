@@ -3,6 +3,7 @@
 // each time; ratios are taken against the direct run of the same repetition, so machine drift cancels out.
 import { startRedis, populate } from '../lib/redis.mjs';
 import { syncOnce } from '../lib/sync.mjs';
+import { requireHaproxy } from '../lib/haproxy.mjs';
 import { summary, fmt, mb } from '../lib/stats.mjs';
 import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
 
@@ -10,15 +11,17 @@ const { smoke, out } = scenarioArgs();
 const SIZE_MB = smoke ? 2 : Number(process.env.BENCH_SYNC_MB ?? 1024);
 const REPS = smoke ? 1 : Number(process.env.BENCH_SYNC_REPS ?? 3);
 const MODES = (process.env.BENCH_SYNC_MODES ?? 'diskless,disk').split(',');
-const VARIANTS = ['direct', 'pump', 'decode', 'capture', 'full'];
+const VARIANTS = ['direct', 'haproxy', 'pump', 'decode', 'capture', 'full'];
 const LABEL = {
   direct: 'direct',
+  haproxy: 'haproxy (reference, C)',
   pump: 'proxy: bare pump',
   decode: 'proxy: + decode',
   capture: 'proxy: + decode + capture',
   full: 'proxy: + RDB analysis (all on)',
 };
 
+requireHaproxy();
 const tables = [];
 const goals = [];
 const results = {};
@@ -46,8 +49,8 @@ for (const mode of MODES) {
         v === 'direct' ? '1' : fmt(ratio('totalMs'), 3),
         fmt(summary(rs.map((r) => r.transferMs / 1000)), 2),
         v === 'direct' ? '1' : fmt(ratio('transferMs'), 3),
-        v === 'direct' ? '' : fmt(summary(rs.map((r) => mb(r.stats.maxRss))), 0),
-        v === 'direct' ? '' : fmt(summary(rs.map((r) => r.stats.cpuMs / 1000)), 1),
+        rs[0].stats ? fmt(summary(rs.map((r) => mb(r.stats.maxRss))), 0) : '',
+        rs[0].stats ? fmt(summary(rs.map((r) => r.stats.cpuMs / 1000)), 1) : '',
       ];
     });
     results[mode] = runs;
@@ -58,6 +61,8 @@ for (const mode of MODES) {
     });
     const allOn = summary(runs.full.map((r, i) => r.totalMs / runs.direct[i].totalMs));
     goals.push({ goal: `full sync ${mode}, everything on: ratio <= 1.05`, value: allOn.median.toFixed(3), met: allOn.median <= 1.05 });
+    const reference = summary(runs.haproxy.map((r, i) => r.totalMs / runs.direct[i].totalMs));
+    goals.push({ goal: `reference: full sync ${mode} through haproxy (C) in the same run (no goal of its own)`, value: reference.median.toFixed(3), met: null });
   } finally {
     await master.stop();
   }
@@ -70,6 +75,7 @@ writeResult(out, {
   notes: [
     'Sync = REPLICAOF until the replica reports link up, no sync in progress and no loading; transfer = until the replica starts loading the RDB (polled every 10 ms).',
     'Data: DEBUG POPULATE with 1000-byte values, rdbcompression off so the RDB is as large as the data.',
+    'haproxy (TCP mode) is the reference: what one proxy hop written in C costs on this machine, in the same repetitions.',
     'Each repetition runs every path back to back with a fresh replica (disk-based load) and a fresh proxy process; ratios are per repetition against the direct run.',
   ],
   tables,
