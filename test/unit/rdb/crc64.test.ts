@@ -4,14 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../src/decode/rdb/crc64.js';
 
 const POLY = 0x95ac9329ac4bc9b5n;
-function reference(data: Uint8Array): string {
-  let crc = 0n;
+/** Bit-by-bit CRC state after `data`, from state `crc`. */
+function referenceState(data: Uint8Array, crc = 0n): bigint {
   for (const byte of data) {
     crc ^= BigInt(byte);
     for (let bit = 0; bit < 8; bit++) crc = crc & 1n ? (crc >> 1n) ^ POLY : crc >> 1n;
   }
-  return crc.toString(16).padStart(16, '0');
+  return crc;
 }
+const toHex = (crc: bigint): string => crc.toString(16).padStart(16, '0');
+const reference = (data: Uint8Array): string => toHex(referenceState(data));
 
 // deterministic pseudo-random bytes (xorshift32), longer than two wasm input blocks
 const data = new Uint8Array(150_000);
@@ -38,6 +40,39 @@ describe('Crc64', () => {
       expect(c.hex()).toBe(expected);
     });
   }
+  it('check value of "123456789"', () => {
+    const c = new Crc64();
+    c.update(new TextEncoder().encode('123456789'));
+    expect(c.hex()).toBe('e9c6d914c4b8d9ca');
+  });
+  // The WebAssembly update runs 16-byte steps then single bytes: every length around its edges (the
+  // WASM_MIN threshold, the step size, the 64 KiB input block), from an odd offset, after a first piece
+  // so the incoming state is not zero.
+  const prefix = data.subarray(0, 100);
+  const prefixState = referenceState(prefix);
+  function edgeCase(lengths: number[], offset: number): void {
+    let state = referenceState(data.subarray(offset, offset + lengths[0]), prefixState);
+    for (let n = lengths[0]; n <= lengths[1]; n++) {
+      if (n > lengths[0]) state = referenceState(data.subarray(offset + n - 1, offset + n), state);
+      const c = new Crc64();
+      c.update(prefix);
+      c.update(data, offset, offset + n);
+      expect(c.hex(), `${n} bytes from offset ${offset}`).toBe(toHex(state));
+    }
+  }
+  for (const offset of [101, 1003]) {
+    it(`every length from 240 to 290 bytes, from offset ${offset}, after a first piece`, () => edgeCase([240, 290], offset));
+    it(`every length from 65_504 to 65_570 bytes, from offset ${offset}, after a first piece`, () => edgeCase([65_504, 65_570], offset));
+  }
+  it('all-0xff and all-zero input (the highest and lowest table indexes)', () => {
+    for (const fill of [0xff, 0]) {
+      const bytes = new Uint8Array(70_000).fill(fill);
+      const c = new Crc64();
+      c.update(bytes, 0, 333);
+      c.update(bytes, 333);
+      expect(c.hex()).toBe(reference(bytes));
+    }
+  });
   it('two running CRCs do not share state', () => {
     const a = new Crc64();
     const b = new Crc64();
