@@ -1,6 +1,7 @@
 // One error type for every failure a user can act on. `code` is stable (scripts and the CLI map it to exit
 // codes), `message` is one line naming what failed, `hint` says what to do about it.
 
+// The list is closed on purpose: a new code is a change of that contract, made here.
 export type ReplSpyErrorCode =
   | 'RSPY_LISTEN'
   | 'RSPY_MASTER_CONNECT'
@@ -8,7 +9,10 @@ export type ReplSpyErrorCode =
   | 'RSPY_CAPTURE_WRITE'
   | 'RSPY_CAPTURE_FORMAT'
   | 'RSPY_CAPTURE_VERSION'
-  | `RSPY_${string}`;
+  | 'RSPY_REPLAY'
+  | 'RSPY_EXPORT'
+  | 'RSPY_NO_REDIS'
+  | 'RSPY_LAB_START';
 
 export class ReplSpyError extends Error {
   override readonly name = 'ReplSpyError';
