@@ -1,6 +1,7 @@
 // Writes formatted events to a stream without ever blocking the caller: lines are batched and flushed on the
 // next turn of the event loop. If the reader of the stream is slower than the events (a slow pipe, a paused
-// terminal), lines are dropped beyond a bound and the loss is said in one line once the stream catches up.
+// terminal), lines are dropped beyond a bound and the loss is said in one line, at the place of the gap: before
+// the next line written, when the stream drains, or at the final flush, whichever comes first.
 
 import type { Writable } from 'node:stream';
 import type { ReplEvent } from '../core/events.js';
@@ -13,38 +14,55 @@ export interface EventWriter {
   flush(): Promise<void>;
 }
 
-export function createEventWriter(out: Writable, format: (e: ReplEvent) => string): EventWriter {
+export function createEventWriter(out: Writable, format: (e: ReplEvent) => string, maxPendingBytes = MAX_PENDING_BYTES): EventWriter {
   let batch: string[] = [];
   let scheduled = false;
   let dropped = 0;
+  // 'drain' only follows a write that returned false: the final flush waits on write callbacks instead
+  let unfinishedWrites = 0;
+  let finished: (() => void)[] = [];
+  const writeDone = (): void => {
+    if (--unfinishedWrites === 0) for (const resolve of finished.splice(0)) resolve();
+  };
 
+  const noteDropped = (): void => {
+    if (dropped === 0) return;
+    batch.push(`repl-spy: ${dropped} events not shown: the output was slower than the replication stream`);
+    dropped = 0;
+  };
   const flushNow = (): void => {
     scheduled = false;
-    if (dropped > 0 && out.writableLength === 0) {
-      batch.push(`repl-spy: ${dropped} events not shown: the output was slower than the replication stream`);
-      dropped = 0;
-    }
     if (batch.length === 0) return;
     const text = batch.join('\n') + '\n';
     batch = [];
-    out.write(text);
+    unfinishedWrites++;
+    out.write(text, writeDone);
   };
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flushNow);
+  };
+  out.on('drain', () => {
+    if (dropped === 0) return;
+    noteDropped();
+    schedule();
+  });
 
   return {
     write(e) {
-      if (out.writableLength > MAX_PENDING_BYTES) {
+      if (out.writableLength > maxPendingBytes) {
         dropped++;
         return;
       }
+      noteDropped();
       batch.push(format(e));
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flushNow);
-      }
+      schedule();
     },
     flush() {
+      noteDropped();
       flushNow();
-      return new Promise((resolve) => (out.writableLength === 0 ? resolve() : out.once('drain', () => resolve())));
+      return new Promise((resolve) => (unfinishedWrites === 0 ? resolve() : finished.push(resolve)));
     },
   };
 }
