@@ -2,6 +2,7 @@
 // told `REPLICAOF <us>`; we answer its handshake, send +FULLRESYNC, the recorded RDB and the recorded stream,
 // wait until its ACK reaches the final offset, then tell it `REPLICAOF NO ONE`.
 import net from 'node:net';
+import { RespClient, RespError } from '../lab/resp-client.js';
 import type { LinkFullSync } from './full-sync.js';
 
 export interface ServeOptions {
@@ -15,12 +16,19 @@ export interface ServeOptions {
 
 /** Resolves with the offset the target acknowledged; rejects with a clear message on any failure. */
 export async function replayToServer(opts: ServeOptions): Promise<number> {
-  const admin = await RespConnection.open(opts.target);
+  const { host: targetHost, port: targetPort } = opts.target;
+  const admin = await RespClient.connect(targetHost, targetPort).catch((err: Error) => {
+    throw new Error(`cannot connect to ${targetHost}:${targetPort}: ${err.message}`);
+  });
+  const command = (...argv: string[]) =>
+    admin.send(argv).catch((err: Error) => {
+      throw new Error(err instanceof RespError ? `the target answered: ${err.message}` : err.message);
+    });
   const server = net.createServer();
   let replica: net.Socket | null = null;
   let timer: NodeJS.Timeout | undefined;
   try {
-    if (opts.password !== undefined) await admin.command('AUTH', opts.password);
+    if (opts.password !== undefined) await command('AUTH', opts.password);
     // listen where the target can reach us: our own address on the route to it
     const host = admin.localAddress;
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
@@ -37,9 +45,9 @@ export async function replayToServer(opts: ServeOptions): Promise<number> {
       });
     });
     opts.log(`serving link ${opts.sync.link} as a master on ${host}:${port}: REPLICAOF sent to ${opts.target.host}:${opts.target.port}`);
-    await admin.command('REPLICAOF', host, String(port));
+    await command('REPLICAOF', host, String(port));
     const acked = await synced;
-    await admin.command('REPLICAOF', 'NO', 'ONE');
+    await command('REPLICAOF', 'NO', 'ONE');
     return acked;
   } finally {
     clearTimeout(timer);
@@ -113,52 +121,5 @@ class CommandReader {
       at = lnl + 1 + len + 2;
     }
     return { argv, end: at };
-  }
-}
-
-/** One connection to the target for REPLICAOF/AUTH: a command, then its one-line reply. */
-class RespConnection {
-  private replies: Array<{ resolve: (line: string) => void; reject: (err: Error) => void }> = [];
-  private buf = '';
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buf += chunk.toString('latin1');
-      let nl: number;
-      while ((nl = this.buf.indexOf('\r\n')) !== -1) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 2);
-        const waiter = this.replies.shift();
-        if (line.startsWith('-')) waiter?.reject(new Error(`the target answered: ${line.slice(1)}`));
-        else waiter?.resolve(line);
-      }
-    });
-    const failAll = (err: Error) => this.replies.splice(0).forEach((w) => w.reject(err));
-    socket.on('error', failAll);
-    socket.on('close', () => failAll(new Error('the target closed the connection')));
-  }
-
-  static open(target: { host: string; port: number }): Promise<RespConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(target);
-      socket.once('error', (err) => reject(new Error(`cannot connect to ${target.host}:${target.port}: ${err.message}`)));
-      socket.once('connect', () => resolve(new RespConnection(socket)));
-    });
-  }
-
-  get localAddress(): string {
-    return this.socket.localAddress ?? '127.0.0.1';
-  }
-
-  command(...argv: string[]): Promise<string> {
-    const bytes = `*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
-    return new Promise((resolve, reject) => {
-      this.replies.push({ resolve, reject });
-      this.socket.write(bytes);
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
   }
 }

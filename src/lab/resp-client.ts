@@ -56,6 +56,11 @@ export class RespClient {
     this.socket.destroy();
   }
 
+  /** Our end of the connection: the address the server can reach us at. */
+  get localAddress(): string {
+    return this.socket.localAddress ?? '127.0.0.1';
+  }
+
   private onData(chunk: Buffer): void {
     this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
     for (;;) {
