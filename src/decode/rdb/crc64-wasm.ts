@@ -15,7 +15,7 @@
 //   [64 KiB, 128 KiB)  the input block: JS copies up to 64 KiB here, then calls update(lo, hi, len)
 
 import {
-  BLOCK, BR, BR_IF, END, I32, I32_ADD, I32_AND, I32_CONST, I32_GE_U, I32_GT_U, I32_LOAD8_U, I32_SHL, I32_SHR_U,
+  BLOCK, BR, BR_IF, END, I32, I32_ADD, I32_AND, I32_CONST, I32_GT_U, I32_LOAD8_U, I32_SHL, I32_SHR_U,
   I32_WRAP_I64, I64, I64_CONST, I64_EXTEND_I32_U, I64_LOAD, I64_LOAD8_U, I64_OR, I64_SHL, I64_SHR_U, I64_STORE,
   I64_XOR, LOCAL_GET, LOCAL_SET, LOCAL_TEE, LOOP, VOID, memarg, name, section, sleb, uleb, vec,
 } from './wasm-encoding.js';
@@ -42,22 +42,32 @@ function mixedLookup(j: number): Code {
   return [LOCAL_GET, WORDS[j >> 2], ...scaled, I32_CONST, ...sleb(0x7f8), I32_AND, I64_LOAD, ...memarg(table(15 - j))];
 }
 
-/** Lookup of input byte j (8-15) of the step, from table 15 - j. */
-const inputLookup = (j: number): Code => [
-  LOCAL_GET, P, I32_LOAD8_U, ...memarg(j, 0), I32_CONST, 3, I32_SHL, I64_LOAD, ...memarg(table(15 - j)),
+/** Lookup of byte j (8-15) of the step at p + at, from table 15 - j. */
+const inputLookup = (at: number, j: number): Code => [
+  LOCAL_GET, P, I32_LOAD8_U, ...memarg(at + j, 0), I32_CONST, 3, I32_SHL, I64_LOAD, ...memarg(table(15 - j)),
 ];
 
 const xorChain = (values: Code[]): Code => [...values[0], ...values.slice(1).flatMap((v) => [...v, I64_XOR])];
 
-const step: Code = [
+/** crc after the 16 bytes at p + at. */
+const step = (at: number): Code => [
   // mixed = crc ^ bytes 0-7; its halves in WORDS
-  LOCAL_GET, CRC, LOCAL_GET, P, I64_LOAD, ...memarg(0), I64_XOR, LOCAL_TEE, MIXED, I32_WRAP_I64, LOCAL_SET, WORDS[0],
+  LOCAL_GET, CRC, LOCAL_GET, P, I64_LOAD, ...memarg(at), I64_XOR, LOCAL_TEE, MIXED, I32_WRAP_I64, LOCAL_SET, WORDS[0],
   LOCAL_GET, MIXED, I64_CONST, 32, I64_SHR_U, I32_WRAP_I64, LOCAL_SET, WORDS[1],
   ...xorChain([
-    ...Array.from({ length: 8 }, (_, i) => inputLookup(8 + i)),
+    ...Array.from({ length: 8 }, (_, i) => inputLookup(at, 8 + i)),
     ...Array.from({ length: 8 }, (_, j) => mixedLookup(j)),
   ]),
   LOCAL_SET, CRC,
+];
+
+/** Runs `code` while at least n bytes are left, then moves p on by n. */
+const whileAtLeast = (n: number, code: Code): Code => [
+  BLOCK, VOID, LOOP, VOID,
+  LOCAL_GET, P, I32_CONST, ...sleb(n), I32_ADD, LOCAL_GET, ENDP, I32_GT_U, BR_IF, 1,
+  ...code,
+  LOCAL_GET, P, I32_CONST, ...sleb(n), I32_ADD, LOCAL_SET, P,
+  BR, 0, END, END,
 ];
 
 const body: Code = [
@@ -66,20 +76,17 @@ const body: Code = [
   LOCAL_GET, LO, I64_EXTEND_I32_U, LOCAL_GET, HI, I64_EXTEND_I32_U, I64_CONST, 32, I64_SHL, I64_OR, LOCAL_SET, CRC,
   I32_CONST, ...sleb(INPUT_AT), LOCAL_SET, P,
   LOCAL_GET, P, LOCAL_GET, LEN, I32_ADD, LOCAL_SET, ENDP,
-  // 16 bytes a step
-  BLOCK, VOID, LOOP, VOID,
-  LOCAL_GET, P, I32_CONST, 16, I32_ADD, LOCAL_GET, ENDP, I32_GT_U, BR_IF, 1,
-  ...step,
-  LOCAL_GET, P, I32_CONST, 16, I32_ADD, LOCAL_SET, P,
-  BR, 0, END, END,
+  // two steps per iteration (half the loop's own instructions); storing the crc between them keeps V8
+  // from computing the second step's lookups before the first one's xors (a load does not move above
+  // a store), which would spill them to the stack. The store lands where the result goes anyway.
+  ...whileAtLeast(32, [...step(0), I32_CONST, 0, LOCAL_GET, CRC, I64_STORE, ...memarg(RESULT_AT), ...step(16)]),
+  ...whileAtLeast(16, step(0)),
   // the last < 16 bytes one by one: crc = T0[(crc ^ byte) & 0xff] ^ crc >> 8
-  BLOCK, VOID, LOOP, VOID,
-  LOCAL_GET, P, LOCAL_GET, ENDP, I32_GE_U, BR_IF, 1,
-  LOCAL_GET, CRC, LOCAL_GET, P, I64_LOAD8_U, ...memarg(0, 0), I64_XOR, I32_WRAP_I64, I32_CONST, ...sleb(0xff), I32_AND,
-  I32_CONST, 3, I32_SHL, I64_LOAD, ...memarg(TABLES_AT),
-  LOCAL_GET, CRC, I64_CONST, 8, I64_SHR_U, I64_XOR, LOCAL_SET, CRC,
-  LOCAL_GET, P, I32_CONST, 1, I32_ADD, LOCAL_SET, P,
-  BR, 0, END, END,
+  ...whileAtLeast(1, [
+    LOCAL_GET, CRC, LOCAL_GET, P, I64_LOAD8_U, ...memarg(0, 0), I64_XOR, I32_WRAP_I64, I32_CONST, ...sleb(0xff), I32_AND,
+    I32_CONST, 3, I32_SHL, I64_LOAD, ...memarg(TABLES_AT),
+    LOCAL_GET, CRC, I64_CONST, 8, I64_SHR_U, I64_XOR, LOCAL_SET, CRC,
+  ]),
   I32_CONST, ...sleb(RESULT_AT), LOCAL_GET, CRC, I64_STORE, ...memarg(0),
   END,
 ];

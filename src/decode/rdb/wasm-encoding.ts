@@ -6,7 +6,7 @@ export const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22;
 export const I32_CONST = 0x41, I64_CONST = 0x42;
 export const I32_LOAD8_U = 0x2d, I64_LOAD = 0x29, I64_LOAD8_U = 0x31, I64_STORE = 0x37;
 export const I32_ADD = 0x6a, I32_AND = 0x71, I32_SHL = 0x74, I32_SHR_U = 0x76;
-export const I32_GT_U = 0x4b, I32_GE_U = 0x4f, I32_WRAP_I64 = 0xa7;
+export const I32_GT_U = 0x4b, I32_WRAP_I64 = 0xa7;
 export const I64_XOR = 0x85, I64_OR = 0x84, I64_SHL = 0x86, I64_SHR_U = 0x88, I64_EXTEND_I32_U = 0xad;
 export const I32 = 0x7f, I64 = 0x7e;
 
