@@ -1,9 +1,11 @@
-// Scenario 5: latency the forward path adds per chunk. A fake master (this process) streams SET commands at a
-// fixed rate to a fake replica in its own process, straight, through haproxy (the reference: one proxy hop
-// written in C), through repl-spy as a bare pump, and through repl-spy with everything on. Each write is one
-// chunk; its latency runs from write() in the master to the read that completes it in the replica, both on
-// the machine's monotonic clock. Added latency = path percentile minus direct percentile, per repetition;
-// the paths alternate within a repetition.
+// Scenario 5: latency the forward path adds per chunk, measured in pairs. A fake master (this process) streams
+// SET commands at a fixed rate to two fake replicas at once, the same chunk to both at the same tick: one link
+// straight, the other through the path under test: haproxy (the reference: one proxy hop written in C),
+// repl-spy as a bare pump, or repl-spy with everything on. Both replicas live in one process of their own.
+// A chunk's latency runs from its write() in the master to the read that completes it in the replica, on the
+// machine's monotonic clock; the added latency of a chunk is its latency through the path minus its latency
+// on the direct link. What stalls the master, the replicas or the whole machine delays both links alike and
+// cancels out; what is left is the hop: the proxy process waking up, its work, and its scheduling.
 import { fork } from 'node:child_process';
 import net from 'node:net';
 import { startProxyProcess } from '../lib/proxy.mjs';
@@ -18,7 +20,7 @@ const DURATION_MS = smoke ? 500 : 5_000;
 const RATES = [1_000, 50_000];
 /** Chunks sent this early in a run are left out (connection set-up, JIT warm-up). */
 const WARM_UP_MS = smoke ? 0 : 500;
-const REPLICA = new URL('../lib/latency-replica.mjs', import.meta.url);
+const REPLICAS = new URL('../lib/latency-replica.mjs', import.meta.url);
 
 // "REDIS0010", EOF opcode, checksum 0 (= not computed): the smallest valid snapshot.
 const EMPTY_RDB = Buffer.concat([Buffer.from('REDIS0010'), Buffer.from([0xff]), Buffer.alloc(8)]);
@@ -26,72 +28,106 @@ const ANSWER = Buffer.concat([Buffer.from(`+FULLRESYNC ${'a'.repeat(40)} 0\r\n$$
 
 const monotonicNs = () => Number(process.hrtime.bigint());
 
-/** A master that answers PSYNC with an empty snapshot, then writes `rate` SETs/s for DURATION_MS.
- *  `sent` gets [stream offset after the chunk, write time ns, counted] per chunk. */
-async function startFakeMaster(rate, sent) {
-  const server = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    // haproxy's readiness probe opens a connection it then resets; a broken replica link shows as missing chunks
-    socket.on('error', () => {});
-    socket.once('data', async () => {
-      socket.write(ANSWER);
-      let offset = ANSWER.length;
-      let n = 0;
-      const t0 = performance.now();
-      const value = Buffer.alloc(16, 'v');
-      while (performance.now() - t0 < DURATION_MS) {
-        const due = Math.floor(((performance.now() - t0) / 1000) * rate);
-        const batch = [];
-        for (; n < due; n++) batch.push(encodeCommand(['SET', `key:${n}`, value]));
-        if (batch.length) {
-          const chunk = Buffer.concat(batch);
-          offset += chunk.length;
-          sent.push([offset, monotonicNs(), performance.now() - t0 >= WARM_UP_MS]);
-          socket.write(chunk);
-        }
-        await sleep(1);
-      }
-      socket.end();
+/**
+ * A master that answers PSYNC with an empty snapshot and, once `links` replicas have asked, writes `rate`
+ * SETs/s to all of them for DURATION_MS. Resolves with the links in the order they asked, each with its
+ * [stream offset after the chunk, write time ns] per chunk, and per chunk whether it counts.
+ */
+function runFakeMaster(rate, links, server) {
+  return new Promise((resolve) => {
+    const replicas = [];
+    server.on('connection', (socket) => {
+      socket.setNoDelay(true);
+      // haproxy's readiness probe opens a connection it then resets; a broken link shows as missing chunks
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write(ANSWER);
+        replicas.push({ socket, sent: [] });
+        if (replicas.length === links) stream(replicas, rate).then(() => resolve(replicas));
+      });
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return server;
 }
 
-/** Runs the fake replica process against `port`; resolves with its [bytes received, time ns] marks. */
-function runReplica(port) {
-  const child = fork(REPLICA, [String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function stream(replicas, rate) {
+  let offset = ANSWER.length;
+  let n = 0;
+  const counted = [];
+  const t0 = performance.now();
+  const value = Buffer.alloc(16, 'v');
+  while (performance.now() - t0 < DURATION_MS) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+    const batch = [];
+    for (; n < due; n++) batch.push(encodeCommand(['SET', `key:${n}`, value]));
+    if (batch.length) {
+      const chunk = Buffer.concat(batch);
+      offset += chunk.length;
+      counted.push(performance.now() - t0 >= WARM_UP_MS);
+      for (const r of replicas) {
+        r.sent.push([offset, monotonicNs()]);
+        r.socket.write(chunk);
+      }
+    }
+    await sleep(1);
+  }
+  for (const r of replicas) {
+    r.counted = counted;
+    r.socket.end();
+  }
+}
+
+/** Runs the replicas process against `ports`; resolves with its marks, one list per port. */
+function runReplicas(ports) {
+  const child = fork(REPLICAS, ports.map(String), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', ({ marks }) => resolve(marks));
-    child.once('exit', (code) => code !== 0 && reject(new Error(`latency replica exited (${code})`)));
+    child.once('exit', (code) => code !== 0 && reject(new Error(`latency replicas exited (${code})`)));
   });
 }
 
-const PATHS = ['direct', 'haproxy', 'pump', 'proxy'];
+/** Per chunk: µs from its write to the read that brought the replica to the chunk's end offset. */
+function latencies(sent, marks, what) {
+  const out = [];
+  let m = 0;
+  for (const [offset, at] of sent) {
+    while (m < marks.length && marks[m][0] < offset) m++;
+    if (m === marks.length) throw new Error(`${what}: the replica did not receive the chunk ending at offset ${offset}`);
+    out.push((marks[m][1] - at) / 1000);
+  }
+  return out;
+}
 
-async function startPath(path, masterPort) {
+const PATHS = ['haproxy', 'pump', 'proxy'];
+const LABEL = { haproxy: 'haproxy (reference, C)', pump: 'repl-spy bare pump', proxy: 'repl-spy all on' };
+
+function startPath(path, masterPort) {
   if (path === 'haproxy') return startHaproxy(masterPort);
   return startProxyProcess(masterPort, path === 'pump' ? 'pump' : 'full');
 }
 
+/** One run: a direct link and a link through `path`, side by side. */
 async function runOnce(rate, path) {
-  const sent = [];
-  const master = await startFakeMaster(rate, sent);
-  const via = path === 'direct' ? null : await startPath(path, master.address().port);
-  if (via?.resetLatency) setTimeout(() => via.resetLatency(), WARM_UP_MS);
-  const marks = await runReplica(via ? via.port : master.address().port);
-  master.close();
-  const stats = via ? await via.stop() : null;
-  // each chunk is complete at the first read that brings the replica to its end offset
-  const latencies = [];
-  let m = 0;
-  for (const [offset, at, counted] of sent) {
-    while (m < marks.length && marks[m][0] < offset) m++;
-    if (m === marks.length) throw new Error(`${path}: the replica did not receive the chunk ending at offset ${offset}`);
-    if (counted) latencies.push((marks[m][1] - at) / 1000);
-  }
+  const server = net.createServer();
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const masterPort = server.address().port;
+  const streamed = runFakeMaster(rate, 2, server);
+  const via = await startPath(path, masterPort);
+  if (via.resetLatency) setTimeout(() => via.resetLatency(), WARM_UP_MS);
+  const marks = await runReplicas([masterPort, via.port]);
+  const replicas = await streamed;
+  server.close();
+  const stats = await via.stop();
+  // the replicas connect in the order given (direct first), so the master saw them in that order
+  const [directLat, viaLat] = replicas.map((r, i) => latencies(r.sent, marks[i], i === 0 ? 'direct' : path));
+  const counted = replicas[0].counted;
+  const direct = directLat.filter((_, i) => counted[i]);
+  const through = viaLat.filter((_, i) => counted[i]);
+  const added = through.map((t, i) => t - direct[i]);
   return {
-    p50: percentile(latencies, 50), p99: percentile(latencies, 99), chunks: latencies.length,
+    chunks: direct.length,
+    direct: { p50: percentile(direct, 50), p99: percentile(direct, 99) },
+    through: { p50: percentile(through, 50), p99: percentile(through, 99) },
+    added: { p50: percentile(added, 50), p99: percentile(added, 99) },
     tapP50: stats?.tapUs?.p50 ?? 0, tapP99: stats?.tapUs?.p99 ?? 0,
   };
 }
@@ -105,22 +141,23 @@ for (const rate of RATES) {
     for (const path of PATHS) {
       const r = await runOnce(rate, path);
       runs[path].push(r);
-      log(`latency ${rate}/s rep ${rep + 1} ${path}: p50 ${r.p50.toFixed(0)} µs, p99 ${r.p99.toFixed(0)} µs (${r.chunks} chunks)` +
+      log(`latency ${rate}/s rep ${rep + 1} ${path}: direct p50 ${r.direct.p50.toFixed(0)} / p99 ${r.direct.p99.toFixed(0)} µs, ` +
+        `through p50 ${r.through.p50.toFixed(0)} / p99 ${r.through.p99.toFixed(0)} µs, added per chunk p50 ${r.added.p50.toFixed(0)} / p99 ${r.added.p99.toFixed(0)} µs (${r.chunks} chunks)` +
         (path === 'proxy' ? `; in the proxy: tap p50 ${r.tapP50.toFixed(1)} µs, p99 ${r.tapP99.toFixed(1)} µs` : ''));
     }
   }
-  const s = (path, key) => summary(runs[path].map((r) => r[key]));
-  const minus = (path, base, key) => summary(runs[path].map((r, i) => r[key] - runs[base][i][key]));
-  rows.push([`${rate / 1000}k`, runs.direct[0].chunks,
-    fmt(s('direct', 'p50'), 0), fmt(s('direct', 'p99'), 0), fmt(s('haproxy', 'p50'), 0), fmt(s('haproxy', 'p99'), 0),
-    fmt(s('pump', 'p50'), 0), fmt(s('pump', 'p99'), 0), fmt(s('proxy', 'p50'), 0), fmt(s('proxy', 'p99'), 0),
-    fmt(minus('haproxy', 'direct', 'p99'), 0), fmt(minus('pump', 'direct', 'p99'), 0), fmt(minus('proxy', 'direct', 'p50'), 0),
-    fmt(minus('proxy', 'direct', 'p99'), 0), fmt(minus('proxy', 'pump', 'p99'), 0),
-    fmt(s('proxy', 'tapP50'), 1), fmt(s('proxy', 'tapP99'), 1)]);
-  const addedP99 = minus('proxy', 'direct', 'p99').median;
-  const tapP99 = s('proxy', 'tapP99').median;
-  goals.push({ goal: `added p99 latency at ${rate / 1000}k commands/s under 200 µs (end to end, all on vs direct)`, value: `${addedP99.toFixed(0)} µs`, met: addedP99 < 200 });
-  goals.push({ goal: `reference at ${rate / 1000}k commands/s: added p99 of haproxy (C) in the same run (no goal of its own)`, value: `${minus('haproxy', 'direct', 'p99').median.toFixed(0)} µs`, met: null });
+  const s = (path, get) => summary(runs[path].map(get));
+  for (const path of PATHS) {
+    rows.push([`${rate / 1000}k`, LABEL[path], runs[path][0].chunks,
+      fmt(s(path, (r) => r.direct.p50), 0), fmt(s(path, (r) => r.direct.p99), 0),
+      fmt(s(path, (r) => r.through.p50), 0), fmt(s(path, (r) => r.through.p99), 0),
+      fmt(s(path, (r) => r.added.p50), 0), fmt(s(path, (r) => r.added.p99), 0),
+      path === 'proxy' ? fmt(s(path, (r) => r.tapP50), 1) : '', path === 'proxy' ? fmt(s(path, (r) => r.tapP99), 1) : '']);
+  }
+  const addedP99 = s('proxy', (r) => r.added.p99).median;
+  const tapP99 = s('proxy', (r) => r.tapP99).median;
+  goals.push({ goal: `added p99 latency at ${rate / 1000}k commands/s under 200 µs (per chunk, all on vs direct, side by side)`, value: `${addedP99.toFixed(0)} µs`, met: addedP99 < 200 });
+  goals.push({ goal: `reference at ${rate / 1000}k commands/s: added p99 of haproxy (C), same method (no goal of its own)`, value: `${s('haproxy', (r) => r.added.p99).median.toFixed(0)} µs`, met: null });
   goals.push({ goal: `decoding's own share at ${rate / 1000}k commands/s: tap work p99 under 200 µs`, value: `${tapP99.toFixed(1)} µs`, met: tapP99 < 200 });
 }
 
@@ -130,15 +167,14 @@ writeResult(out, {
   params: { reps: REPS, durationMs: DURATION_MS, rates: RATES },
   notes: [
     `The first ${WARM_UP_MS} ms of each run are left out (set-up, JIT warm-up).`,
-    'The fake master writes one chunk per millisecond tick holding the commands due; the fake replica is its own process (a real replica is): latency = from write() in the master to the read that completes the chunk in the replica, on the monotonic clock both processes share.',
-    'haproxy = haproxy in TCP mode, the reference: what one proxy hop written in C costs on this machine in the same run. Bare pump = a repl-spy process that only forwards; all on = decoding, capture and RDB analysis. Added = minus direct (or minus the bare pump), per repetition; the four paths alternate.',
+    'Side by side: every chunk goes at the same tick to a direct link and to a link through the path; both fake replicas live in one process of their own. Latency = from write() in the master to the read that completes the chunk in the replica, on the monotonic clock all processes share. Added = the same chunk through the path minus direct, so stalls of the master, the replicas or the whole machine cancel out.',
+    'haproxy = haproxy in TCP mode, the reference: what one proxy hop written in C costs on this machine. Bare pump = a repl-spy process that only forwards; all on = decoding, capture and RDB analysis. The paths alternate within a repetition.',
     'Tap work = time the proxy spends in its wire observer (decode + capture + RDB analysis) per chunk, measured inside the proxy; it runs after the chunk is written, so it is what decoding can add before the next chunk goes.',
   ],
   tables: [{
     title: `Per-chunk latency in µs, 16-byte SETs, ${DURATION_MS / 1000} s per run, ${REPS} repetitions`,
-    columns: ['commands/s', 'chunks/run', 'direct p50', 'direct p99', 'haproxy p50', 'haproxy p99', 'bare pump p50', 'bare pump p99',
-      'all on p50', 'all on p99', 'added p99 haproxy', 'added p99 bare pump', 'added p50 all on', 'added p99 all on',
-      'all on minus bare pump p99', 'tap work p50 (all on)', 'tap work p99 (all on)'],
+    columns: ['commands/s', 'path', 'chunks/run', 'direct p50', 'direct p99', 'through p50', 'through p99', 'added p50', 'added p99',
+      'tap work p50', 'tap work p99'],
     rows,
   }],
   goals,
