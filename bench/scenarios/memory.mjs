@@ -9,7 +9,7 @@ import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
 
 const { smoke, out } = scenarioArgs();
 const SNAPSHOT_MB = smoke ? [2, 8] : (process.env.BENCH_MEMORY_MB ?? '1024,4096').split(',').map(Number);
-const STREAM_S = smoke ? 1 : Number(process.env.BENCH_MEMORY_STREAM_S ?? 120);
+const STREAM_S = smoke ? 1 : Number(process.env.BENCH_MEMORY_STREAM_S ?? 600);
 const STREAM_RATE = 50_000;
 
 const tables = [];
