@@ -1,29 +1,30 @@
 // The proxy under test, in its own process so its CPU and peak RSS are its own. Wired like the CLI's proxy
 // command (src/cli/proxy-command.ts) but the output is a counting subscriber: formatting output is not the
 // forward path. Modes add one layer each: pump (forward + tap only), decode (+ link decoding), capture
-// (+ capture file), full (+ RDB analysis = everything on).
+// (+ capture file), full (+ RDB analysis = everything on); nocrc is full with `--no-rdb-checksum`.
 // Talks to its parent over IPC: {ready, port}; on 'stats' -> {stats}; on 'reset-latency' forgets the tap-time
 // histogram (end of a warm-up); on 'stop' -> closes and exits.
 import { createPipeline } from '../../dist/core/pipeline.js';
 import { startProxy } from '../../dist/proxy/index.js';
 import { openCaptureWriter } from '../../dist/capture/writer.js';
-import { makeRdbSink } from '../../dist/decode/rdb-sink.js';
+import { rdbSinkWith } from '../../dist/decode/rdb-sink.js';
 import { createHistogram } from 'node:perf_hooks';
 
 const [upstreamPort, mode, capturePath] = process.argv.slice(2);
-const MODES = ['pump', 'decode', 'capture', 'full'];
+const MODES = ['pump', 'decode', 'capture', 'full', 'nocrc'];
 if (!MODES.includes(mode)) throw new Error(`mode must be one of ${MODES.join(', ')}`);
 
 const decode = mode !== 'pump';
 const counts = { events: 0, commands: 0, wireChunks: 0, violations: 0 };
-const pipeline = decode ? createPipeline({ rdbSink: mode === 'full' ? makeRdbSink : undefined }) : null;
+const analysis = mode === 'full' || mode === 'nocrc';
+const pipeline = decode ? createPipeline({ rdbSink: analysis ? rdbSinkWith({ verifyChecksum: mode === 'full' }) : undefined }) : null;
 pipeline?.subscribe((e) => {
   counts.events++;
   if (e.type === 'command') counts.commands++;
   else if (e.type === 'protocol-violation') counts.violations++;
 });
 const capture =
-  mode === 'capture' || mode === 'full'
+  mode === 'capture' || analysis
     ? openCaptureWriter({ path: capturePath, upstream: `127.0.0.1:${upstreamPort}`, captureRdb: 'full', captureSecrets: false })
     : null;
 

@@ -6,7 +6,7 @@ import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
 import type { ReplEvent, ReplSink, WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { createPipeline, type Pipeline } from '../core/pipeline.js';
-import { makeRdbSink } from '../decode/rdb-sink.js';
+import { rdbSinkWith } from '../decode/rdb-sink.js';
 import { wireNow } from '../proxy/clock.js';
 import { createLogger } from './logger.js';
 import { outputModeOf, type AttachedOutput, type OutputFlags, type OutputMode } from './output-mode.js';
@@ -17,6 +17,7 @@ export interface LiveFlags extends OutputFlags {
   captureSecrets?: boolean;
   showSecrets?: boolean;
   rdbAnalysis: boolean;
+  rdbChecksum: boolean;
   logFile?: string;
   debug?: boolean;
 }
@@ -32,6 +33,7 @@ export function addLiveOptions(cmd: Command): Command {
     .option('--capture-secrets', 'write AUTH passwords into the capture (masked by default)')
     .option('--show-secrets', 'show AUTH passwords in the output (masked by default)')
     .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
+    .option('--no-rdb-checksum', "decode the RDB's keys but do not verify its CRC-64 (the replica verifies it too; most of the analysis CPU with large values)")
     .option('--log-file <path>', 'write logs there instead of stderr (with the TUI: repl-spy.log)')
     .option('--debug', 'debug logs and stack traces');
 }
@@ -56,7 +58,7 @@ export function startLive(flags: LiveFlags, opts: { upstream: string; enrich?: (
   const logger = createLogger({ file: flags.logFile ?? (mode === 'tui' ? 'repl-spy.log' : undefined), debug: flags.debug });
   const pipeline = createPipeline({
     showSecrets: flags.showSecrets,
-    rdbSink: flags.rdbAnalysis ? makeRdbSink : undefined,
+    rdbSink: flags.rdbAnalysis ? rdbSinkWith({ verifyChecksum: flags.rdbChecksum }) : undefined,
     enrich: opts.enrich,
     onSubscriberError: (err) => logger.error({ err }, 'an output failed and was stopped; forwarding continues'),
   });

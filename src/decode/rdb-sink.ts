@@ -1,10 +1,11 @@
 // Hands a link's RDB payload to the streaming RDB decoder and turns what it finds into `rdb-info` events.
 import type { RdbSinkContext } from './link-decoder.js';
 import type { RdbSink } from './master-stream.js';
+import type { RdbDecoderOptions } from './rdb/rdb-decoder.js';
 import { RdbObserver } from './rdb/rdb-observer.js';
 
-export function makeRdbSink(ctx: RdbSinkContext): RdbSink {
-  const observer = new RdbObserver();
+export function makeRdbSink(ctx: RdbSinkContext, opts: RdbDecoderOptions = {}): RdbSink {
+  const observer = new RdbObserver(opts);
   let at = 0;
   const emit = (phase: 'header' | 'summary' | 'error', info: Record<string, unknown>): void => {
     if (phase === 'header') {
@@ -24,3 +25,9 @@ export function makeRdbSink(ctx: RdbSinkContext): RdbSink {
     },
   };
 }
+
+/** The RDB sink with options, for `createPipeline({ rdbSink })`. */
+export const rdbSinkWith =
+  (opts: RdbDecoderOptions) =>
+  (ctx: RdbSinkContext): RdbSink =>
+    makeRdbSink(ctx, opts);

@@ -24,7 +24,7 @@ describe.skipIf(!hasRedis)('repl-spy CLI with a real master and replica', () => 
     master = await startRedis({ password: PASSWORD });
     await master.cmd('DEBUG', 'POPULATE', 500, 'snap', 16);
     json = await startCliProxy(master.port, ['--json', '--capture', capture]);
-    text = await startCliProxy(master.port, ['--no-tui', '--no-capture', '--debug']);
+    text = await startCliProxy(master.port, ['--no-tui', '--no-capture', '--debug', '--no-rdb-checksum']);
     replicas.push(await startReplicaThrough(json.port, { masterauth: PASSWORD }));
     replicas.push(await startReplicaThrough(text.port, { masterauth: PASSWORD }));
     for (const replica of replicas) await waitForLinkUp(replica);
@@ -60,6 +60,14 @@ describe.skipIf(!hasRedis)('repl-spy CLI with a real master and replica', () => 
     expect(events.find((e) => e.type === 'replica-command' && e.argv[0] === 'AUTH')?.argv).toEqual(['AUTH', '***']);
     expect(events.filter((e) => e.type === 'command').at(-1)).toMatchObject({ db: 3, argv: ['LPUSH', 'list', 'a', 'b'] });
     expect(lastOf('ack')).toMatchObject({ lagBytes: 0 });
+    const summary = events.find((e) => e.type === 'rdb-info' && e.phase === 'summary');
+    expect(summary?.info).toMatchObject({ complete: true, checksum: 'verified', keys: 500 });
+  });
+
+  it('--no-rdb-checksum: the snapshot is analysed, its CRC-64 not verified', () => {
+    const summary = text.stdout().split('\n').find((l) => l.includes(' summary {'));
+    expect(summary).toBeDefined();
+    expect(JSON.parse(summary!.slice(summary!.indexOf('{')))).toMatchObject({ complete: true, checksum: 'not-verified', keys: 500 });
   });
 
   it('--no-tui: one readable line per event, AUTH masked, offsets as INFO says', async () => {

@@ -3,7 +3,7 @@
 // 'summary' when the RDB is complete, and 'error' for bad input (then only counts bytes; the summary of
 // what was valid before still follows at end()). Everything reported is JSON-serialisable.
 
-import { RdbDecoder } from './rdb-decoder.js';
+import { RdbDecoder, type RdbDecoderOptions } from './rdb-decoder.js';
 import { RdbSummary, type KeyInfo } from './rdb-summary.js';
 
 export type { KeyInfo } from './rdb-summary.js';
@@ -16,7 +16,7 @@ export class RdbObserver {
   private emit: RdbEmit = () => {};
   private summarized = false;
 
-  constructor(opts: { topN?: number; onKey?: (k: KeyInfo) => void } = {}) {
+  constructor(opts: { topN?: number; onKey?: (k: KeyInfo) => void } & RdbDecoderOptions = {}) {
     const summary = new RdbSummary(opts.topN ?? 10, opts.onKey);
     this.summary = summary;
     this.decoder = new RdbDecoder({
@@ -38,7 +38,7 @@ export class RdbObserver {
         summary.error(e);
         this.emit('error', { ...e });
       },
-    });
+    }, opts);
   }
 
   feed(chunk: Buffer, emit: RdbEmit): void {

@@ -8,10 +8,10 @@ export interface Transcript {
   final: Record<string, unknown>;
 }
 
-export function decodeChunks(chunks: Buffer[], topN = 5): Transcript {
+export function decodeChunks(chunks: Buffer[], topN = 5, verifyChecksum = true): Transcript {
   const keys: KeyInfo[] = [];
   const reports: [string, Record<string, unknown>][] = [];
-  const o = new RdbObserver({ topN, onKey: (k) => keys.push(k) });
+  const o = new RdbObserver({ topN, onKey: (k) => keys.push(k), verifyChecksum });
   const emit = (phase: string, info: Record<string, unknown>): void => {
     reports.push([phase, info]);
   };

@@ -91,6 +91,23 @@ describe('bad input', () => {
       expect(t.final.checksum).toBe('mismatch');
     }
   });
+  it('checksum not verified (live option): the same keys and summary, no error even when the CRC is wrong', () => {
+    const bad = Buffer.from(expiration);
+    bad[bad.length - 1] ^= 0x01; // in the stored checksum
+    const verified = decodeChunks([expiration]);
+    for (const input of [expiration, bad]) {
+      for (const c of chunkings(input, 3)) {
+        const t = decodeChunks(c.chunks, 5, false);
+        expect(t.reports.map(([p]) => p), c.name).toEqual(['header', 'summary']);
+        expect(t.keys, c.name).toEqual(verified.keys);
+        const { checksum, storedCrc, computedCrc, ...rest } = t.final;
+        expect([checksum, computedCrc], c.name).toEqual(['not-verified', undefined]);
+        expect(storedCrc, c.name).toBe(Buffer.from(input.subarray(-8)).reverse().toString('hex'));
+        const { checksum: _c, storedCrc: _s, computedCrc: _cc, ...verifiedRest } = verified.final;
+        expect(rest, c.name).toEqual(verifiedRest);
+      }
+    }
+  });
   it('type bytes are read by flavor: 24 is Redis HASH_METADATA, unknown in RDB 11 and in Valkey files', () => {
     const body = [0xfe, 0, 24, ...str('h'), 0, 0, 0, 0, 0, 0, 0, 0, 0];
     expect(decodeChunks([rdb(body, '0012')]).final).toMatchObject({ complete: true, rdbTypes: { HASH_METADATA: 1 } });
