@@ -3,6 +3,7 @@
 // proxy after newer master bytes were forwarded: a paused replica (SIGSTOP) answering a GETACK, or a delayed
 // link. Asserted on bytes only.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
 import { startSpy, waitForCaughtUp, type JsonEvent, type Spy } from '../helpers/spy.js';
@@ -63,9 +64,13 @@ describe.skipIf(!hasRedis)('replica lag through repl-spy', () => {
     // proxy has forwarded newer writes.
     spy.proxy.links.get(link!)!.setDelay(300);
     const lagging = () => spy.of('ack', link).slice(acksBefore).filter((a) => a.lagBytes > 0);
+    // The replica ACKs once a second: write at a steady ~1 MB/s (far below what the delayed link holds) until
+    // one of its ACKs comes back behind; bounded by time, not by a count a fast machine gets through first.
+    const deadline = Date.now() + 20_000;
     for (let i = 0; lagging().length === 0; i++) {
-      if (i > 20_000) throw new Error('no lagging ACK after 20000 writes');
+      if (Date.now() > deadline) throw new Error(`no lagging ACK within 20 s (${i} writes)`);
       await master.cmd('SET', `delayed:${i % 100}`, randomBytes(1000));
+      await sleep(1);
     }
     spy.proxy.links.get(link!)!.setDelay(0);
     await waitForCaughtUp(master, [replica], spy);
