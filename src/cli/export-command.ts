@@ -11,6 +11,7 @@ import { makeRdbSink } from '../decode/rdb-sink.js';
 import { encodeCommand } from '../lab/resp-client.js';
 import { jsonLine } from '../output/json-output.js';
 import { failAndExit } from './fail.js';
+import { subcommandFlags } from './subcommand-flags.js';
 import { optionalInt } from './replay-command.js';
 
 interface ExportFlags {
@@ -36,7 +37,7 @@ export function registerExportCommand(program: Command): void {
     .option('--debug', 'stack traces')
     .action(async (file: string, _local: unknown, cmd: Command) => {
       // the root command (the proxy) shares option names such as --show-secrets: read them from both
-      const flags = cmd.optsWithGlobals<ExportFlags>();
+      const flags = subcommandFlags<ExportFlags>(cmd);
       await runExport(file, flags).catch((err) => failAndExit(err, flags.debug));
     });
 }

@@ -14,6 +14,7 @@ import { AofCommandReader, type AofProblem } from '../decode/rdb/aof-commands.js
 import { parseAofManifest, type AofManifestEntry } from '../decode/rdb/aof-manifest.js';
 import { RdbObserver, type KeyInfo } from '../decode/rdb/rdb-observer.js';
 import { failAndExit } from './fail.js';
+import { subcommandFlags } from './subcommand-flags.js';
 
 interface InspectFlags {
   json?: boolean;
@@ -61,7 +62,7 @@ export function registerInspectCommand(program: Command): void {
     .option('--debug', 'stack traces')
     .action(async (file: string, _flags: InspectFlags, cmd: Command) => {
       // --json and --debug are also options of the root (proxy) command: read them wherever they were given
-      const flags = cmd.optsWithGlobals<InspectFlags>();
+      const flags = subcommandFlags<InspectFlags>(cmd);
       process.stdout.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0); // the reader (head, jq) is gone
         failAndExit(err, flags.debug);

@@ -15,6 +15,7 @@ import { LinkRegistry } from '../lab/link-registry.js';
 import { findRedisServer, redisVersion } from '../lab/redis-binary.js';
 import type { TuiFaults } from '../tui/index.js';
 import { failAndExit } from './fail.js';
+import { subcommandFlags } from './subcommand-flags.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
 
@@ -49,7 +50,7 @@ export function registerLabCommand(program: Command): void {
       .option('--duration <s>', 'stop by itself after this many seconds')
       .option('--control-port <port>', 'port of the control interface on 127.0.0.1 (0: any free port)', '0'),
   ).action(async (_local: unknown, cmd: Command) => {
-    const flags = cmd.optsWithGlobals<LabFlags>();
+    const flags = subcommandFlags<LabFlags>(cmd);
     await runLab(flags).catch((err) => failAndExit(err, flags.debug));
   });
 }

@@ -12,6 +12,7 @@ import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { createPipeline } from '../core/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { failAndExit } from './fail.js';
+import { subcommandFlags } from './subcommand-flags.js';
 import { attachOutput, outputModeOf, type OutputFlags } from './output-mode.js';
 
 export interface ReplayFlags extends OutputFlags {
@@ -50,7 +51,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--debug', 'stack traces')
     .action(async (file: string, _local: unknown, cmd: Command) => {
       // the root command (the proxy) shares option names such as --json: read them from both
-      const flags = cmd.optsWithGlobals<ReplayFlags>();
+      const flags = subcommandFlags<ReplayFlags>(cmd);
       await (flags.to ? replayTo(file, flags) : replay(file, flags)).catch((err) => failAndExit(err, flags.debug));
     });
 }

@@ -130,6 +130,14 @@ describe.skipIf(!ready)('capture and replay with real Redis', () => {
     expect(r.stdout.toString().trimEnd().split('\n')).toEqual(live);
   });
 
+  it('replay --no-rdb-analysis: the same events without the snapshot analysis (the flag reaches the subcommand)', () => {
+    const r = runCli(['replay', file, '--json', '--no-rdb-analysis']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.toString().trimEnd().split('\n');
+    expect(lines).toEqual(live.filter((l) => !l.includes('"type":"rdb-info"')));
+    expect(lines.length).toBeLessThan(live.length);
+  });
+
   it('replay --to gives a fresh server the master dataset (snapshot + stream of link B)', async () => {
     const target = await startRedis();
     servers.push(target);
