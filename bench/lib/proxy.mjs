@@ -3,8 +3,17 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startHaproxy } from './haproxy.mjs';
 
 const CHILD = new URL('./proxy-child.mjs', import.meta.url);
+
+/** The path a replica takes to the master in a scenario: `direct` (null), `haproxy` (the reference proxy) or a
+ *  repl-spy mode of proxy-child.mjs (pump, decode, capture, full, nocrc). */
+export function startPath(variant, upstreamPort) {
+  if (variant === 'direct') return null;
+  if (variant === 'haproxy') return startHaproxy(upstreamPort);
+  return startProxyProcess(upstreamPort, variant);
+}
 
 export async function startProxyProcess(upstreamPort, mode) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-bench-proxy-'));

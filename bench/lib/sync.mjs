@@ -1,18 +1,11 @@
 // One full sync of a fresh replica, direct or through a fresh proxy process in a given mode.
 import { startRedis, isSynced, sleep } from './redis.mjs';
-import { startProxyProcess } from './proxy.mjs';
-import { startHaproxy } from './haproxy.mjs';
-
-function startPath(masterPort, variant) {
-  if (variant === 'direct') return null;
-  if (variant === 'haproxy') return startHaproxy(masterPort);
-  return startProxyProcess(masterPort, variant);
-}
+import { startPath } from './proxy.mjs';
 
 /** One full sync: REPLICAOF until the link is up and the RDB loaded. Transfer ends when loading starts.
  *  `variant`: direct, haproxy (the reference proxy) or a repl-spy proxy mode (see proxy-child.mjs). */
 export async function syncOnce(masterPort, variant) {
-  const proxy = await startPath(masterPort, variant);
+  const proxy = await startPath(variant, masterPort);
   const replica = await startRedis();
   try {
     const t0 = performance.now();

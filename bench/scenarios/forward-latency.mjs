@@ -8,8 +8,8 @@
 // cancels out; what is left is the hop: the proxy process waking up, its work, and its scheduling.
 import { fork } from 'node:child_process';
 import net from 'node:net';
-import { startProxyProcess } from '../lib/proxy.mjs';
-import { requireHaproxy, startHaproxy } from '../lib/haproxy.mjs';
+import { startPath } from '../lib/proxy.mjs';
+import { requireHaproxy } from '../lib/haproxy.mjs';
 import { encodeCommand, sleep } from '../lib/redis.mjs';
 import { percentile, summary, fmt } from '../lib/stats.mjs';
 import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
@@ -97,13 +97,9 @@ function latencies(sent, marks, what) {
   return out;
 }
 
-const PATHS = ['haproxy', 'pump', 'proxy'];
-const LABEL = { haproxy: 'haproxy (reference, C)', pump: 'repl-spy bare pump', proxy: 'repl-spy all on' };
-
-function startPath(path, masterPort) {
-  if (path === 'haproxy') return startHaproxy(masterPort);
-  return startProxyProcess(masterPort, path === 'pump' ? 'pump' : 'full');
-}
+// the path's names are those of startPath
+const PATHS = ['haproxy', 'pump', 'full'];
+const LABEL = { haproxy: 'haproxy (reference, C)', pump: 'repl-spy bare pump', full: 'repl-spy all on' };
 
 /** One run: a direct link and a link through `path`, side by side. */
 async function runOnce(rate, path) {
@@ -143,7 +139,7 @@ for (const rate of RATES) {
       runs[path].push(r);
       log(`latency ${rate}/s rep ${rep + 1} ${path}: direct p50 ${r.direct.p50.toFixed(0)} / p99 ${r.direct.p99.toFixed(0)} µs, ` +
         `through p50 ${r.through.p50.toFixed(0)} / p99 ${r.through.p99.toFixed(0)} µs, added per chunk p50 ${r.added.p50.toFixed(0)} / p99 ${r.added.p99.toFixed(0)} µs (${r.chunks} chunks)` +
-        (path === 'proxy' ? `; in the proxy: tap p50 ${r.tapP50.toFixed(1)} µs, p99 ${r.tapP99.toFixed(1)} µs` : ''));
+        (path === 'full' ? `; in the proxy: tap p50 ${r.tapP50.toFixed(1)} µs, p99 ${r.tapP99.toFixed(1)} µs` : ''));
     }
   }
   const s = (path, get) => summary(runs[path].map(get));
@@ -152,10 +148,10 @@ for (const rate of RATES) {
       fmt(s(path, (r) => r.direct.p50), 0), fmt(s(path, (r) => r.direct.p99), 0),
       fmt(s(path, (r) => r.through.p50), 0), fmt(s(path, (r) => r.through.p99), 0),
       fmt(s(path, (r) => r.added.p50), 0), fmt(s(path, (r) => r.added.p99), 0),
-      path === 'proxy' ? fmt(s(path, (r) => r.tapP50), 1) : '', path === 'proxy' ? fmt(s(path, (r) => r.tapP99), 1) : '']);
+      path === 'full' ? fmt(s(path, (r) => r.tapP50), 1) : '', path === 'full' ? fmt(s(path, (r) => r.tapP99), 1) : '']);
   }
-  const addedP99 = s('proxy', (r) => r.added.p99).median;
-  const tapP99 = s('proxy', (r) => r.tapP99).median;
+  const addedP99 = s('full', (r) => r.added.p99).median;
+  const tapP99 = s('full', (r) => r.tapP99).median;
   goals.push({ goal: `added p99 latency at ${rate / 1000}k commands/s under 200 µs (per chunk, all on vs direct, side by side)`, value: `${addedP99.toFixed(0)} µs`, met: addedP99 < 200 });
   goals.push({ goal: `reference at ${rate / 1000}k commands/s: added p99 of haproxy (C), same method (no goal of its own)`, value: `${s('haproxy', (r) => r.added.p99).median.toFixed(0)} µs`, met: null });
   goals.push({ goal: `decoding's own share at ${rate / 1000}k commands/s: tap work p99 under 200 µs`, value: `${tapP99.toFixed(1)} µs`, met: tapP99 < 200 });
