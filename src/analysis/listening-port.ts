@@ -7,3 +7,9 @@ export function announcedPort(argv: string[]): string | null {
   const i = argv.findIndex((a, k) => k % 2 === 1 && a.toLowerCase() === 'listening-port');
   return (i > 0 && argv[i + 1]) || null;
 }
+
+/** The host of a `host:port` socket address: with the announced port, it names the replica. */
+export function hostOf(address: string): string {
+  const colon = address.lastIndexOf(':');
+  return colon > 0 ? address.slice(0, colon) : address;
+}

@@ -3,7 +3,7 @@
 // port they announce (REPLCONF listening-port). Pure: events and INFO snapshots in, events out.
 
 import type { FullResyncEvent, ReplEvent, ReplSink } from '../core/events.js';
-import { announcedPort } from './listening-port.js';
+import { announcedPort, hostOf } from './listening-port.js';
 import type { MasterReplInfo } from './master-info.js';
 import { explainContinue, explainFullResync, type PsyncAsk } from './resync-reason.js';
 
@@ -143,9 +143,4 @@ function countedList(items: string[]): string {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
   return [...counts].map(([item, n]) => (n > 1 ? `${item} ×${n}` : item)).join(', ');
-}
-
-function hostOf(address: string): string {
-  const colon = address.lastIndexOf(':');
-  return colon > 0 ? address.slice(0, colon) : address;
 }

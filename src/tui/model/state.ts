@@ -1,5 +1,5 @@
 import type { ReplEvent } from '../../core/events.js';
-import { announcedPort } from '../../analysis/listening-port.js';
+import { announcedPort, hostOf } from '../../analysis/listening-port.js';
 import { toCommandEntry, type CommandEntry } from './command-entry.js';
 import { Ring } from './ring.js';
 import { addToRate, createRateSeries, type RateSeries } from './rates.js';
@@ -220,11 +220,6 @@ function linkPredecessors(s: TuiState, r: ReplicaRecord): void {
       old.successor = r.link;
     }
   }
-}
-
-function hostOf(addr: string): string {
-  const colon = addr.lastIndexOf(':');
-  return colon > 0 ? addr.slice(0, colon) : addr;
 }
 
 /** A shared-snapshot event states the whole membership of its snapshot: later events of the same snapshot
