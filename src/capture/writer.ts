@@ -1,6 +1,6 @@
-// Writes WireEvents to a capture file without ever holding up the forward path: wire() encodes the record
-// (a small head and checksum around the chunk itself, never a copy of it unless a secret is masked) and queues it; the disk is written asynchronously. When the queue is full or the disk fails, the bytes are
-// dropped and an explicit gap record says where (link, direction, position), how many bytes and why; the
+// Writes WireEvents to a capture file without ever holding up the forward path: wire() encodes the record (a
+// small head and checksum around the chunk itself, copied only to mask a secret) and queues it; the disk is
+// written asynchronously. When the queue is full or the disk fails, the bytes are dropped and an explicit gap record says where (link, direction, position), how many bytes and why; the
 // caller hears of it through onGap. Records are appended whole and in order, so a run killed with SIGKILL
 // leaves a file that reads back up to its last complete record.
 import { closeSync, fsync, mkdirSync, openSync, writeSync, writev as fsWritev } from 'node:fs';
@@ -68,15 +68,20 @@ interface LinkState {
   loss: Partial<Record<From, CaptureLoss>>;
 }
 
+/** Where the bytes of a `bytes` record come from: what becomes a loss if the disk fails before they are written. */
+interface Tapped {
+  link: number;
+  from: From;
+  pos: number;
+  bytes: number;
+  at: number;
+}
+
 interface Queued {
   record: Buffer[];
   /** bytes of the encoded record */
   size: number;
-  link: number;
-  from: From | null;
-  pos: number;
-  bytes: number;
-  at: number;
+  tapped?: Tapped;
 }
 
 const toolVersion = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -165,12 +170,12 @@ class Writer implements CaptureWriter {
         const rest = link.rdb?.finish();
         if (rest?.kind === 'elided') this.gap(e.link, link, 'master', e.at, rest.bytes, 'rdb-elided', rest.sha256);
         this.recordLosses(link);
-        this.enqueue(e.link, encodeRecordParts(e), null, 0, 0, e.at);
+        this.enqueue(encodeRecordParts(e));
         this.links.delete(e.link);
         return;
       }
       default:
-        this.enqueue(e.link, encodeRecordParts(e), null, 0, 0, e.at);
+        this.enqueue(encodeRecordParts(e));
     }
   }
 
@@ -197,14 +202,14 @@ class Writer implements CaptureWriter {
     // mask a copy: the chunk itself may still wait in the destination socket
     const payload = secrets.length > 0 ? Buffer.from(chunk) : chunk;
     for (const [start, end] of secrets) payload.fill(0x2a /* '*' */, start, end);
-    this.enqueue(e.link, encodeRecordParts({ ...e, chunk: payload }), e.from, pos, chunk.length, e.at);
+    this.enqueue(encodeRecordParts({ ...e, chunk: payload }), { link: e.link, from: e.from, pos, bytes: chunk.length, at: e.at });
   }
 
   private gap(id: number, link: LinkState, from: From, at: number, bytes: number, reason: string, sha256?: string): void {
     const detail: GapDetail = { pos: link.pos[from] };
     if (sha256) detail.sha256 = sha256;
     link.pos[from] += bytes;
-    this.enqueue(id, encodeRecordParts({ kind: 'gap', link: id, at, from, bytes, reason }, detail), null, 0, 0, at);
+    this.enqueue(encodeRecordParts({ kind: 'gap', link: id, at, from, bytes, reason }, detail));
   }
 
   /** Drops the bytes if the queue has no room (or the disk failed); true when dropped. */
@@ -237,18 +242,17 @@ class Writer implements CaptureWriter {
       delete link.loss[from];
       const state = this.error ? 'unrecorded' : 'recorded';
       if (!this.error) {
-        const record = encodeRecordParts({ kind: 'gap', link: loss.link, at: loss.at, from, bytes: loss.bytes, reason: loss.reason }, { pos: loss.pos });
-        this.enqueue(loss.link, record, null, 0, 0, loss.at);
+        this.enqueue(encodeRecordParts({ kind: 'gap', link: loss.link, at: loss.at, from, bytes: loss.bytes, reason: loss.reason }, { pos: loss.pos }));
       }
       this.notify({ ...loss, state });
     }
   }
 
-  private enqueue(link: number, record: Buffer[], from: From | null, pos: number, bytes: number, at: number): void {
+  private enqueue(record: Buffer[], tapped?: Tapped): void {
     if (this.error) return;
     let size = 0;
     for (const part of record) size += part.length;
-    this.queue.push({ record, size, link, from, pos, bytes, at });
+    this.queue.push({ record, size, tapped });
     this.queuedBytes += size;
     this.pump();
   }
@@ -296,9 +300,9 @@ class Writer implements CaptureWriter {
   private fail(err: Error, unwritten: Queued[] = []): void {
     if (this.error) return;
     this.error = err;
-    for (const q of [...unwritten, ...this.queue]) {
-      const link = q.from ? this.links.get(q.link) : undefined;
-      if (link && q.from) this.lose(q.link, link, q.from, q.pos, q.bytes, q.at);
+    for (const { tapped: t } of [...unwritten, ...this.queue]) {
+      const link = t && this.links.get(t.link);
+      if (link) this.lose(t.link, link, t.from, t.pos, t.bytes, t.at);
     }
     this.queue = [];
     this.queuedBytes = 0;
@@ -320,7 +324,7 @@ class Writer implements CaptureWriter {
       if (rest?.kind === 'elided') this.gap(id, link, 'master', at, rest.bytes, 'rdb-elided', rest.sha256);
       this.recordLosses(link);
     }
-    this.enqueue(0, encodeRecordParts({ kind: 'end', at }), null, 0, 0, at);
+    this.enqueue(encodeRecordParts({ kind: 'end', at }));
     await new Promise<void>((resolve) => {
       this.drained = resolve;
       this.pump();
