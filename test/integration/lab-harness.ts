@@ -5,8 +5,6 @@ import { existsSync } from 'node:fs';
 import { RespClient, type Reply } from '../../src/lab/resp-client.js';
 import { cliPath as cli } from '../helpers/cli.js';
 
-export { cli };
-
 export interface LabServerStatus {
   name: string;
   host: string;
@@ -52,9 +50,9 @@ export class LabRun {
     return this.out.stderr;
   }
 
-  static async start(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<LabRun> {
+  static async start(args: string[]): Promise<LabRun> {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
-    const proc = spawn(process.execPath, [cli, 'lab', '--json', '--no-capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const proc = spawn(process.execPath, [cli, 'lab', '--json', '--no-capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Output = { events: [], stderr: '' };
     let pending = '';
     proc.stdout!.setEncoding('utf8').on('data', (text: string) => {

@@ -5,8 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cliPath as cli } from '../helpers/cli.js';
 import { requireRedis } from '../helpers/redis.js';
-import { cli, isAlive, LabRun, until, type LabStatus } from './lab-harness.js';
+import { isAlive, LabRun, until, type LabStatus } from './lab-harness.js';
 
 const hasRedis = requireRedis();
 let run: LabRun | null = null;
