@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
+import { renderFrame } from '../../../src/tui/format/frame.js';
 import { linksItems, linkOrder, replicaRow } from '../../../src/tui/model/links.js';
 import { phaseOf } from '../../../src/tui/model/replica.js';
 import { apply, createTuiState, type TuiState } from '../../../src/tui/model/state.js';
 import { syncTimeline } from '../../../src/tui/model/timeline.js';
+import { createUi } from '../../../src/tui/model/ui.js';
 import { cmd, handshake, REPLID, sharedBgsave, T0 } from './scenario.js';
 
 function feed(events: ReplEvent[], s: TuiState = createTuiState()): TuiState {
@@ -234,9 +236,7 @@ describe('shared snapshot groups', () => {
 });
 
 describe('a replica back on a new link', () => {
-  it('keeps the selection: the closed row points to the new link of the same replica (address and announced port)', async () => {
-    const { renderFrame } = await import('../../../src/tui/format/frame.js');
-    const { createUi } = await import('../../../src/tui/model/ui.js');
+  it('keeps the selection: the closed row points to the new link of the same replica (address and announced port)', () => {
     const s = createTuiState();
     const ui = createUi();
     const paint = () => renderFrame(s, ui, { width: 120, height: 30, label: 'x', replay: null, faults: false });
