@@ -57,32 +57,34 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     if (enriched.length > 0) for (const x of enriched.splice(0)) publish(x);
   };
 
+  const wire = (e: WireEvent): void => {
+    let d = decoders.get(e.link);
+    if (!d) {
+      d = new LinkDecoder(e.link, emit, opts);
+      decoders.set(e.link, d);
+    }
+    try {
+      if (!failed.has(e.link) || e.kind === 'close') d.feed(e);
+    } catch (err) {
+      // A decoder bug: report it once and stop decoding this link; forwarding never depends on us.
+      failed.add(e.link);
+      publish({ type: 'protocol-violation', at: e.at, link: e.link, from: e.kind === 'bytes' || e.kind === 'gap' ? e.from : 'master', code: 'RSPY_DECODER_BUG', pos: -1, message: `decoder failed: ${err instanceof Error ? err.message : String(err)}`, excerptHex: '' });
+    }
+    if (e.kind === 'close') {
+      decoders.delete(e.link);
+      failed.delete(e.link);
+    }
+  };
+
   return {
-    wire(e) {
-      let d = decoders.get(e.link);
-      if (!d) {
-        d = new LinkDecoder(e.link, emit, opts);
-        decoders.set(e.link, d);
-      }
-      try {
-        if (!failed.has(e.link) || e.kind === 'close') d.feed(e);
-      } catch (err) {
-        // A decoder bug: report it once and stop decoding this link; forwarding never depends on us.
-        failed.add(e.link);
-        publish({ type: 'protocol-violation', at: e.at, link: e.link, from: e.kind === 'bytes' || e.kind === 'gap' ? e.from : 'master', code: 'RSPY_DECODER_BUG', pos: -1, message: `decoder failed: ${err instanceof Error ? err.message : String(err)}`, excerptHex: '' });
-      }
-      if (e.kind === 'close') {
-        decoders.delete(e.link);
-        failed.delete(e.link);
-      }
-    },
+    wire,
     subscribe(fn) {
       subscribers.add(fn);
       return () => subscribers.delete(fn);
     },
     end(at) {
-      for (const [link, d] of decoders) d.feed({ kind: 'close', link, at, by: 'proxy', reason: 'end of input' });
-      decoders.clear();
+      // the same guarded close as a live one: a decoder bug here must not stop the caller's shutdown
+      for (const link of [...decoders.keys()]) wire({ kind: 'close', link, at, by: 'proxy', reason: 'end of input' });
     },
   };
 }
