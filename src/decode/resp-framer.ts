@@ -55,6 +55,7 @@ export class RespFramer {
   private argBytes: number[] | undefined;
   private remaining = 0; // body bytes still expected for the current argument
   private bodyLen = 0;
+  // Set only while in Body, and cleared when the argument is complete (the only way out of Body but a violation):
   private joined: Buffer | undefined; // the argument being joined from parts in several chunks (kept whole)
   private prefix: Buffer | undefined; // kept head of a cut argument
   private scratch: Buffer | undefined; // joined split arguments of the current command (allocated on first use)
@@ -162,8 +163,6 @@ export class RespFramer {
           if (this.negative) return this.fail('RSPY_DECODE_BAD_LENGTH', base + i - 1, 'negative bulk length in a command');
           this.bodyLen = this.num;
           this.remaining = this.num;
-          this.joined = undefined;
-          this.prefix = undefined;
           this.s = S.Body;
           break;
         }
@@ -282,8 +281,6 @@ export class RespFramer {
     this.argBytes = undefined;
     this.bodyLen = len;
     this.remaining = len;
-    this.joined = undefined;
-    this.prefix = undefined;
     this.cmdBytes = cmdBytes;
     this.s = S.Body;
     return next;
