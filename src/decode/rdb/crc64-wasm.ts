@@ -21,7 +21,7 @@ import {
   I64_XOR, LOCAL_GET, LOCAL_SET, LOCAL_TEE, LOOP, VOID, memarg, name, section, sleb, uleb, vec,
 } from './wasm-encoding.js';
 
-export const TABLES_AT = 0;
+const TABLES_AT = 0;
 export const SLICES = 16;
 export const RESULT_AT = 32 * 1024;
 export const INPUT_AT = 64 * 1024;
