@@ -123,8 +123,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   const running = lab;
   control = new FaultControl(registry, running.replicas.map((r) => r.process.port), (m) => logger.warn(m));
   pipeline.subscribe((e) => control?.observe(e));
-  const infoPoller = pollReplicationInfo([running.master, ...running.replicas].map((s) => s.process), (addr, info) => analyzer.setMasterInfo(addr, info));
-  poller = infoPoller;
+  poller = pollReplicationInfo([running.master, ...running.replicas].map((s) => s.process), (addr, info) => analyzer.setMasterInfo(addr, info));
   const faultControl = control;
   controlServer = await startControlServer({ status: () => labStatus(running, password, faultControl, controlServer?.url), fault: (spec) => faultControl.apply(spec) }, controlPort);
 
@@ -136,7 +135,7 @@ async function runLab(flags: LabFlags): Promise<void> {
     faults: tuiFaults(faultControl),
     onQuit: () => void shutdown(0),
   });
-  await infoPoller.firstRound;
+  await poller.firstRound;
   await running.replicate();
   if (durationS !== null) setTimeout(() => void shutdown(0), durationS * 1000);
   running.inSync(IN_SYNC_TIMEOUT_MS).then(
