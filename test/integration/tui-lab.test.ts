@@ -1,16 +1,13 @@
 // The TUI of `repl-spy lab` in a real terminal (tmux): the fault keys act on the selected replica's link through
 // the lab's fault control. A cut (x, then y) closes that link, and its replica comes back with a partial resync
 // (+CONTINUE) that the TUI explains; the other replica is left alone.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRedis, waitFor } from '../helpers/redis.js';
-import { requireTmux, Tmux } from './tui-terminal.js';
+import { builtCli, requireTmux, Tmux } from './tui-terminal.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const cli = path.join(repoRoot, 'dist/cli.js');
 const WIDTH = 140;
 const HEIGHT = 30;
 
@@ -38,7 +35,7 @@ describe.skipIf(!ready)('TUI of repl-spy lab in a real terminal: fault keys', ()
   let lab: Tmux;
 
   beforeAll(async () => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
+    const cli = builtCli();
     lab = Tmux.start(
       `repl-spy-tui-lab-${process.pid}`,
       [process.execPath, cli, 'lab', '--replicas', '2', '--keys', '500', '--rate', '20', '--no-capture', '--log-file', path.join(dir, 'lab.log')],

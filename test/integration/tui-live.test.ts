@@ -1,16 +1,13 @@
 // The TUI in a real terminal (tmux) against real Redis: a master and three replicas through the proxy, one
 // shared BGSAVE. The test reads the screen as a user would, sends keys and checks what changes; then the
 // capture of that session is replayed and must show the same replicas, grouping and commands.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
-import { requireTmux, Tmux } from './tui-terminal.js';
+import { builtCli, requireTmux, Tmux } from './tui-terminal.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const cli = path.join(repoRoot, 'dist/cli.js');
 const WIDTH = 100;
 const HEIGHT = 30;
 
@@ -30,11 +27,11 @@ describe.skipIf(!ready)('TUI in a real terminal, 3 replicas through the proxy, o
   let master: RedisServer;
   const replicas: RedisServer[] = [];
   let live: Tmux;
+  let cli: string;
   let liveLinks: string[] = [];
 
   beforeAll(async () => {
-    // The CLI under test is the built one, as users run it.
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
+    cli = builtCli();
     // Disk sync and a slow BGSAVE (2 ms per key): the three replicas attach to the same one.
     master = await startRedis({ args: ['--repl-diskless-sync', 'no', '--rdb-key-save-delay', '2000'] });
     await master.cmd('DEBUG', 'POPULATE', 1500, 'seed', 16);

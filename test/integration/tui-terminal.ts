@@ -1,7 +1,15 @@
 // A real terminal for the TUI tests: one tmux session running one command, read as a user would see it
 // (capture-pane) and driven by keys (send-keys).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cliPath } from '../helpers/cli.js';
 import { isCI, waitFor } from '../helpers/redis.js';
+
+/** The built CLI, as users run it (`npm test` builds first; run `npx tsc -p .` before running a file alone). */
+export function builtCli(): string {
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: build first (npx tsc -p .)`);
+  return cliPath;
+}
 
 /** True when tmux runs; without it the tests are skipped loudly, and under CI they fail. */
 export function requireTmux(): boolean {
