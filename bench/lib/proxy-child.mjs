@@ -7,7 +7,7 @@
 import { createPipeline } from '../../dist/core/pipeline.js';
 import { startProxy } from '../../dist/proxy/index.js';
 import { openCaptureWriter } from '../../dist/capture/writer.js';
-import { rdbSinkWith } from '../../dist/decode/rdb-sink.js';
+import { makeRdbSink } from '../../dist/decode/rdb-sink.js';
 import { createHistogram } from 'node:perf_hooks';
 
 const [upstreamPort, mode, capturePath] = process.argv.slice(2);
@@ -17,7 +17,7 @@ if (!MODES.includes(mode)) throw new Error(`mode must be one of ${MODES.join(', 
 const decode = mode !== 'pump';
 const counts = { events: 0, commands: 0, wireChunks: 0, violations: 0 };
 const analysis = mode === 'full' || mode === 'nocrc';
-const pipeline = decode ? createPipeline({ rdbSink: analysis ? rdbSinkWith({ verifyChecksum: mode === 'full' }) : undefined }) : null;
+const pipeline = decode ? createPipeline({ rdbSink: analysis ? (ctx) => makeRdbSink(ctx, { verifyChecksum: mode === 'full' }) : undefined }) : null;
 pipeline?.subscribe((e) => {
   counts.events++;
   if (e.type === 'command') counts.commands++;

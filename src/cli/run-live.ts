@@ -6,7 +6,7 @@ import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
 import type { ReplEvent, ReplSink, WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { createPipeline, type Pipeline } from '../core/pipeline.js';
-import { rdbSinkWith } from '../decode/rdb-sink.js';
+import { makeRdbSink } from '../decode/rdb-sink.js';
 import { wireNow } from '../proxy/clock.js';
 import { createLogger } from './logger.js';
 import { outputModeOf, type AttachedOutput, type OutputFlags, type OutputMode } from './output-mode.js';
@@ -58,7 +58,7 @@ export function startLive(flags: LiveFlags, opts: { upstream: string; enrich?: (
   const logger = createLogger({ file: flags.logFile ?? (mode === 'tui' ? 'repl-spy.log' : undefined), debug: flags.debug });
   const pipeline = createPipeline({
     showSecrets: flags.showSecrets,
-    rdbSink: flags.rdbAnalysis ? rdbSinkWith({ verifyChecksum: flags.rdbChecksum }) : undefined,
+    rdbSink: flags.rdbAnalysis ? (ctx) => makeRdbSink(ctx, { verifyChecksum: flags.rdbChecksum }) : undefined,
     enrich: opts.enrich,
     onSubscriberError: (err) => logger.error({ err }, 'an output failed and was stopped; forwarding continues'),
   });

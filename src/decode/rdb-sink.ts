@@ -25,9 +25,3 @@ export function makeRdbSink(ctx: RdbSinkContext, opts: RdbDecoderOptions = {}): 
     },
   };
 }
-
-/** The RDB sink with options, for `createPipeline({ rdbSink })`. */
-export const rdbSinkWith =
-  (opts: RdbDecoderOptions) =>
-  (ctx: RdbSinkContext): RdbSink =>
-    makeRdbSink(ctx, opts);
