@@ -36,16 +36,17 @@ export async function attachOutput(
   },
 ): Promise<AttachedOutput> {
   const filter = opts.filter ?? (() => true);
+  const replay = opts.replay;
   if (mode === 'tui') {
     const { startTui } = await import('../tui/index.js');
     const tui = startTui({
       subscribe: (fn) => subscribe((e) => filter(e) && fn(e)),
       label: opts.label,
-      replay: opts.replay,
+      replay,
       faults: opts.faults,
       onQuit: opts.onQuit,
       // live: the proxy stamps events with wireNow(); replay: the recorded time the pacing has reached
-      clock: opts.replay ? () => opts.replay?.now?.() ?? null : wireNow,
+      clock: replay ? () => replay.now() : wireNow,
     });
     return {
       async stop() {

@@ -15,7 +15,7 @@ export interface ReplayControls {
   resume(): void;
   readonly speed: number;
   /** the recorded time the replay has reached (null before the first event) */
-  now?(): number | null;
+  now(): number | null;
 }
 
 export interface TuiOptions {
