@@ -54,12 +54,9 @@ describe.skipIf(!ready)('capture and replay with real Redis', () => {
       },
     });
     const port = proxy.address().port;
-    const linkUp = async (replica: RedisServer) =>
-      waitForLinkUp(replica, 20_000);
-
     const a = await startReplicaThrough(port);
     servers.push(a);
-    await linkUp(a);
+    await waitForLinkUp(a, 20_000);
     await master.cmd('SET', 'k1', 'v1');
     await master.cmd('HSET', 'h', 'f1', 'v1', 'f2', 'v2');
     await master.cmd('SELECT', '3');
@@ -75,7 +72,7 @@ describe.skipIf(!ready)('capture and replay with real Redis', () => {
 
     const b = await startReplicaThrough(port);
     servers.push(b);
-    await linkUp(b);
+    await waitForLinkUp(b, 20_000);
     await master.cmd('SELECT', '5');
     await master.cmd('ZADD', 'z', '1', 'one', '2', 'two');
     await master.cmd('MULTI');
