@@ -1,0 +1,653 @@
+// One resumable framer for every RESP byte stream repl-spy reads: it cuts one direction of a link (or a file)
+// into segments with their byte positions and hands each to a sink, chunk by chunk, without ever needing more
+// than the bytes it was given. What a segment means is up to the sink: this file knows framing only.
+//
+// Every state is resumable at any byte. Argument bodies are views of the chunk they arrive in; only an argument
+// split across chunks is joined (into a scratch buffer reused from one command to the next), and one larger than
+// `keepArgBytes` keeps its first bytes only, so a 500 MB SET costs no memory. Lines are capped; the diskless
+// EOF mark is searched with at most 39 bytes held back. Bad bytes give one error, then bytes are only counted.
+import { Buffer } from 'node:buffer';
+
+/** What the bytes are:
+ *  - `requests`: what a client or replica sends: multibulk commands, inline commands, `\n` keepalives;
+ *  - `aof`: an append-only file: multibulk commands and `#` annotation lines;
+ *  - `replication`: what a master sends a replica: reply lines, `\n` keepalives, the RDB payload (`$<n>` or
+ *    `$EOF:<mark>`, see RdbStart), Valkey's `$ENDOFF:` line, then multibulk commands;
+ *  - `replies`: what a server sends a client: RESP2 and RESP3 replies, each one segment however nested. */
+export type Grammar = 'requests' | 'aof' | 'replication' | 'replies';
+
+/** PROTO_INLINE_MAX_SIZE in Redis: the longest inline command (and header line) it reads; our cap for every line. */
+export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+/** Redis 7 refuses a multibulk count above INT_MAX ("invalid multibulk length"). */
+const PROTO_MULTIBULK_MAX_LEN = 2 ** 31 - 1;
+/** RDB_EOF_MARK_SIZE in Redis: the random mark after `$EOF:` that also ends a diskless payload. */
+export const RDB_EOF_MARK_SIZE = 40;
+/** Argument prefix kept when an argument is larger than keepArgBytes. */
+export const CUT_ARG_PREFIX_BYTES = 256;
+/** Length digits we accept (10^15 bytes is far beyond any real value and below 2^53). */
+const MAX_LENGTH_DIGITS = 15;
+/** Bytes before and at the offending byte in an error's excerpt; a bad line shows its first LINE_EXCERPT_BYTES. */
+const EXCERPT_BYTES = 16;
+const LINE_EXCERPT_BYTES = 32;
+/** Split arguments of one command are joined into a reused scratch buffer up to this many bytes in all (a fresh
+ *  allocation per join cost more than the copy itself); beyond it each gets its own Buffer. */
+const SCRATCH_BYTES = 64 * 1024;
+
+const CR = 0x0d;
+const LF = 0x0a;
+const RESP_ARRAY = 0x2a; // '*'
+const RESP_BULK = 0x24; // '$'
+const AOF_ANNOTATION = 0x23; // '#'
+const EMPTY = Buffer.alloc(0);
+
+/** Type bytes of RESP2/RESP3 values: a simple line, a length-prefixed blob, or an aggregate of n (maps, attributes:
+ *  2n; an attribute is followed by the value it describes, framed as one more element). Streamed RESP3 (`$?`,
+ *  `*?`) is not supported: Redis never sends it. */
+const enum T {
+  None,
+  Simple, // + - : _ , # (
+  Blob, // $ ! =
+  Aggregate, // * ~ >
+  Pairs, // %
+  Attribute, // |
+}
+const TYPE = new Uint8Array(256);
+for (const c of '+-:_,#(') TYPE[c.charCodeAt(0)] = T.Simple;
+for (const c of '$!=') TYPE[c.charCodeAt(0)] = T.Blob;
+for (const c of '*~>') TYPE[c.charCodeAt(0)] = T.Aggregate;
+TYPE[0x25] = T.Pairs; // %
+TYPE[0x7c] = T.Attribute; // |
+
+export type FramingErrorCode =
+  | 'RSPY_DECODE_BAD_TYPE_BYTE'
+  | 'RSPY_DECODE_BAD_LENGTH'
+  | 'RSPY_DECODE_BAD_LINE_END'
+  | 'RSPY_DECODE_LINE_TOO_LONG'
+  | 'RSPY_DECODE_BAD_EOF_MARK';
+
+export interface FramingError {
+  code: FramingErrorCode;
+  /** byte position of the offending byte (of the offending line, for a bad or too long line) */
+  pos: number;
+  /** what should have been there, in words */
+  expected: string;
+  message: string;
+  /** the bytes before and at the offending one, or the first bytes of the offending line */
+  excerpt: Buffer;
+}
+
+/** Where segments go. Positions count from the first byte fed; a segment is [start, end). Buffers handed over are
+ *  valid during the call only (views of the chunk, or of scratch space the framer reuses): copy what you keep.
+ *  Only `error` is required: a segment nobody listens to is framed and skipped. */
+export interface SegmentSink {
+  /** A multibulk command. `argBytes` (each argument's size) only when an argument was cut to its first bytes. */
+  command?(argv: Buffer[], start: number, end: number, argBytes: number[] | undefined): void;
+  /** A reply line without its line end (`+OK`, `-ERR …`, `:1`, RESP3 `_ , # (`, Valkey's `$ENDOFF:…`); in the
+   *  `replies` grammar every whole reply, with its first line as `head` (`$5`, `*3`, `+OK`). */
+  reply?(head: Buffer, start: number, end: number): void;
+  /** A line without its line end that is not a reply: an inline command, an AOF annotation. */
+  inline?(line: Buffer, start: number, end: number): void;
+  /** An empty line: the `\n` keepalive. */
+  keepalive?(start: number, end: number): void;
+  /** The line `$<size>` or `$EOF:<mark>` ([start, bodyStart)): the RDB payload follows. */
+  rdbStart?(size: number | null, mark: Buffer | null, start: number, bodyStart: number): void;
+  /** Payload bytes, in order, as they arrive (before an EOF mark: once it is known they are not the mark). */
+  rdbBody?(part: Buffer, pos: number): void;
+  /** The payload ended at bodyEnd, its segment (with the EOF mark, if any) at end. */
+  rdbEnd?(bodyEnd: number, end: number): void;
+  error(e: FramingError): void;
+}
+
+export interface FramerOptions {
+  /** Arguments larger than this keep only their first CUT_ARG_PREFIX_BYTES (default 1 MiB). */
+  keepArgBytes?: number;
+}
+
+const enum S {
+  Start, // at a segment boundary
+  // a multibulk command
+  ArgcDigits,
+  ArgcLf,
+  BulkDollar,
+  BulkDigits,
+  BulkLf,
+  Body,
+  BodyCr,
+  BodyLf,
+  // a line up to LF: inline, reply, keepalive, `$` payload line, or the head of a value in the replies grammar
+  Line,
+  // RDB payload
+  RdbSized,
+  RdbEof,
+  // replies grammar: the body of a blob value (only counted) and its CRLF
+  BlobBody,
+  BlobCr,
+  BlobLf,
+  Dead,
+}
+
+export class RespFramer {
+  private s = S.Start;
+  /** Byte position of the next byte to be fed. */
+  pos = 0;
+  /** Where the segment in progress (or the last one) started. */
+  start = 0;
+  private readonly keepBytes: number;
+  // multibulk command
+  private num = 0;
+  private numDigits = 0;
+  private negative = false;
+  private argc = 0;
+  private argv: Buffer[] = [];
+  private argBytes: number[] | undefined;
+  private remaining = 0; // body bytes still expected (argument, blob or sized payload)
+  private bodyLen = 0;
+  // Set only while in Body, and cleared when the argument is complete (the only way out of Body but an error):
+  private joined: Buffer | undefined; // the argument being joined from parts in several chunks (kept whole)
+  private prefix: Buffer | undefined; // kept head of a cut argument
+  private scratch: Buffer | undefined; // joined split arguments of the current command (allocated on first use)
+  private scratchUsed = 0;
+  // lines
+  private lineParts: Buffer[] = [];
+  private lineLen = 0;
+  private lineStart = 0;
+  // EOF-marked payload: the mark, and the last < 40 bytes fed that may be its start (held back from rdbBody)
+  private mark: Buffer = EMPTY;
+  private readonly held = Buffer.alloc(2 * (RDB_EOF_MARK_SIZE - 1));
+  private heldLen = 0;
+  // replies grammar: elements still expected in each open aggregate, and the head line of the reply in progress
+  private open: number[] = [];
+  private head: Buffer = EMPTY;
+  // Last bytes of earlier chunks, for error excerpts: right-aligned in a fixed buffer (no allocation per chunk).
+  private readonly recentBuf = Buffer.alloc(EXCERPT_BYTES);
+  private recentLen = 0;
+  private chunk: Buffer = EMPTY;
+  private chunkStart = 0;
+  private chunkBase = 0; // stream position of chunk[0]
+
+  constructor(
+    readonly grammar: Grammar,
+    private readonly sink: SegmentSink,
+    opts: FramerOptions = {},
+  ) {
+    this.keepBytes = opts.keepArgBytes ?? 1024 * 1024;
+  }
+
+  /** True after an error or stop(): bytes are only counted. */
+  get dead(): boolean {
+    return this.s === S.Dead;
+  }
+
+  /** Frame nothing more (no callback after this one): the rest is only counted. */
+  stop(): void {
+    this.s = S.Dead;
+  }
+
+  /** The input is over. Bytes held back as a possible EOF mark go out as payload. Returns the start of the
+   *  segment left incomplete, or null when the input ended at a segment boundary (or after an error). */
+  end(): number | null {
+    const s = this.s;
+    this.s = S.Dead;
+    if (s === S.Start || s === S.Dead) return null;
+    if (s === S.RdbEof && this.heldLen > 0) this.sink.rdbBody?.(Buffer.from(this.held.subarray(0, this.heldLen)), this.pos - this.heldLen);
+    return this.start;
+  }
+
+  /** Feed chunk[from, to). */
+  feed(chunk: Buffer, from = 0, to = chunk.length): void {
+    let i = from;
+    const end = to;
+    const base = this.pos - from;
+    this.chunk = chunk;
+    this.chunkStart = from;
+    this.chunkBase = base;
+    while (i < end) {
+      switch (this.s) {
+        case S.Start: {
+          this.start = base + i;
+          const b = chunk[i];
+          if (b === RESP_ARRAY && this.grammar !== 'replies') {
+            const next = this.wholeCommand(chunk, i, end, base);
+            if (next >= 0) {
+              i = next;
+              break;
+            }
+            this.s = S.ArgcDigits;
+            this.num = 0;
+            this.numDigits = 0;
+            this.negative = false;
+            i++;
+          } else if (this.grammar === 'aof' && b !== AOF_ANNOTATION) {
+            this.failByte('RSPY_DECODE_BAD_TYPE_BYTE', base + i, '"*" (a command) or "#" (an annotation)', `unexpected byte 0x${hex(b)}`);
+          } else {
+            this.beginLine(base + i);
+          }
+          break;
+        }
+        case S.ArgcDigits:
+        case S.BulkDigits: {
+          const b = chunk[i];
+          const what = this.s === S.ArgcDigits ? 'an argument count' : 'a bulk length';
+          if (b >= 0x30 && b <= 0x39) {
+            this.num = this.num * 10 + (b - 0x30);
+            if (++this.numDigits > MAX_LENGTH_DIGITS) {
+              this.failByte('RSPY_DECODE_BAD_LENGTH', base + i, what, 'length too large');
+              break;
+            }
+          } else if (b === 0x2d && this.numDigits === 0 && !this.negative) {
+            this.negative = true;
+          } else if (b === CR && this.numDigits > 0) {
+            this.s = this.s === S.ArgcDigits ? S.ArgcLf : S.BulkLf;
+          } else {
+            this.failByte('RSPY_DECODE_BAD_LENGTH', base + i, what, `expected a digit or CR, got 0x${hex(b)}`);
+            break;
+          }
+          i++;
+          break;
+        }
+        case S.ArgcLf: {
+          if (chunk[i] !== LF) {
+            this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'LF after CR', 'expected LF after CR');
+            break;
+          }
+          i++;
+          if (this.negative || this.num > PROTO_MULTIBULK_MAX_LEN) {
+            this.failByte('RSPY_DECODE_BAD_LENGTH', base + i - 1, 'an argument count', `bad array length ${this.negative ? '-' : ''}${this.num}`);
+            break;
+          }
+          this.argc = this.num;
+          this.argv = [];
+          this.argBytes = undefined;
+          if (this.argc === 0) this.finishCommand(base + i);
+          else this.s = S.BulkDollar;
+          break;
+        }
+        case S.BulkDollar: {
+          if (chunk[i] !== RESP_BULK) {
+            this.failByte('RSPY_DECODE_BAD_TYPE_BYTE', base + i, '"$" (a bulk string)', `expected '$' for argument ${this.argv.length + 1}, got 0x${hex(chunk[i])}`);
+            break;
+          }
+          this.s = S.BulkDigits;
+          this.num = 0;
+          this.numDigits = 0;
+          this.negative = false;
+          i++;
+          break;
+        }
+        case S.BulkLf: {
+          if (chunk[i] !== LF) {
+            this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'LF after CR', 'expected LF after CR');
+            break;
+          }
+          i++;
+          if (this.negative) {
+            this.failByte('RSPY_DECODE_BAD_LENGTH', base + i - 1, 'a bulk length', 'negative bulk length in a command');
+            break;
+          }
+          this.bodyLen = this.num;
+          this.remaining = this.num;
+          this.s = S.Body;
+          break;
+        }
+        case S.Body: {
+          const take = Math.min(end - i, this.remaining);
+          if (this.bodyLen > this.keepBytes) {
+            this.takeCutPart(chunk.subarray(i, i + take));
+          } else if (take === this.bodyLen) {
+            // Common case: the whole argument is in this chunk: a view, no copy.
+            this.argv.push(chunk.subarray(i, i + take));
+          } else {
+            // Split across chunks: copy each part to its place in the joined argument.
+            this.joined ??= this.joinTarget(this.bodyLen);
+            this.joined.set(new Uint8Array(chunk.buffer, chunk.byteOffset + i, take), this.bodyLen - this.remaining);
+          }
+          i += take;
+          this.remaining -= take;
+          if (this.remaining === 0) {
+            if (this.joined) this.argv.push(this.joined);
+            else if (this.prefix) this.argv.push(this.prefix);
+            this.joined = undefined;
+            this.prefix = undefined;
+            this.s = S.BodyCr;
+          }
+          break;
+        }
+        case S.BodyCr:
+        case S.BlobCr: {
+          if (chunk[i] !== CR) {
+            this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'CRLF after the bulk', `expected CR after a ${this.bodyLen}-byte ${this.s === S.BodyCr ? 'argument' : 'value'}, got 0x${hex(chunk[i])}`);
+            break;
+          }
+          i++;
+          this.s = this.s === S.BodyCr ? S.BodyLf : S.BlobLf;
+          break;
+        }
+        case S.BodyLf: {
+          if (chunk[i] !== LF) {
+            this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'LF after CR', 'expected LF after CR');
+            break;
+          }
+          i++;
+          if (this.argBytes) this.argBytes.push(this.bodyLen);
+          if (this.argv.length === this.argc) this.finishCommand(base + i);
+          else this.s = S.BulkDollar;
+          break;
+        }
+        case S.Line: {
+          const nl = chunk.indexOf(LF, i);
+          const stop = nl === -1 || nl >= end ? end : nl;
+          if (stop > i) {
+            this.lineParts.push(chunk.subarray(i, stop));
+            this.lineLen += stop - i;
+          }
+          i = stop;
+          if (this.lineLen > PROTO_INLINE_MAX_SIZE) {
+            this.failLine('RSPY_DECODE_LINE_TOO_LONG', `a line of at most ${PROTO_INLINE_MAX_SIZE} bytes`, `a line longer than ${PROTO_INLINE_MAX_SIZE} bytes starts here`, Buffer.concat(this.lineParts));
+          } else if (i < end) {
+            i++; // the LF
+            this.lineDone(base + i);
+          }
+          break;
+        }
+        case S.RdbSized: {
+          const take = Math.min(end - i, this.remaining);
+          this.remaining -= take;
+          i += take;
+          if (this.remaining === 0) this.s = S.Start;
+          this.sink.rdbBody?.(chunk.subarray(i - take, i), base + i - take);
+          if (this.remaining === 0 && this.s === S.Start) this.sink.rdbEnd?.(base + i, base + i);
+          break;
+        }
+        case S.RdbEof:
+          i = this.eofMarked(chunk, i, end, base);
+          break;
+        case S.BlobBody: {
+          const take = Math.min(end - i, this.remaining);
+          i += take;
+          this.remaining -= take;
+          if (this.remaining === 0) this.s = S.BlobCr;
+          break;
+        }
+        case S.BlobLf: {
+          if (chunk[i] !== LF) {
+            this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'LF after CR', 'expected LF after CR');
+            break;
+          }
+          i++;
+          this.valueDone(base + i);
+          break;
+        }
+        case S.Dead:
+          i = end;
+          break;
+      }
+    }
+    this.pos = base + end;
+    this.remember(chunk, from, end);
+  }
+
+  /** The fast path: a command that lies whole in chunk[i, end) with every argument kept whole is framed in one
+   *  tight loop. A command cut inside an argument body is handed to the byte states at that body, in the very
+   *  state they would have reached. Returns the index to go on from, or -1 (unusual or invalid, or cut inside a
+   *  header) and then the byte-by-byte states frame it from the same place: results and errors are the same
+   *  either way. */
+  private wholeCommand(chunk: Buffer, i: number, end: number, base: number): number {
+    let p = i + 1;
+    let argc = 0;
+    const argcStart = p;
+    while (p < end && chunk[p] >= 0x30 && chunk[p] <= 0x39) argc = argc * 10 + (chunk[p++] - 0x30);
+    if (p === argcStart || p - argcStart > MAX_LENGTH_DIGITS || argc > PROTO_MULTIBULK_MAX_LEN || p + 1 >= end || chunk[p] !== CR || chunk[p + 1] !== LF) return -1;
+    p += 2;
+    const argv: Buffer[] = [];
+    for (let a = 0; a < argc; a++) {
+      if (p >= end || chunk[p] !== RESP_BULK) return -1;
+      p++;
+      let len = 0;
+      const lenStart = p;
+      while (p < end && chunk[p] >= 0x30 && chunk[p] <= 0x39) len = len * 10 + (chunk[p++] - 0x30);
+      if (p === lenStart || p - lenStart > MAX_LENGTH_DIGITS || len > this.keepBytes || p + 1 >= end || chunk[p] !== CR || chunk[p + 1] !== LF) return -1;
+      p += 2;
+      if (p + len + 2 > end) return this.enterBody(argc, argv, len, p);
+      if (chunk[p + len] !== CR || chunk[p + len + 1] !== LF) return -1;
+      argv.push(chunk.subarray(p, p + len));
+      p += len + 2;
+    }
+    this.sink.command?.(argv, base + i, base + p, undefined);
+    return p;
+  }
+
+  /** The state the byte states reach after the `$<len>\r\n` line of a kept argument: its body comes next. */
+  private enterBody(argc: number, argv: Buffer[], len: number, next: number): number {
+    this.argc = argc;
+    this.argv = argv;
+    this.argBytes = undefined;
+    this.bodyLen = len;
+    this.remaining = len;
+    this.s = S.Body;
+    return next;
+  }
+
+  /** Part of an argument larger than keepBytes: keep a prefix, only count the rest. */
+  private takeCutPart(part: Buffer): void {
+    if (this.argBytes === undefined) this.argBytes = this.argv.map((a) => a.length);
+    if (this.prefix === undefined) this.prefix = EMPTY;
+    if (this.prefix.length < CUT_ARG_PREFIX_BYTES) {
+      // Copy: the prefix outlives the chunk it came from.
+      this.prefix = Buffer.concat([this.prefix, part.subarray(0, CUT_ARG_PREFIX_BYTES - this.prefix.length)]);
+    }
+  }
+
+  /** Where a split argument of `len` bytes is joined: the scratch buffer while it has room (argv views are valid
+   *  during the sink call only, and the scratch is reused only once that call returned), else its own Buffer.
+   *  Either is fully written before it is shown. */
+  private joinTarget(len: number): Buffer {
+    if (this.scratchUsed + len > SCRATCH_BYTES) return Buffer.allocUnsafe(len);
+    this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    this.scratchUsed += len;
+    return this.scratch.subarray(this.scratchUsed - len, this.scratchUsed);
+  }
+
+  private finishCommand(end: number): void {
+    const argv = this.argv;
+    const argBytes = this.argBytes;
+    this.argv = [];
+    this.argBytes = undefined;
+    this.s = S.Start;
+    this.sink.command?.(argv, this.start, end, argBytes);
+    this.scratchUsed = 0;
+  }
+
+  // ------------------------------------------------------------ lines
+
+  private beginLine(pos: number): void {
+    this.s = S.Line;
+    this.lineStart = pos;
+    this.lineParts.length = 0;
+    this.lineLen = 0;
+  }
+
+  private lineDone(end: number): void {
+    const parts = this.lineParts;
+    let line = parts.length === 1 ? parts[0] : parts.length === 0 ? EMPTY : Buffer.concat(parts, this.lineLen);
+    parts.length = 0;
+    this.lineLen = 0;
+    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
+    this.s = S.Start;
+    if (this.grammar === 'replies') return this.valueHead(line, end);
+    if (this.grammar === 'replication' && line.length > 0) {
+      if (line[0] === RESP_BULK && !startsWith(line, '$ENDOFF:')) return this.payloadLine(line, end);
+      if (TYPE[line[0]] === T.Simple || line[0] === RESP_BULK) return this.sink.reply?.(line, this.start, end);
+    }
+    if (line.length === 0) this.sink.keepalive?.(this.start, end);
+    else this.sink.inline?.(line, this.start, end);
+  }
+
+  /** `$<size>` or `$EOF:<mark>` on a replication link. */
+  private payloadLine(line: Buffer, end: number): void {
+    if (startsWith(line, '$EOF:')) {
+      if (line.length - 5 !== RDB_EOF_MARK_SIZE) {
+        return this.failLine('RSPY_DECODE_BAD_EOF_MARK', `an EOF mark of ${RDB_EOF_MARK_SIZE} bytes`, `the EOF mark must be ${RDB_EOF_MARK_SIZE} bytes, got ${line.length - 5}`, line);
+      }
+      this.mark = Buffer.from(line.subarray(5)); // kept until the payload ends
+      this.heldLen = 0;
+      this.s = S.RdbEof;
+      this.sink.rdbStart?.(null, this.mark, this.start, end);
+      return;
+    }
+    const size = parseLength(line);
+    if (!(size >= 0)) return this.failLine('RSPY_DECODE_BAD_LENGTH', 'an RDB length ($<bytes> or $EOF:<mark>)', `bad RDB length line ${JSON.stringify(line.toString('latin1', 0, 40))}`, line);
+    this.remaining = size;
+    this.s = size > 0 ? S.RdbSized : S.Start;
+    this.sink.rdbStart?.(size, null, this.start, end);
+    if (size === 0 && this.s === S.Start) this.sink.rdbEnd?.(end, end);
+  }
+
+  // ------------------------------------------------------------ EOF-marked payload
+
+  /** Payload bytes until the mark: the mark may start in the bytes held back from earlier chunks or anywhere in
+   *  this one. Everything but the last 39 bytes seen is surely payload (a whole mark there would have been found);
+   *  those are held back, copied into a fixed buffer, and released once the next bytes tell. */
+  private eofMarked(chunk: Buffer, i: number, end: number, base: number): number {
+    const M = RDB_EOF_MARK_SIZE;
+    const held = this.heldLen;
+    const heldPos = base + i - held;
+    const n = end - i;
+    if (held > 0) {
+      const head = Math.min(n, M - 1);
+      chunk.copy(this.held, held, i, i + head);
+      const at = this.held.subarray(0, held + head).indexOf(this.mark);
+      if (at !== -1 && at < held) {
+        this.heldLen = 0;
+        this.s = S.Start;
+        if (at > 0) this.sink.rdbBody?.(Buffer.from(this.held.subarray(0, at)), heldPos);
+        if (this.s === S.Start) this.sink.rdbEnd?.(heldPos + at, heldPos + at + M);
+        return i + at + M - held;
+      }
+    }
+    const found = (end === chunk.length ? chunk : chunk.subarray(0, end)).indexOf(this.mark, i);
+    if (found !== -1) {
+      this.heldLen = 0;
+      this.s = S.Start;
+      if (held > 0) this.sink.rdbBody?.(Buffer.from(this.held.subarray(0, held)), heldPos);
+      if (found > i && this.s === S.Start) this.sink.rdbBody?.(chunk.subarray(i, found), base + i);
+      if (this.s === S.Start) this.sink.rdbEnd?.(base + found, base + found + M);
+      return found + M;
+    }
+    const keep = Math.min(M - 1, held + n);
+    const release = held + n - keep;
+    const fromHeld = Math.min(held, release);
+    const fromChunk = release - fromHeld;
+    const out = fromHeld > 0 ? Buffer.from(this.held.subarray(0, fromHeld)) : EMPTY;
+    // the new held bytes: what is left of the old ones, then the end of this chunk
+    this.held.copyWithin(0, fromHeld, held);
+    chunk.copy(this.held, held - fromHeld, i + fromChunk, end);
+    this.heldLen = keep;
+    if (fromHeld > 0) this.sink.rdbBody?.(out, heldPos);
+    if (fromChunk > 0 && this.s === S.RdbEof) this.sink.rdbBody?.(chunk.subarray(i, i + fromChunk), base + i);
+    return end;
+  }
+
+  // ------------------------------------------------------------ replies grammar
+
+  /** The first line of a value: a simple value is complete, a blob's body or an aggregate's elements follow. */
+  private valueHead(line: Buffer, end: number): void {
+    const t = line.length > 0 ? TYPE[line[0]] : T.None;
+    if (t === T.None) {
+      return this.failLine('RSPY_DECODE_BAD_TYPE_BYTE', 'a RESP type byte', `expected a RESP type byte, got ${line.length > 0 ? `0x${hex(line[0])}` : 'an empty line'}`, line);
+    }
+    const top = this.open.length === 0;
+    if (t === T.Simple) {
+      if (top) this.head = line;
+      return this.valueDone(end);
+    }
+    if (top) this.head = Buffer.from(line); // the reply ends in a later line or chunk
+    const n = parseLength(line);
+    if (n === -1 && (line[0] === RESP_BULK || line[0] === RESP_ARRAY)) return this.valueDone(end); // RESP2 null
+    if (!(n >= 0)) return this.failLine('RSPY_DECODE_BAD_LENGTH', 'a length', `bad length line ${JSON.stringify(line.toString('latin1', 0, 40))}`, line);
+    if (t === T.Blob) {
+      this.bodyLen = n;
+      this.remaining = n;
+      this.s = n > 0 ? S.BlobBody : S.BlobCr;
+      return;
+    }
+    const count = t === T.Pairs ? 2 * n : t === T.Attribute ? 2 * n + 1 : n;
+    if (count === 0) return this.valueDone(end);
+    this.open.push(count);
+    this.beginLine(end);
+  }
+
+  /** A value ended at `end`: the next element of the innermost open aggregate follows, or the reply is complete. */
+  private valueDone(end: number): void {
+    const open = this.open;
+    while (open.length > 0) {
+      if (--open[open.length - 1] > 0) return this.beginLine(end);
+      open.pop();
+    }
+    this.s = S.Start;
+    const head = this.head;
+    this.head = EMPTY;
+    this.sink.reply?.(head, this.start, end);
+  }
+
+  // ------------------------------------------------------------ errors
+
+  private remember(chunk: Buffer, from: number, end: number): void {
+    const keep = EXCERPT_BYTES;
+    const n = end - from;
+    if (n >= keep) {
+      // 16 bytes per chunk: a plain loop is cheaper than Buffer#copy, which makes a view first
+      const recent = this.recentBuf;
+      for (let k = 0, at = end - keep; k < keep; k++) recent[k] = chunk[at + k];
+      this.recentLen = keep;
+    } else if (n > 0) {
+      this.recentBuf.copyWithin(0, n);
+      chunk.copy(this.recentBuf, keep - n, from, end);
+      this.recentLen = Math.min(keep, this.recentLen + n);
+    }
+  }
+
+  /** A bad byte: the excerpt is the same whatever the chunking: the bytes before it, and it. */
+  private failByte(code: FramingErrorCode, pos: number, expected: string, message: string): void {
+    const upTo = pos - this.chunkBase + 1;
+    const recent = this.recentBuf.subarray(EXCERPT_BYTES - this.recentLen);
+    const excerpt = Buffer.concat([recent, this.chunk.subarray(this.chunkStart, Math.max(this.chunkStart, upTo))]).subarray(-EXCERPT_BYTES);
+    this.fail(code, pos, expected, message, excerpt);
+  }
+
+  /** A bad line: reported at its first byte, with its first bytes. */
+  private failLine(code: FramingErrorCode, expected: string, message: string, line: Buffer): void {
+    this.fail(code, this.lineStart, expected, message, Buffer.from(line.subarray(0, LINE_EXCERPT_BYTES)));
+  }
+
+  private fail(code: FramingErrorCode, pos: number, expected: string, message: string, excerpt = EMPTY): void {
+    this.s = S.Dead;
+    this.lineParts.length = 0;
+    this.sink.error({ code, pos, expected, message, excerpt });
+  }
+}
+
+/** The number after the type byte of a header line: digits with an optional '-', else NaN. */
+function parseLength(line: Buffer): number {
+  let p = 1;
+  const negative = line[p] === 0x2d;
+  if (negative) p++;
+  const digits = line.length - p;
+  if (digits < 1 || digits > MAX_LENGTH_DIGITS) return NaN;
+  let n = 0;
+  for (; p < line.length; p++) {
+    const d = line[p] - 0x30;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return negative ? -n : n;
+}
+
+function startsWith(line: Buffer, prefix: string): boolean {
+  if (line.length < prefix.length) return false;
+  for (let k = 0; k < prefix.length; k++) if (line[k] !== prefix.charCodeAt(k)) return false;
+  return true;
+}
+
+function hex(b: number): string {
+  return b.toString(16).padStart(2, '0');
+}
