@@ -3,6 +3,7 @@
 // wait until its ACK reaches the final offset, then tell it `REPLICAOF NO ONE`.
 import net from 'node:net';
 import { RespClient, RespError } from '../lab/resp-client.js';
+import { RespFramer } from '../resp/framer.js';
 import type { LinkFullSync } from './full-sync.js';
 
 export interface ServeOptions {
@@ -59,67 +60,42 @@ export async function replayToServer(opts: ServeOptions): Promise<number> {
 
 function serveReplica(socket: net.Socket, opts: ServeOptions, done: (offset: number) => void, fail: (err: Error) => void): void {
   const { sync } = opts;
-  const reader = new CommandReader();
   let streaming = false;
+  const onCommand = (argv: string[]): void => {
+    if (argv.length === 0) return;
+    const name = argv[0].toUpperCase();
+    if (name === 'PING') socket.write('+PONG\r\n');
+    else if (name === 'AUTH') socket.write('+OK\r\n');
+    else if (name === 'REPLCONF' && argv[1]?.toUpperCase() === 'ACK') {
+      const acked = Number(argv[2]);
+      if (acked >= sync.finalOffset) {
+        streaming = false;
+        done(acked);
+      }
+    } else if (name === 'REPLCONF') socket.write('+OK\r\n');
+    else if (name === 'PSYNC' || name === 'SYNC') {
+      streaming = true;
+      opts.log(`target asked ${argv.join(' ')}: sending +FULLRESYNC ${sync.replid} ${sync.offset}, ${sync.rdb.length} RDB bytes, ${sync.stream.length} stream bytes`);
+      if (name === 'PSYNC') socket.write(`+FULLRESYNC ${sync.replid} ${sync.offset}\r\n`);
+      socket.write(`$${sync.rdb.length}\r\n`);
+      socket.write(sync.rdb);
+      socket.write(sync.stream);
+      // ask for an ACK now rather than waiting for the replica's once-per-second one
+      socket.write('*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n');
+    } else socket.write(`-ERR repl-spy replay does not handle ${name}\r\n`);
+  };
+  // what the target sends us as its master: RESP commands, inline SYNC, newline keepalives
+  const framer = new RespFramer('requests', {
+    command: (argv) => onCommand(argv.map((a) => a.toString('utf8'))),
+    inline: (line) => onCommand(line.toString('utf8').split(' ').filter(Boolean)),
+    error: (e) => {
+      socket.destroy();
+      fail(new Error(`the target sent bytes that are not RESP at byte ${e.pos} of its link: ${e.message}`));
+    },
+  });
   socket.on('error', () => undefined);
   socket.on('close', () => {
     if (streaming) fail(new Error('the target closed the replication link during the sync (see its log: e.g. an RDB version newer than it reads)'));
   });
-  socket.on('data', (chunk: Buffer) => {
-    for (const argv of reader.feed(chunk)) {
-      const name = argv[0]?.toUpperCase();
-      if (name === 'PING') socket.write('+PONG\r\n');
-      else if (name === 'AUTH') socket.write('+OK\r\n');
-      else if (name === 'REPLCONF' && argv[1]?.toUpperCase() === 'ACK') {
-        const acked = Number(argv[2]);
-        if (acked >= sync.finalOffset) {
-          streaming = false;
-          done(acked);
-        }
-      } else if (name === 'REPLCONF') socket.write('+OK\r\n');
-      else if (name === 'PSYNC' || name === 'SYNC') {
-        streaming = true;
-        opts.log(`target asked ${argv.join(' ')}: sending +FULLRESYNC ${sync.replid} ${sync.offset}, ${sync.rdb.length} RDB bytes, ${sync.stream.length} stream bytes`);
-        if (name === 'PSYNC') socket.write(`+FULLRESYNC ${sync.replid} ${sync.offset}\r\n`);
-        socket.write(`$${sync.rdb.length}\r\n`);
-        socket.write(sync.rdb);
-        socket.write(sync.stream);
-        // ask for an ACK now rather than waiting for the replica's once-per-second one
-        socket.write('*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n');
-      } else socket.write(`-ERR repl-spy replay does not handle ${name}\r\n`);
-    }
-  });
-}
-
-/** Commands a replica sends: RESP arrays of bulk strings or inline lines. */
-class CommandReader {
-  private buf = Buffer.alloc(0);
-
-  *feed(chunk: Buffer): Generator<string[]> {
-    this.buf = Buffer.concat([this.buf, chunk]);
-    for (;;) {
-      const parsed = this.next();
-      if (!parsed) return;
-      this.buf = this.buf.subarray(parsed.end);
-      if (parsed.argv.length > 0) yield parsed.argv;
-    }
-  }
-
-  private next(): { argv: string[]; end: number } | null {
-    const nl = this.buf.indexOf('\n');
-    if (nl === -1) return null;
-    const line = this.buf.toString('latin1', 0, nl).replace(/\r$/, '');
-    if (!line.startsWith('*')) return { argv: line.split(' ').filter(Boolean), end: nl + 1 };
-    const argv: string[] = [];
-    let at = nl + 1;
-    for (let i = 0; i < Number(line.slice(1)); i++) {
-      const lnl = this.buf.indexOf('\n', at);
-      if (lnl === -1) return null;
-      const len = Number(this.buf.toString('latin1', at + 1, lnl).replace(/\r$/, ''));
-      if (this.buf.length < lnl + 1 + len + 2) return null;
-      argv.push(this.buf.toString('utf8', lnl + 1, lnl + 1 + len));
-      at = lnl + 1 + len + 2;
-    }
-    return { argv, end: at };
-  }
+  socket.on('data', (chunk: Buffer) => framer.feed(chunk));
 }

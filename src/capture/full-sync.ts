@@ -3,8 +3,8 @@
 // everything that cannot be replayed and why.
 import type { WireEvent } from '../core/events.js';
 import { createPipeline } from '../core/pipeline.js';
+import { RespFramer } from '../resp/framer.js';
 import type { Capture } from './reader.js';
-import { RdbBodyElider } from './rdb-elider.js';
 
 export interface LinkFullSync {
   link: number;
@@ -95,18 +95,18 @@ function collect(e: WireEvent, link: number | undefined, rec: (id: number) => Li
   }
 }
 
-/** The RDB payload and what follows it (without the `$EOF:` end mark), by the same framing the writer uses. */
+/** The RDB payload and what follows it (without the `$EOF:` end mark): the first payload the framer finds. */
 export function splitSnapshot(m2r: Buffer): { rdb: Buffer; rest: Buffer } | null {
-  const elider = new RdbBodyElider();
-  let pos = 0;
-  for (const piece of elider.feed(m2r)) {
-    if (piece.kind === 'keep') {
-      pos += piece.chunk.length;
-      continue;
-    }
-    const rdb = m2r.subarray(pos, pos + piece.bytes);
-    const eofMarked = /\$EOF:[^\r\n]*\r?\n$/.test(m2r.toString('latin1', Math.max(0, pos - 64), pos));
-    return { rdb, rest: m2r.subarray(pos + piece.bytes + (eofMarked ? 40 : 0)) };
-  }
-  return null;
+  let split: { rdb: Buffer; rest: Buffer } | null = null;
+  let bodyStart = 0;
+  const framer = new RespFramer('replication', {
+    rdbStart: (_size, _mark, _start, start) => (bodyStart = start),
+    rdbEnd: (bodyEnd, end) => {
+      split = { rdb: m2r.subarray(bodyStart, bodyEnd), rest: m2r.subarray(end) };
+      framer.stop();
+    },
+    error: () => undefined,
+  });
+  framer.feed(m2r);
+  return split;
 }

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { CAPTURE_MAGIC } from '../capture/format.js';
 import { extractFullSync } from '../capture/full-sync.js';
 import { openCapture } from '../capture/reader.js';
-import { AofCommandReader, type AofProblem } from '../decode/rdb/aof-commands.js';
+import { AofCommandReader, type AofCommand, type AofProblem } from '../decode/rdb/aof-commands.js';
 import { parseAofManifest, type AofManifestEntry } from '../decode/rdb/aof-manifest.js';
 import { RdbObserver, type KeyInfo } from '../decode/rdb/rdb-observer.js';
 import { failAndExit } from './fail.js';
@@ -126,7 +126,7 @@ async function readRdbFile(file: string, opts: InspectOptions, tail: CommandTail
     if (from < chunk.length) {
       const rest = chunk.subarray(from);
       if (after === 'unknown') after = rest[0] === 0x2a || rest[0] === 0x23 ? 'commands' : 'other';
-      if (after === 'commands') aof.feed(rest, (c) => addCommand(tail, c.argv, c.bytes, opts.tailLines));
+      if (after === 'commands') aof.feed(rest, (c) => addCommand(tail, c, opts.tailLines));
     }
     pos += chunk.length;
     await opts.afterChunk?.();
@@ -139,7 +139,7 @@ async function readRdbFile(file: string, opts: InspectOptions, tail: CommandTail
 async function readCommands(file: string, from: number, tail: CommandTail, tailLines: number): Promise<void> {
   const aof = new AofCommandReader();
   for await (const chunk of createReadStream(file, { start: from, highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>) {
-    aof.feed(chunk, (c) => addCommand(tail, c.argv, c.bytes, tailLines));
+    aof.feed(chunk, (c) => addCommand(tail, c, tailLines));
   }
   finishTail(tail, aof, path.basename(file));
 }
@@ -178,7 +178,7 @@ async function inspectCapture(file: string, opts: InspectOptions): Promise<Inspe
   observer.end(ignore);
   const tail = newTail();
   const aof = new AofCommandReader();
-  aof.feed(sync.stream, (c) => addCommand(tail, c.argv, c.bytes, opts.tailLines));
+  aof.feed(sync.stream, (c) => addCommand(tail, c, opts.tailLines));
   finishTail(tail, aof, `link ${sync.link} stream`);
   return { file, kind: 'capture', rdb: { link: sync.link, ...observer.info() }, commands: tail, problems };
 }
@@ -200,13 +200,13 @@ function newTail(): CommandTail {
   return { count: 0, bytes: 0, byName: {}, last: [], annotations: 0, problems: [] };
 }
 
-function addCommand(tail: CommandTail, argv: Buffer[], bytes: number, keep: number): void {
+function addCommand(tail: CommandTail, { argv, argBytes, bytes }: AofCommand, keep: number): void {
   tail.count++;
   tail.bytes += bytes;
   const name = argv.length ? argv[0].toString('latin1', 0, 32).toUpperCase() : '(empty)';
   tail.byName[name] = (tail.byName[name] ?? 0) + 1;
   if (keep > 0) {
-    tail.last.push(argv.map(shortArg));
+    tail.last.push(argv.map((a, i) => shortArg(a, argBytes?.[i] ?? a.length)));
     if (tail.last.length > keep) tail.last.shift();
   }
 }
@@ -217,10 +217,10 @@ function finishTail(tail: CommandTail, aof: AofCommandReader, file: string): voi
   if (aof.problem) tail.problems.push({ file, ...aof.problem });
 }
 
-function shortArg(b: Buffer): string {
+function shortArg(b: Buffer, size: number): string {
   const text = b.toString('utf8', 0, Math.min(b.length, MAX_ARG_CHARS));
   const printable = /^[\x20-\x7e]*$/.test(text) ? text : JSON.stringify(text).slice(1, -1);
-  return b.length > MAX_ARG_CHARS ? `${printable}...(${b.length} bytes)` : printable;
+  return size > MAX_ARG_CHARS ? `${printable}...(${size} bytes)` : printable;
 }
 
 // ------------------------------------------------------------------ human report

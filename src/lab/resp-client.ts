@@ -1,19 +1,25 @@
 // A minimal RESP2 client for the lab's own connections (loading keys, the write load, INFO polling): one
-// connection, commands pipelined, replies matched in order. Never in the proxy's forward path.
+// connection, commands pipelined, replies read by redis-parser and matched in order. Never in the proxy's
+// forward path.
 import net from 'node:net';
+import RedisParser from 'redis-parser';
 
 export type Reply = string | number | null | Reply[];
 
 export class RespError extends Error {}
 
 export class RespClient {
-  private buffer: Buffer = Buffer.alloc(0);
   private pending: { resolve: (r: Reply) => void; reject: (e: Error) => void }[] = [];
   private closedError: Error | null = null;
+  private readonly parser = new RedisParser({
+    returnReply: (reply) => this.pending.shift()?.resolve(toReply(reply)),
+    returnError: (err) => this.pending.shift()?.reject(new RespError(err.message)),
+    returnFatalError: (err) => this.socket.destroy(err),
+  });
 
   private constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => this.parser.execute(chunk));
     const failAll = (err: Error): void => {
       this.closedError ??= err;
       for (const p of this.pending.splice(0)) p.reject(err);
@@ -60,24 +66,6 @@ export class RespClient {
   get localAddress(): string {
     return this.socket.localAddress ?? '127.0.0.1';
   }
-
-  private onData(chunk: Buffer): void {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    for (;;) {
-      let parsed: Parsed | null;
-      try {
-        parsed = parseReply(this.buffer, 0);
-      } catch (err) {
-        this.socket.destroy(err as Error);
-        return;
-      }
-      if (!parsed) return;
-      this.buffer = this.buffer.subarray(parsed.end);
-      const waiter = this.pending.shift();
-      if (parsed.error !== undefined) waiter?.reject(new RespError(parsed.error));
-      else waiter?.resolve(parsed.value);
-    }
-  }
 }
 
 export function encodeCommand(args: (string | number | Buffer)[]): Buffer {
@@ -89,43 +77,7 @@ export function encodeCommand(args: (string | number | Buffer)[]): Buffer {
   return Buffer.concat(parts);
 }
 
-type Parsed = { value: Reply; error?: string; end: number };
-
-/** One RESP2 reply starting at `pos`, or null when the buffer does not hold all of it yet. */
-function parseReply(buf: Buffer, pos: number): Parsed | null {
-  const lineEnd = buf.indexOf('\r\n', pos);
-  if (lineEnd < 0) return null;
-  const line = buf.toString('utf8', pos + 1, lineEnd);
-  const next = lineEnd + 2;
-  switch (buf[pos]) {
-    case 0x2b: // +
-      return { value: line, end: next };
-    case 0x2d: // -
-      return { value: null, error: line, end: next };
-    case 0x3a: // :
-      return { value: Number(line), end: next };
-    case 0x24: {
-      // $
-      const len = Number(line);
-      if (len < 0) return { value: null, end: next };
-      if (buf.length < next + len + 2) return null;
-      return { value: buf.toString('utf8', next, next + len), end: next + len + 2 };
-    }
-    case 0x2a: {
-      // *
-      const count = Number(line);
-      if (count < 0) return { value: null, end: next };
-      const items: Reply[] = [];
-      let at = next;
-      for (let i = 0; i < count; i++) {
-        const item = parseReply(buf, at);
-        if (!item) return null;
-        items.push(item.error !== undefined ? `ERR ${item.error}` : item.value);
-        at = item.end;
-      }
-      return { value: items, end: at };
-    }
-    default:
-      throw new Error(`unexpected RESP reply byte 0x${buf[pos]?.toString(16)} at ${pos}`);
-  }
+/** An error inside an array (e.g. in an EXEC reply) becomes its message. */
+function toReply(r: unknown): Reply {
+  return r instanceof Error ? r.message : Array.isArray(r) ? r.map(toReply) : (r as Reply);
 }

@@ -34,12 +34,17 @@ describe('architecture', () => {
     expect(violations('decode', () => false).length).toBeGreaterThan(10);
   });
 
-  it('decoders import only decoders, the event vocabulary and pure node:buffer helpers', () => {
-    expect(violations('decode', (s) => s.startsWith('decode/') || s === 'core/events.ts' || s === 'node:buffer')).toEqual([]);
+  it('the RESP framer is a leaf: it imports only itself and node:buffer', () => {
+    expect(violations('resp', (s) => s.startsWith('resp/') || s === 'node:buffer')).toEqual([]);
+    expect(importsOf(path.join(src, 'resp/framer.ts'))).toContain('node:buffer');
   });
 
-  it('decoders and the resync analysis read no clock and set no timer', () => {
-    const impure = [...files(path.join(src, 'decode')), ...files(path.join(src, 'analysis'))].filter((f) => clockOrIo.test(readFileSync(f, 'utf8')));
+  it('decoders import only decoders, the RESP framer, the event vocabulary and pure node:buffer helpers', () => {
+    expect(violations('decode', (s) => /^(decode|resp)\//.test(s) || s === 'core/events.ts' || s === 'node:buffer')).toEqual([]);
+  });
+
+  it('decoders, the framer and the resync analysis read no clock and set no timer', () => {
+    const impure = [...files(path.join(src, 'decode')), ...files(path.join(src, 'resp')), ...files(path.join(src, 'analysis'))].filter((f) => clockOrIo.test(readFileSync(f, 'utf8')));
     expect(impure.map((f) => path.relative(src, f))).toEqual([]);
   });
 
