@@ -1,8 +1,11 @@
 // Scenario 3: decoder throughput offline, one core, on real recorded replication streams: commands/s of the
 // command stream (16-byte and 1 KiB values) for chunk sizes from 1.5 KiB to 64 KiB, compared with redis-parser on
-// the same bytes and chunks; MB/s of RDB payload framing, with and without RDB analysis.
+// the same bytes and chunks, and framing alone: the decoder's framer against src/resp's; MB/s of RDB payload
+// framing, with and without RDB analysis.
 import { createRequire } from 'node:module';
 import { createPipeline } from '../../dist/core/pipeline.js';
+import { RespFramer as DecoderFramer } from '../../dist/decode/resp-framer.js';
+import { RespFramer } from '../../dist/resp/framer.js';
 import { makeRdbSink } from '../../dist/decode/rdb-sink.js';
 import { startRedis, populate } from '../lib/redis.mjs';
 import { redisBenchmarkSets } from '../lib/load.mjs';
@@ -52,6 +55,31 @@ function redisParserRun(stream, { timedFrom, timedTo, chunkSize }) {
   return { ms: performance.now() - t0, commands };
 }
 
+/** Framing alone, in CPU time (less noisy than wall time on a shared machine). */
+function framerRun(makeFramer, stream, { timedFrom, timedTo, chunkSize }) {
+  let commands = 0;
+  const framer = makeFramer(() => commands++);
+  const cpu = process.cpuUsage();
+  for (let p = timedFrom; p < timedTo; p += chunkSize) framer.feed(stream.subarray(p, Math.min(p + chunkSize, timedTo)));
+  const { user, system } = process.cpuUsage(cpu);
+  return { ms: (user + system) / 1000, commands };
+}
+const framingError = (what) => {
+  throw new Error(`framing error on a real stream: ${what}`);
+};
+const framers = {
+  decoder: (count) => new DecoderFramer({ command: count, inline: () => framingError('inline'), violation: framingError }),
+  resp: (count) => new RespFramer('replication', { command: count, error: (e) => framingError(e.message) }),
+};
+
+/** Both framers, their runs interleaved so that a busy moment of the machine hits both alike. */
+function framerRuns(stream, span) {
+  const runs = { decoder: [], resp: [] };
+  for (const name of Object.keys(runs)) framerRun(framers[name], stream, span); // warm-up
+  for (let r = 0; r < REPS; r++) for (const name of Object.keys(runs)) runs[name].push(framerRun(framers[name], stream, span));
+  return runs;
+}
+
 function repeat(fn) {
   fn(); // warm-up
   return Array.from({ length: REPS }, fn);
@@ -62,6 +90,7 @@ const goals = [];
 
 // Command streams.
 const cmdRows = [];
+const framerRows = [];
 let worstCmdRate = Infinity;
 for (const [valueBytes, requests] of Object.entries(COMMANDS)) {
   const master = await startRedis(['--client-output-buffer-limit', 'replica 0 0 0']);
@@ -82,6 +111,11 @@ for (const [valueBytes, requests] of Object.entries(COMMANDS)) {
     cmdRows.push([`${valueBytes} B`, n, (chunkSize / 1024).toFixed(1), fmt(ourRate, 2), fmt(mbps(ours), 0), fmt(rate(theirs), 2), fmt(mbps(theirs), 0),
       (ourRate.median / rate(theirs).median).toFixed(2)]);
     log(`  chunk ${chunkSize}: repl-spy ${ourRate.median.toFixed(2)} M cmd/s, redis-parser ${rate(theirs).median.toFixed(2)} M cmd/s`);
+    const framed = framerRuns(rec.bytes, { ...span, chunkSize });
+    if (framed.decoder[0].commands !== n || framed.resp[0].commands !== n) throw new Error(`framers counted ${framed.decoder[0].commands} and ${framed.resp[0].commands} commands, not ${n}`);
+    const [old, resp] = [rate(framed.decoder), rate(framed.resp)];
+    framerRows.push([`${valueBytes} B`, (chunkSize / 1024).toFixed(1), fmt(old, 2), fmt(resp, 2), (resp.median / old.median).toFixed(2)]);
+    log(`  chunk ${chunkSize}: framing alone: decoder framer ${old.median.toFixed(2)}, src/resp ${resp.median.toFixed(2)} M cmd/s (CPU time)`);
   }
 }
 tables.push({
@@ -90,6 +124,12 @@ tables.push({
   rows: cmdRows,
 });
 goals.push({ goal: 'command stream: >= 1,000,000 commands/s on one core (worst value size and chunk size)', value: `${worstCmdRate.toFixed(2)} M/s`, met: worstCmdRate >= 1 });
+
+tables.push({
+  title: `Framing alone, the same command streams: decode/resp-framer against src/resp (M commands per CPU second), ${REPS} interleaved runs each`,
+  columns: ['values', 'chunk KiB', 'decode/resp-framer', 'src/resp', 'src/resp / decode/resp-framer'],
+  rows: framerRows,
+});
 
 // RDB payload.
 const rdbRows = [];

@@ -133,6 +133,7 @@ export class RespFramer {
   /** Where the segment in progress (or the last one) started. */
   start = 0;
   private readonly keepBytes: number;
+  private readonly commandsAtTop: boolean; // a '*' at a segment boundary starts a command (not a reply)
   // multibulk command
   private num = 0;
   private numDigits = 0;
@@ -171,6 +172,7 @@ export class RespFramer {
     opts: FramerOptions = {},
   ) {
     this.keepBytes = opts.keepArgBytes ?? 1024 * 1024;
+    this.commandsAtTop = grammar !== 'replies';
   }
 
   /** True after an error or stop(): bytes are only counted. */
@@ -206,7 +208,7 @@ export class RespFramer {
         case S.Start: {
           this.start = base + i;
           const b = chunk[i];
-          if (b === RESP_ARRAY && this.grammar !== 'replies') {
+          if (b === RESP_ARRAY && this.commandsAtTop) {
             const next = this.wholeCommand(chunk, i, end, base);
             if (next >= 0) {
               i = next;
@@ -227,11 +229,10 @@ export class RespFramer {
         case S.ArgcDigits:
         case S.BulkDigits: {
           const b = chunk[i];
-          const what = this.s === S.ArgcDigits ? 'an argument count' : 'a bulk length';
           if (b >= 0x30 && b <= 0x39) {
             this.num = this.num * 10 + (b - 0x30);
             if (++this.numDigits > MAX_LENGTH_DIGITS) {
-              this.failByte('RSPY_DECODE_BAD_LENGTH', base + i, what, 'length too large');
+              this.failByte('RSPY_DECODE_BAD_LENGTH', base + i, this.lengthName(), 'length too large');
               break;
             }
           } else if (b === 0x2d && this.numDigits === 0 && !this.negative) {
@@ -239,7 +240,7 @@ export class RespFramer {
           } else if (b === CR && this.numDigits > 0) {
             this.s = this.s === S.ArgcDigits ? S.ArgcLf : S.BulkLf;
           } else {
-            this.failByte('RSPY_DECODE_BAD_LENGTH', base + i, what, `expected a digit or CR, got 0x${hex(b)}`);
+            this.failByte('RSPY_DECODE_BAD_LENGTH', base + i, this.lengthName(), `expected a digit or CR, got 0x${hex(b)}`);
             break;
           }
           i++;
@@ -314,12 +315,13 @@ export class RespFramer {
         }
         case S.BodyCr:
         case S.BlobCr: {
+          const argument = this.s === S.BodyCr;
           if (chunk[i] !== CR) {
-            this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'CRLF after the bulk', `expected CR after a ${this.bodyLen}-byte ${this.s === S.BodyCr ? 'argument' : 'value'}, got 0x${hex(chunk[i])}`);
+            this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'CRLF after the bulk', `expected CR after a ${this.bodyLen}-byte ${argument ? 'argument' : 'value'}, got 0x${hex(chunk[i])}`);
             break;
           }
           i++;
-          this.s = this.s === S.BodyCr ? S.BodyLf : S.BlobLf;
+          this.s = argument ? S.BodyLf : S.BlobLf;
           break;
         }
         case S.BodyLf: {
@@ -445,6 +447,10 @@ export class RespFramer {
     this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
     this.scratchUsed += len;
     return this.scratch.subarray(this.scratchUsed - len, this.scratchUsed);
+  }
+
+  private lengthName(): string {
+    return this.s === S.ArgcDigits ? 'an argument count' : 'a bulk length';
   }
 
   private finishCommand(end: number): void {
