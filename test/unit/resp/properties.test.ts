@@ -49,7 +49,8 @@ const streams: Record<Grammar, fc.Arbitrary<Buffer>> = {
       const framing = eof ? [Buffer.from(`$EOF:${m}\r\n`), ended] : [Buffer.from(`$${payload.length}\r\n`), payload];
       return Buffer.concat([...lines, ...framing, ...commands]);
     })
-    .filter((b): b is Buffer => b !== null),
+    .filter((b) => b !== null)
+    .map((b) => b as Buffer),
   replies: fc.array(value, { maxLength: 8 }).map((p) => Buffer.concat(p)),
 };
 const grammars = Object.keys(streams) as Grammar[];
