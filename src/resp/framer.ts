@@ -12,7 +12,7 @@ import { Buffer } from 'node:buffer';
  *  - `requests`: what a client or replica sends: multibulk commands, inline commands, `\n` keepalives;
  *  - `aof`: an append-only file: multibulk commands and `#` annotation lines;
  *  - `replication`: what a master sends a replica: reply lines, `\n` keepalives, the RDB payload (`$<n>` or
- *    `$EOF:<mark>`, see RdbStart), Valkey's `$ENDOFF:` line, then multibulk commands;
+ *    `$EOF:<mark>`), Valkey's `$ENDOFF:` line, then multibulk commands;
  *  - `replies`: what a server sends a client: RESP2 and RESP3 replies, each one segment however nested. */
 export type Grammar = 'requests' | 'aof' | 'replication' | 'replies';
 
@@ -89,7 +89,8 @@ export interface SegmentSink {
   inline?(line: Buffer, start: number, end: number): void;
   /** An empty line: the `\n` keepalive. */
   keepalive?(start: number, end: number): void;
-  /** The line `$<size>` or `$EOF:<mark>` ([start, bodyStart)): the RDB payload follows. */
+  /** The line `$<size>` or `$EOF:<mark>` ([start, bodyStart)): the RDB payload follows. The mark is the
+   *  framer's own copy, unchanged until the payload ends. */
   rdbStart?(size: number | null, mark: Buffer | null, start: number, bodyStart: number): void;
   /** Payload bytes, in order, as they arrive (before an EOF mark: once it is known they are not the mark). */
   rdbBody?(part: Buffer, pos: number): void;
@@ -130,8 +131,7 @@ export class RespFramer {
   private s = S.Start;
   /** Byte position of the next byte to be fed. */
   pos = 0;
-  /** Where the segment in progress (or the last one) started. */
-  start = 0;
+  private start = 0; // where the segment in progress (or the last one) started
   private readonly keepBytes: number;
   private readonly commandsAtTop: boolean; // a '*' at a segment boundary starts a command (not a reply)
   // multibulk command
