@@ -106,29 +106,35 @@ export interface FramerOptions {
 
 const enum S {
   Start, // at a segment boundary
+  Lf, // the LF after a CR (afterLf says what it ends)
   // a multibulk command
   ArgcDigits,
-  ArgcLf,
   BulkDollar,
   BulkDigits,
-  BulkLf,
   Body,
   BodyCr,
-  BodyLf,
   // a line up to LF: inline, reply, keepalive, `$` payload line, or the head of a value in the replies grammar
   Line,
   // RDB payload
   RdbSized,
   RdbEof,
-  // replies grammar: the body of a blob value (only counted) and its CRLF
+  // replies grammar: the body of a blob value (only counted) and its CR
   BlobBody,
   BlobCr,
-  BlobLf,
   Dead,
+}
+
+/** What the LF of a CRLF ends. */
+const enum Lf {
+  Argc,
+  BulkLength,
+  Argument,
+  Blob,
 }
 
 export class RespFramer {
   private s = S.Start;
+  private afterLf = Lf.Argc;
   /** Byte position of the next byte to be fed. */
   pos = 0;
   private start = 0; // where the segment in progress (or the last one) started
@@ -238,7 +244,7 @@ export class RespFramer {
           } else if (b === 0x2d && this.numDigits === 0 && !this.negative) {
             this.negative = true;
           } else if (b === CR && this.numDigits > 0) {
-            this.s = this.s === S.ArgcDigits ? S.ArgcLf : S.BulkLf;
+            this.expectLf(this.s === S.ArgcDigits ? Lf.Argc : Lf.BulkLength);
           } else {
             this.failByte('RSPY_DECODE_BAD_LENGTH', base + i, this.lengthName(), `expected a digit or CR, got 0x${hex(b)}`);
             break;
@@ -246,21 +252,13 @@ export class RespFramer {
           i++;
           break;
         }
-        case S.ArgcLf: {
+        case S.Lf: {
           if (chunk[i] !== LF) {
             this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'LF after CR', 'expected LF after CR');
             break;
           }
           i++;
-          if (this.negative || this.num > PROTO_MULTIBULK_MAX_LEN) {
-            this.failByte('RSPY_DECODE_BAD_LENGTH', base + i - 1, 'an argument count', `bad array length ${this.negative ? '-' : ''}${this.num}`);
-            break;
-          }
-          this.argc = this.num;
-          this.argv = [];
-          this.argBytes = undefined;
-          if (this.argc === 0) this.finishCommand(base + i);
-          else this.s = S.BulkDollar;
+          this.lfDone(base + i);
           break;
         }
         case S.BulkDollar: {
@@ -273,21 +271,6 @@ export class RespFramer {
           this.numDigits = 0;
           this.negative = false;
           i++;
-          break;
-        }
-        case S.BulkLf: {
-          if (chunk[i] !== LF) {
-            this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'LF after CR', 'expected LF after CR');
-            break;
-          }
-          i++;
-          if (this.negative) {
-            this.failByte('RSPY_DECODE_BAD_LENGTH', base + i - 1, 'a bulk length', 'negative bulk length in a command');
-            break;
-          }
-          this.bodyLen = this.num;
-          this.remaining = this.num;
-          this.s = S.Body;
           break;
         }
         case S.Body: {
@@ -321,18 +304,7 @@ export class RespFramer {
             break;
           }
           i++;
-          this.s = argument ? S.BodyLf : S.BlobLf;
-          break;
-        }
-        case S.BodyLf: {
-          if (chunk[i] !== LF) {
-            this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'LF after CR', 'expected LF after CR');
-            break;
-          }
-          i++;
-          if (this.argBytes) this.argBytes.push(this.bodyLen);
-          if (this.argv.length === this.argc) this.finishCommand(base + i);
-          else this.s = S.BulkDollar;
+          this.expectLf(argument ? Lf.Argument : Lf.Blob);
           break;
         }
         case S.Line: {
@@ -368,15 +340,6 @@ export class RespFramer {
           i += take;
           this.remaining -= take;
           if (this.remaining === 0) this.s = S.BlobCr;
-          break;
-        }
-        case S.BlobLf: {
-          if (chunk[i] !== LF) {
-            this.failByte('RSPY_DECODE_BAD_LINE_END', base + i, 'LF after CR', 'expected LF after CR');
-            break;
-          }
-          i++;
-          this.valueDone(base + i);
           break;
         }
         case S.Dead:
@@ -447,6 +410,40 @@ export class RespFramer {
     this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
     this.scratchUsed += len;
     return this.scratch.subarray(this.scratchUsed - len, this.scratchUsed);
+  }
+
+  private expectLf(then: Lf): void {
+    this.s = S.Lf;
+    this.afterLf = then;
+  }
+
+  /** The LF after a CR arrived (`end` is just after it): what it ended decides what comes next. */
+  private lfDone(end: number): void {
+    switch (this.afterLf) {
+      case Lf.Argc:
+        if (this.negative || this.num > PROTO_MULTIBULK_MAX_LEN) {
+          return this.failByte('RSPY_DECODE_BAD_LENGTH', end - 1, 'an argument count', `bad array length ${this.negative ? '-' : ''}${this.num}`);
+        }
+        this.argc = this.num;
+        this.argv = [];
+        this.argBytes = undefined;
+        if (this.argc === 0) this.finishCommand(end);
+        else this.s = S.BulkDollar;
+        return;
+      case Lf.BulkLength:
+        if (this.negative) return this.failByte('RSPY_DECODE_BAD_LENGTH', end - 1, 'a bulk length', 'negative bulk length in a command');
+        this.bodyLen = this.num;
+        this.remaining = this.num;
+        this.s = S.Body;
+        return;
+      case Lf.Argument:
+        if (this.argBytes) this.argBytes.push(this.bodyLen);
+        if (this.argv.length === this.argc) this.finishCommand(end);
+        else this.s = S.BulkDollar;
+        return;
+      case Lf.Blob:
+        return this.valueDone(end);
+    }
   }
 
   private lengthName(): string {
