@@ -1,6 +1,7 @@
 // Records a real replication stream: connects to a master as a replica (PSYNC ? -1), keeps every byte the master
 // sends while `load` runs, and splits it into the handshake answer, the RDB payload and the command stream.
 import net from 'node:net';
+import { RespFramer } from '../../dist/resp/framer.js';
 import { sleep } from './redis.mjs';
 
 export async function recordStream(master, load) {
@@ -26,16 +27,20 @@ export async function recordStream(master, load) {
 
 /** { answer: '+FULLRESYNC ...', rdbStart, rdbEnd, commandsStart } or null while the payload is incomplete. */
 function splitStream(bytes) {
-  const lineEnd = bytes.indexOf('\r\n');
-  if (lineEnd < 0) return null;
-  let p = lineEnd + 2;
-  while (bytes[p] === 0x0a) p++; // newline keepalives while the master saves
-  if (bytes[p] !== 0x24 /* $ */) return null;
-  const lenEnd = bytes.indexOf('\r\n', p);
-  if (lenEnd < 0) return null;
-  const size = Number(bytes.subarray(p + 1, lenEnd).toString());
-  const rdbStart = lenEnd + 2;
-  const rdbEnd = rdbStart + size;
-  if (bytes.length < rdbEnd) return null;
-  return { answer: bytes.subarray(0, lineEnd).toString(), rdbStart, rdbEnd, commandsStart: rdbEnd };
+  let answer = null;
+  let rdbStart = 0;
+  let split = null;
+  const framer = new RespFramer('replication', {
+    reply: (head) => (answer ??= head.toString()),
+    rdbStart: (_size, _mark, _start, bodyStart) => (rdbStart = bodyStart),
+    rdbEnd: (rdbEnd, end) => {
+      split = { answer, rdbStart, rdbEnd, commandsStart: end };
+      framer.stop();
+    },
+    error: (e) => {
+      throw new Error(`the recorded stream is not what a master sends: ${e.message} at byte ${e.pos}`);
+    },
+  });
+  framer.feed(bytes);
+  return split;
 }
