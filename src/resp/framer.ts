@@ -169,7 +169,6 @@ export class RespFramer {
   private readonly recentBuf = Buffer.alloc(EXCERPT_BYTES);
   private recentLen = 0;
   private chunk: Buffer = EMPTY;
-  private chunkStart = 0;
   private chunkBase = 0; // stream position of chunk[0]
 
   constructor(
@@ -201,13 +200,11 @@ export class RespFramer {
     return this.start;
   }
 
-  /** Feed chunk[from, to). */
-  feed(chunk: Buffer, from = 0, to = chunk.length): void {
-    let i = from;
-    const end = to;
-    const base = this.pos - from;
+  feed(chunk: Buffer): void {
+    let i = 0;
+    const end = chunk.length;
+    const base = this.pos;
     this.chunk = chunk;
-    this.chunkStart = from;
     this.chunkBase = base;
     while (i < end) {
       switch (this.s) {
@@ -309,7 +306,7 @@ export class RespFramer {
         }
         case S.Line: {
           const nl = chunk.indexOf(LF, i);
-          const stop = nl === -1 || nl >= end ? end : nl;
+          const stop = nl === -1 ? end : nl;
           if (stop > i) {
             this.lineParts.push(chunk.subarray(i, stop));
             this.lineLen += stop - i;
@@ -348,7 +345,7 @@ export class RespFramer {
       }
     }
     this.pos = base + end;
-    this.remember(chunk, from, end);
+    this.remember(chunk);
   }
 
   /** The fast path: a command that lies whole in chunk[i, end) with every argument kept whole is framed in one
@@ -527,7 +524,7 @@ export class RespFramer {
         return i + at + M - held;
       }
     }
-    const found = (end === chunk.length ? chunk : chunk.subarray(0, end)).indexOf(this.mark, i);
+    const found = chunk.indexOf(this.mark, i);
     if (found !== -1) {
       this.heldLen = 0;
       this.s = S.Start;
@@ -594,26 +591,25 @@ export class RespFramer {
 
   // ------------------------------------------------------------ errors
 
-  private remember(chunk: Buffer, from: number, end: number): void {
+  private remember(chunk: Buffer): void {
     const keep = EXCERPT_BYTES;
-    const n = end - from;
+    const n = chunk.length;
     if (n >= keep) {
       // 16 bytes per chunk: a plain loop is cheaper than Buffer#copy, which makes a view first
       const recent = this.recentBuf;
-      for (let k = 0, at = end - keep; k < keep; k++) recent[k] = chunk[at + k];
+      for (let k = 0, at = n - keep; k < keep; k++) recent[k] = chunk[at + k];
       this.recentLen = keep;
     } else if (n > 0) {
       this.recentBuf.copyWithin(0, n);
-      chunk.copy(this.recentBuf, keep - n, from, end);
+      chunk.copy(this.recentBuf, keep - n);
       this.recentLen = Math.min(keep, this.recentLen + n);
     }
   }
 
   /** A bad byte: the excerpt is the same whatever the chunking: the bytes before it, and it. */
   private failByte(code: FramingErrorCode, pos: number, expected: string, message: string): void {
-    const upTo = pos - this.chunkBase + 1;
     const recent = this.recentBuf.subarray(EXCERPT_BYTES - this.recentLen);
-    const excerpt = Buffer.concat([recent, this.chunk.subarray(this.chunkStart, Math.max(this.chunkStart, upTo))]).subarray(-EXCERPT_BYTES);
+    const excerpt = Buffer.concat([recent, this.chunk.subarray(0, pos - this.chunkBase + 1)]).subarray(-EXCERPT_BYTES);
     this.fail(code, pos, expected, message, excerpt);
   }
 
@@ -622,7 +618,7 @@ export class RespFramer {
     this.fail(code, this.lineStart, expected, message, Buffer.from(line.subarray(0, LINE_EXCERPT_BYTES)));
   }
 
-  private fail(code: FramingErrorCode, pos: number, expected: string, message: string, excerpt = EMPTY): void {
+  private fail(code: FramingErrorCode, pos: number, expected: string, message: string, excerpt: Buffer): void {
     this.s = S.Dead;
     this.lineParts.length = 0;
     this.sink.error({ code, pos, expected, message, excerpt });
