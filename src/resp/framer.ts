@@ -217,10 +217,7 @@ export class RespFramer {
               i = next;
               break;
             }
-            this.s = S.ArgcDigits;
-            this.num = 0;
-            this.numDigits = 0;
-            this.negative = false;
+            this.beginNumber(S.ArgcDigits);
             i++;
           } else if (this.grammar === 'aof' && b !== AOF_ANNOTATION) {
             this.failByte('RSPY_DECODE_BAD_TYPE_BYTE', base + i, '"*" (a command) or "#" (an annotation)', `unexpected byte 0x${hex(b)}`);
@@ -263,10 +260,7 @@ export class RespFramer {
             this.failByte('RSPY_DECODE_BAD_TYPE_BYTE', base + i, '"$" (a bulk string)', `expected '$' for argument ${this.argv.length + 1}, got 0x${hex(chunk[i])}`);
             break;
           }
-          this.s = S.BulkDigits;
-          this.num = 0;
-          this.numDigits = 0;
-          this.negative = false;
+          this.beginNumber(S.BulkDigits);
           i++;
           break;
         }
@@ -407,6 +401,13 @@ export class RespFramer {
     this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
     this.scratchUsed += len;
     return this.scratch.subarray(this.scratchUsed - len, this.scratchUsed);
+  }
+
+  private beginNumber(digits: S.ArgcDigits | S.BulkDigits): void {
+    this.s = digits;
+    this.num = 0;
+    this.numDigits = 0;
+    this.negative = false;
   }
 
   private expectLf(then: Lf): void {
