@@ -1,9 +1,11 @@
 // Arguments split across chunks are joined exactly (in the framer's reused scratch buffer while it has room,
 // in their own buffer beyond it), several per command, and a command's joined arguments never overlap. An
-// argument above the keep limit keeps its first bytes only. Every chunking (sampled: the input is large).
+// argument above the keep limit keeps its first bytes only. Every chunking (sampled: the input is large). Both the
+// decoder's framer and src/resp's (the same joining), until the decoder is built on src/resp.
 import { describe, expect, it } from 'vitest';
 import { mulberry32, sampledChunkings } from '../../helpers/chunkings.js';
 import { CUT_ARG_PREFIX_BYTES, RespFramer } from '../../../src/decode/resp-framer.js';
+import { RespFramer as SegmentFramer } from '../../../src/resp/framer.js';
 
 const KEEP = 250_000;
 const rand = mulberry32(7);
@@ -22,36 +24,55 @@ const commands: Buffer[][] = [
 ];
 const input = Buffer.concat(commands.map(resp));
 
-describe('RespFramer: joined arguments', () => {
-  it('are exact under every chunking, also while the scratch buffer is reused', () => {
-    for (const { name, chunks } of sampledChunkings(input, 100, 10)) {
-      const seen: { argv: Buffer[]; argBytes: number[] | undefined }[] = [];
-      const framer = new RespFramer(
-        {
-          command: (argv, _bytes, argBytes) => {
-            // checked during the call (views are valid only now), and copied for the checks after
-            const want = commands[seen.length];
-            argv.forEach((a, i) => {
-              const full = want[i];
-              const expected = full.length > KEEP ? full.subarray(0, CUT_ARG_PREFIX_BYTES) : full;
-              if (!a.equals(expected)) throw new Error(`${name}: command ${seen.length} argument ${i} differs`);
-            });
-            seen.push({ argv: argv.map((a) => Buffer.from(a)), argBytes });
-          },
-          inline: () => {
-            throw new Error('no inline line expected');
-          },
-          violation: (code, pos) => {
-            throw new Error(`${name}: ${code} at ${pos}`);
-          },
+/** The decoder's framer and src/resp's, behind one feed: commands go to `command`, anything else throws. */
+const framers = {
+  'decode/resp-framer': (command: (argv: Buffer[], argBytes: number[] | undefined) => void, name: string) =>
+    new RespFramer(
+      {
+        command: (argv, _bytes, argBytes) => command(argv, argBytes),
+        inline: () => {
+          throw new Error('no inline line expected');
         },
-        KEEP,
-      );
-      for (const c of chunks) framer.feed(c);
-      expect(seen.length, name).toBe(commands.length);
-      expect(seen[3].argBytes, name).toEqual([3, 3, KEEP + 10]);
-      expect(seen.filter((s, i) => i !== 3).every((s) => s.argBytes === undefined), name).toBe(true);
-      expect(seen[1].argv[2].equals(commands[1][2]) && seen[4].argv[2].equals(commands[4][2]), name).toBe(true);
-    }
+        violation: (code, pos) => {
+          throw new Error(`${name}: ${code} at ${pos}`);
+        },
+      },
+      KEEP,
+    ),
+  'src/resp': (command: (argv: Buffer[], argBytes: number[] | undefined) => void, name: string) =>
+    new SegmentFramer(
+      'requests',
+      {
+        command: (argv, _start, _end, argBytes) => command(argv, argBytes),
+        error: (e) => {
+          throw new Error(`${name}: ${e.code} at ${e.pos}`);
+        },
+      },
+      { keepArgBytes: KEEP },
+    ),
+};
+
+for (const [framerName, makeFramer] of Object.entries(framers)) {
+  describe(`${framerName}: joined arguments`, () => {
+    it('are exact under every chunking, also while the scratch buffer is reused', () => {
+      for (const { name, chunks } of sampledChunkings(input, 100, 10)) {
+        const seen: { argv: Buffer[]; argBytes: number[] | undefined }[] = [];
+        const framer = makeFramer((argv, argBytes) => {
+          // checked during the call (views are valid only now), and copied for the checks after
+          const want = commands[seen.length];
+          argv.forEach((a, i) => {
+            const full = want[i];
+            const expected = full.length > KEEP ? full.subarray(0, CUT_ARG_PREFIX_BYTES) : full;
+            if (!a.equals(expected)) throw new Error(`${name}: command ${seen.length} argument ${i} differs`);
+          });
+          seen.push({ argv: argv.map((a) => Buffer.from(a)), argBytes });
+        }, name);
+        for (const c of chunks) framer.feed(c);
+        expect(seen.length, name).toBe(commands.length);
+        expect(seen[3].argBytes, name).toEqual([3, 3, KEEP + 10]);
+        expect(seen.filter((s, i) => i !== 3).every((s) => s.argBytes === undefined), name).toBe(true);
+        expect(seen[1].argv[2].equals(commands[1][2]) && seen[4].argv[2].equals(commands[4][2]), name).toBe(true);
+      }
+    });
   });
-});
+}
