@@ -4,16 +4,17 @@
 //   record:  u32 body length | body | u32 CRC32 of (length + body)
 //   body:    u8 kind | u32 link | f64 at | u8 direction | payload
 //
-// The payload of a `bytes` record is the raw chunk; every other kind carries a small JSON object. The last
+// The payload of a `bytes` record is the raw chunk (decrypted, for a TLS leg: what Redis sent); every other
+// kind carries a small JSON object. Version 2 added the TLS facts of an `open` record (`tls`). The last
 // record of a cleanly closed capture is `end`, so a file cut at a record boundary is still recognised as cut.
 // All integers are big-endian. FORMAT_VERSION is the file's own version, independent of the package version:
 // bump it for any layout change and teach compat.ts to read the older one.
 import { crc32 } from 'node:zlib';
-import type { From, WireEvent } from '../core/events.js';
+import type { From, LinkTls, WireEvent } from '../core/events.js';
 import type { CaptureErrorCode } from './errors.js';
 
 export const CAPTURE_MAGIC = Buffer.from('RSPY-CAP', 'latin1');
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const CAPTURE_EXTENSION = 'rspy';
 
 /** magic + version: enough to tell a capture (and which version) from anything else */
@@ -77,7 +78,7 @@ export function encodeRecordParts(r: CaptureRecord, gap?: GapDetail): [Buffer, B
   let payload: Buffer;
   switch (r.kind) {
     case 'open':
-      payload = json({ replica: r.replica, master: r.master });
+      payload = json({ replica: r.replica, master: r.master, ...(r.tls ? { tls: r.tls } : {}) });
       break;
     case 'bytes':
       direction = r.from;
@@ -197,8 +198,14 @@ export function decodeRecord(buf: Buffer): RecordResult {
     }
   }
   switch (kindCode) {
-    case RECORD_KIND.open:
-      return { ok: true, length, record: { kind: 'open', link, at, replica: String(fields.replica), master: String(fields.master) } };
+    case RECORD_KIND.open: {
+      const record: WireEvent = { kind: 'open', link, at, replica: String(fields.replica), master: String(fields.master) };
+      if (fields.tls !== undefined) {
+        if (typeof fields.tls !== 'object' || fields.tls === null) return bad('the TLS facts are not an object');
+        record.tls = fields.tls as LinkTls;
+      }
+      return { ok: true, length, record };
+    }
     case RECORD_KIND.bytes:
       if (!from) return bad('bytes without a direction');
       // A copy: the reader's buffer is reused, the event may be kept.

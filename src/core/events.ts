@@ -15,6 +15,29 @@ export interface WireLinkOpen {
   at: number;
   replica: string; // "ip:port" of the replica's socket as the proxy saw it
   master: string; // "host:port" the proxy dialled
+  /** the legs that are TLS (absent: both plaintext) */
+  tls?: LinkTls;
+}
+/** What a TLS leg of a link negotiated. The bytes of the wire events are the decrypted ones: what Redis sent. */
+export interface TlsLeg {
+  /** e.g. "TLSv1.3" */
+  protocol: string;
+  /** the standard (IANA) name, e.g. "TLS_AES_256_GCM_SHA384" */
+  cipher: string;
+  /** subject of the certificate the other end presented (the replica's client certificate, the master's server
+   *  certificate), e.g. "O=lab, CN=replica-1"; null when it presented none */
+  peerSubject: string | null;
+  peerIssuer: string | null;
+  /** subject of repl-spy's own certificate on this leg; null when it presented none */
+  localSubject: string | null;
+  /** the other end's certificate was checked against a CA (false: none asked, or --upstream-insecure) */
+  verified: boolean;
+}
+export interface LinkTls {
+  /** between the replica and repl-spy */
+  replica?: TlsLeg;
+  /** between repl-spy and the master */
+  master?: TlsLeg;
 }
 export interface WireBytes {
   kind: 'bytes';
@@ -63,6 +86,8 @@ export interface LinkOpenEvent extends Base {
   type: 'link-open';
   replica: string;
   master: string;
+  /** the legs that are TLS, with protocol, cipher and certificate subjects (absent: both plaintext) */
+  tls?: LinkTls;
 }
 /** A command the replica sent before the sync (PING, AUTH, REPLCONF, PSYNC, SYNC). AUTH secrets are `***`. */
 export interface ReplicaCommandEvent extends Base {

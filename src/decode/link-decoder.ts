@@ -42,7 +42,7 @@ export class LinkDecoder {
   feed(e: WireEvent): void {
     switch (e.kind) {
       case 'open':
-        this.emit({ type: 'link-open', at: e.at, link: e.link, replica: e.replica, master: e.master });
+        this.emit({ type: 'link-open', at: e.at, link: e.link, replica: e.replica, master: e.master, ...(e.tls ? { tls: e.tls } : {}) });
         return;
       case 'bytes':
         if (e.from === 'master') this.master.feed(e.chunk, e.at);

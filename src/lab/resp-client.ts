@@ -1,8 +1,10 @@
-// A minimal RESP2 client for the lab's own connections (loading keys, the write load, INFO polling): one
-// connection, commands pipelined, replies read by redis-parser and matched in order. Never in the proxy's
-// forward path.
-import net from 'node:net';
+// A minimal RESP2 client for the lab's own connections (loading keys, the write load, INFO polling) and other
+// side connections: one connection (plaintext or TLS), commands pipelined, replies read by redis-parser and
+// matched in order. Never in the proxy's forward path.
+import type net from 'node:net';
 import RedisParser from 'redis-parser';
+import { connectRedis } from '../net/dial.js';
+import type { ClientTls } from '../net/tls-options.js';
 
 export type Reply = string | number | null | Reply[];
 
@@ -28,20 +30,14 @@ export class RespClient {
     socket.on('close', () => failAll(new Error('connection closed')));
   }
 
-  /** Connects, and authenticates when a password is given. */
-  static async connect(host: string, port: number, password?: string): Promise<RespClient> {
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host, port });
-      s.once('error', reject);
-      s.once('connect', () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-    });
+  /** Connects (with TLS when `opts.tls` is given), and authenticates when a password is given: as an ACL user
+   *  with `opts.user`, else as the default user. */
+  static async connect(host: string, port: number, password?: string, opts: { user?: string; tls?: ClientTls | null } = {}): Promise<RespClient> {
+    const socket = await connectRedis({ host, port }, opts.tls ?? null);
     const client = new RespClient(socket);
     if (password !== undefined) {
       try {
-        await client.send(['AUTH', password]);
+        await client.send(opts.user === undefined ? ['AUTH', password] : ['AUTH', opts.user, password]);
       } catch (err) {
         client.close();
         throw err;

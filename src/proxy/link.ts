@@ -1,10 +1,14 @@
 // One accepted replica connection and the master connection dialled for it: two pipes, one lifecycle.
 // Half-close is mirrored (each side's FIN becomes an end() on the other), an error on one leg resets the other,
 // and exactly one `close` wire event says who ended the link and why. The lab's fault controls live here too.
-import net, { type Socket } from 'node:net';
-import type { From, WireEvent } from '../core/events.js';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import type { From, LinkTls, WireEvent } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
+import { abortSocket, dialRedis, timeoutError, tlsFailure } from '../net/dial.js';
+import { tlsLegOf } from '../net/tls-leg.js';
+import type { ClientTls } from '../net/tls-options.js';
 import { wireNow } from './clock.js';
 import type { ProxyLogger } from './logger.js';
 import { Pipe } from './pipe.js';
@@ -21,8 +25,11 @@ export interface LegStats {
 
 export interface LinkOptions {
   id: number;
+  /** plaintext, or TLS with the handshake done */
   replicaSocket: Socket;
   upstream: HostPort;
+  /** dial the master with TLS (null: plaintext) */
+  upstreamTls: ClientTls | null;
   connectTimeoutMs: number;
   emit: (e: WireEvent) => void;
   logger: ProxyLogger;
@@ -66,13 +73,13 @@ export class ProxyLink {
     this.replicaSocket.setNoDelay(true);
     this.watch(this.replicaSocket, 'replica');
 
-    this.masterSocket = net.connect({ host: opts.upstream.host, port: opts.upstream.port, allowHalfOpen: true });
+    const { socket, ready } = dialRedis(opts.upstream, opts.upstreamTls, { allowHalfOpen: true });
+    this.masterSocket = socket;
     this.masterSocket.setNoDelay(true);
     this.masterSocket.setTimeout(opts.connectTimeoutMs, () => {
-      const err = Object.assign(new Error(`no answer within ${opts.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' });
-      this.masterSocket.destroy(err);
+      this.masterSocket.destroy(timeoutError(opts.connectTimeoutMs, opts.upstreamTls !== null));
     });
-    this.masterSocket.once('connect', () => this.onMasterConnected());
+    this.masterSocket.once(ready, () => this.onMasterConnected());
     this.watch(this.masterSocket, 'master');
   }
 
@@ -136,7 +143,8 @@ export class ProxyLink {
   private onMasterConnected(): void {
     this.masterSocket.setTimeout(0);
     this.state = 'open';
-    this.emit({ kind: 'open', link: this.id, at: wireNow(), replica: this.replica, master: this.master });
+    const tls = this.tlsLegs();
+    this.emit({ kind: 'open', link: this.id, at: wireNow(), replica: this.replica, master: this.master, ...(tls ? { tls } : {}) });
     const tap = (from: From, chunk: Buffer): void =>
       this.emit({ kind: 'bytes', link: this.id, at: wireNow(), from, chunk });
     this.pipes = [
@@ -146,13 +154,22 @@ export class ProxyLink {
     for (const pipe of this.pipes) pipe.start();
   }
 
+  /** The facts of the legs that are TLS, or undefined when both are plaintext. */
+  private tlsLegs(): LinkTls | undefined {
+    const tls: LinkTls = {};
+    if (this.replicaSocket instanceof TLSSocket) tls.replica = tlsLegOf(this.replicaSocket);
+    if (this.masterSocket instanceof TLSSocket) tls.master = tlsLegOf(this.masterSocket);
+    return tls.replica || tls.master ? tls : undefined;
+  }
+
   private watch(socket: Socket, side: From): void {
     const other = (): Socket => (side === 'replica' ? this.masterSocket : this.replicaSocket);
     socket.on('end', () => this.end(side, `${side} closed the connection`));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? 'ERROR';
       if (side === 'master' && this.state === 'connecting') {
-        this.end('master', `master ${this.master} unreachable: ${code}`);
+        const tls = tlsFailure(err, 'master');
+        this.end('master', tls ? `master ${this.master}: ${tls}` : `master ${this.master} unreachable: ${code}`);
         this.logger.warn({ link: this.id, master: this.master, code }, 'master unreachable; replica connection closed');
         this.replicaSocket.destroy();
         return;
@@ -166,7 +183,7 @@ export class ProxyLink {
       const peer = other();
       if (peer.destroyed) return;
       if (peer.connecting) peer.destroy();
-      else peer.resetAndDestroy();
+      else abortSocket(peer);
     });
     socket.on('close', () => {
       if (--this.openSockets === 0) this.onClosed();

@@ -1,8 +1,11 @@
 // The listener: accepts any number of replicas on one port and gives each its own link to the master.
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { WireEvent, WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
+import { createReplicaServer } from '../net/replica-server.js';
+import type { ClientTls, ServerTls } from '../net/tls-options.js';
+import { wireNow } from './clock.js';
 import { ProxyLink } from './link.js';
 import { silentLogger, type ProxyLogger } from './logger.js';
 
@@ -13,8 +16,12 @@ export interface ProxyOptions {
    *  error is logged once and forwarding goes on. */
   onWire: WireSink;
   logger?: ProxyLogger;
-  /** How long to wait for the master to accept a connection (default 10 s). */
+  /** How long to wait for the master to accept a connection, and for a replica's TLS handshake (default 10 s). */
   connectTimeoutMs?: number;
+  /** Replicas connect with TLS (null or absent: plaintext). */
+  listenTls?: ServerTls | null;
+  /** The master leg is TLS (null or absent: plaintext). Either leg may be TLS without the other. */
+  upstreamTls?: ClientTls | null;
 }
 
 export interface Proxy {
@@ -31,20 +38,32 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
   const emit = guardedSink(opts.onWire, logger);
   const links = new Map<number, ProxyLink>();
   let nextLinkId = 1;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
 
-  // pauseOnConnect: a replica's first bytes wait in the kernel until its master leg is connected.
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (replicaSocket) => {
-    const link = new ProxyLink({
-      id: nextLinkId++,
-      replicaSocket,
-      upstream: opts.upstream,
-      connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
-      emit,
-      logger,
-      onClosed: (closed) => links.delete(closed.id),
-    });
-    links.set(link.id, link);
-    logger.debug({ link: link.id, replica: link.replica }, 'replica connected');
+  // Replica sockets come paused: a replica's first bytes wait until its master leg is connected.
+  const { server, dropHandshakes } = createReplicaServer({
+    tls: opts.listenTls ?? null,
+    handshakeTimeoutMs: connectTimeoutMs,
+    onReplica(replicaSocket) {
+      const link = new ProxyLink({
+        id: nextLinkId++,
+        replicaSocket,
+        upstream: opts.upstream,
+        upstreamTls: opts.upstreamTls ?? null,
+        connectTimeoutMs,
+        emit,
+        logger,
+        onClosed: (closed) => links.delete(closed.id),
+      });
+      links.set(link.id, link);
+      logger.debug({ link: link.id, replica: link.replica }, 'replica connected');
+    },
+    // A replica turned away in its TLS handshake: a link of its own that only closes (no master was dialled).
+    onRefused({ replica, by, reason }) {
+      const link = nextLinkId++;
+      logger.warn({ link, replica, reason }, 'replica refused');
+      emit({ kind: 'close', link, at: wireNow(), by, reason: `replica ${replica}: ${reason}` });
+    },
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -64,6 +83,7 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
     close() {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        dropHandshakes();
         const linksClosed = [...links.values()].map((link) => {
           link.close('proxy shut down');
           return link.closed;
