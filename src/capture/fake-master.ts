@@ -1,8 +1,10 @@
 // `replay --to`: gives a real server the master's exact dataset by acting as a tiny master. The target is
 // told `REPLICAOF <us>`; we answer its handshake, send +FULLRESYNC, the recorded RDB and the recorded stream,
 // wait until its ACK reaches the final offset, then tell it `REPLICAOF NO ONE`.
-import net from 'node:net';
+import type net from 'node:net';
 import { RespClient, RespError } from '../lab/resp-client.js';
+import { createReplicaServer } from '../net/replica-server.js';
+import type { ClientTls, ServerTls } from '../net/tls-options.js';
 import { RespFramer } from '../resp/framer.js';
 import type { LinkFullSync } from './full-sync.js';
 
@@ -10,6 +12,10 @@ export interface ServeOptions {
   target: { host: string; port: number };
   /** AUTH for our own connection to the target */
   password?: string;
+  /** our connection to the target is TLS (null: plaintext) */
+  targetTls: ClientTls | null;
+  /** the target replicates from us over TLS (its tls-replication yes; null: plaintext) */
+  listenTls: ServerTls | null;
   sync: LinkFullSync;
   timeoutMs: number;
   log: (line: string) => void;
@@ -18,33 +24,36 @@ export interface ServeOptions {
 /** Resolves with the offset the target acknowledged; rejects with a clear message on any failure. */
 export async function replayToServer(opts: ServeOptions): Promise<number> {
   const { host: targetHost, port: targetPort } = opts.target;
-  const admin = await RespClient.connect(targetHost, targetPort).catch((err: Error) => {
-    throw new Error(`cannot connect to ${targetHost}:${targetPort}: ${err.message}`);
-  });
+  const admin = await RespClient.connect(targetHost, targetPort, undefined, { tls: opts.targetTls });
   const command = (...argv: string[]) =>
     admin.send(argv).catch((err: Error) => {
       throw new Error(err instanceof RespError ? `the target answered: ${err.message}` : err.message);
     });
-  const server = net.createServer();
   let replica: net.Socket | null = null;
-  let timer: NodeJS.Timeout | undefined;
+  let settle!: { resolve: (offset: number) => void; reject: (err: Error) => void };
+  const synced = new Promise<number>((resolve, reject) => (settle = { resolve, reject }));
+  synced.catch(() => undefined); // it may fail while we still wait for REPLICAOF's answer: awaited below
+  const { server, dropHandshakes } = createReplicaServer({
+    tls: opts.listenTls,
+    handshakeTimeoutMs: 10_000,
+    onReplica(socket) {
+      replica?.destroy();
+      replica = socket;
+      serveReplica(socket, opts, settle.resolve, settle.reject);
+      socket.resume();
+    },
+    onRefused: ({ reason }) => settle.reject(new Error(`the target's replication connection was refused: ${reason}`)),
+  });
+  const timer = setTimeout(
+    () => settle.reject(new Error(`the target did not acknowledge offset ${opts.sync.finalOffset} within ${opts.timeoutMs} ms (see its log)`)),
+    opts.timeoutMs,
+  );
   try {
     if (opts.password !== undefined) await command('AUTH', opts.password);
     // listen where the target can reach us: our own address on the route to it
     const host = admin.localAddress;
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
     const port = (server.address() as net.AddressInfo).port;
-    const synced = new Promise<number>((resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`the target did not acknowledge offset ${opts.sync.finalOffset} within ${opts.timeoutMs} ms (see its log)`)),
-        opts.timeoutMs,
-      );
-      server.on('connection', (socket) => {
-        replica?.destroy();
-        replica = socket;
-        serveReplica(socket, opts, resolve, reject);
-      });
-    });
     opts.log(`serving link ${opts.sync.link} as a master on ${host}:${port}: REPLICAOF sent to ${opts.target.host}:${opts.target.port}`);
     await command('REPLICAOF', host, String(port));
     const acked = await synced;
@@ -54,6 +63,7 @@ export async function replayToServer(opts: ServeOptions): Promise<number> {
     clearTimeout(timer);
     (replica as net.Socket | null)?.destroy();
     server.close();
+    dropHandshakes();
     admin.close();
   }
 }
@@ -97,5 +107,17 @@ function serveReplica(socket: net.Socket, opts: ServeOptions, done: (offset: num
   socket.on('close', () => {
     if (streaming) fail(new Error('the target closed the replication link during the sync (see its log: e.g. an RDB version newer than it reads)'));
   });
-  socket.on('data', (chunk: Buffer) => framer.feed(chunk));
+  let first = true;
+  socket.on('data', (chunk: Buffer) => {
+    if (first && opts.listenTls === null && chunk[0] === TLS_HANDSHAKE_RECORD) {
+      socket.destroy();
+      fail(new Error('the target speaks TLS to repl-spy (its tls-replication is yes): give --tls-cert and --tls-key (a certificate its tls-ca-cert-file trusts)'));
+      return;
+    }
+    first = false;
+    framer.feed(chunk);
+  });
 }
+
+/** The first byte of a TLS ClientHello (a handshake record); no Redis command starts with it. */
+const TLS_HANDSHAKE_RECORD = 0x16;

@@ -29,6 +29,8 @@ export interface LabFlags extends LiveFlags {
   fault: string[];
   duration?: string;
   controlPort: string;
+  tls?: boolean;
+  masteruser?: string;
 }
 
 const IN_SYNC_TIMEOUT_MS = 60_000;
@@ -43,6 +45,8 @@ export function registerLabCommand(program: Command): void {
       .option('--replicas <n>', 'number of replicas', '3')
       .option('--diskless', 'diskless sync (the replicas wait up to 5 s for each other, then share one fork)')
       .option('--password <pw>', 'requirepass/masterauth of every server (default: random, printed)')
+      .option('--masteruser <name>', 'replicas authenticate as this ACL user (password: --password), allowed only to replicate')
+      .option('--tls', 'every server TLS-only (tls-port, tls-replication yes), with a throwaway CA and certificates made with openssl')
       .option('--keys <n>', 'keys of mixed types loaded into the master before the replicas attach', '10000')
       .option('--redis-server <path>', 'the redis-server binary (default: REDIS_SERVER_BIN, then PATH)')
       .option('--rate <ops/s>', 'light write load on the master, operations per second (0: none)', '20')
@@ -116,9 +120,11 @@ async function runLab(flags: LabFlags): Promise<void> {
   });
 
   const version = redisVersion(bin);
-  say(`repl-spy lab: starting redis-server ${version ?? '(unknown version)'} (${bin}): a master and ${replicaCount} replica(s), ${flags.diskless ? 'diskless' : 'disk-based'} sync`);
+  const over = [flags.tls ? 'TLS on every link' : '', flags.masteruser ? `ACL user ${flags.masteruser}` : ''].filter(Boolean).join(', ');
+  say(`repl-spy lab: starting redis-server ${version ?? '(unknown version)'} (${bin}): a master and ${replicaCount} replica(s), ${flags.diskless ? 'diskless' : 'disk-based'} sync${over ? `, ${over}` : ''}`);
   lab = await startLab({
     bin, replicas: replicaCount, diskless: flags.diskless ?? false, password, keys, opsPerSec: rate, onWire: labWire, logger, registry,
+    tls: flags.tls ?? false, masteruser: flags.masteruser,
   });
   const running = lab;
   control = new FaultControl(registry, running.replicas.map((r) => r.process.port), (m) => logger.warn(m));
@@ -131,7 +137,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   for (const spec of faults) say(`repl-spy lab: fault ${faultControl.apply(spec)}`);
 
   output = await attachOutput(mode, pipeline.subscribe, {
-    label: `lab master :${running.master.process.port} ×${replicaCount}  logs ${running.dir}  control ${controlServer.url}`,
+    label: `lab master :${running.master.process.port} ×${replicaCount}${running.certs ? ' [tls]' : ''}  logs ${running.dir}  control ${controlServer.url}`,
     faults: tuiFaults(faultControl),
     onQuit: () => void shutdown(0),
   });
@@ -165,9 +171,11 @@ function labStatus(lab: Lab, password: string, faults: FaultControl, controlUrl:
     proxy: formatHostPort(s.front.address().host, s.front.address().port),
     log: s.process.logFile,
   });
+  const own = lab.certs?.certs['repl-spy'];
   return {
     dir: lab.dir,
     password,
+    tls: lab.certs && own ? { ca: lab.certs.ca, cert: own.cert, key: own.key } : null,
     control: controlUrl,
     guardPid: lab.guard.pid,
     master: server(lab.master),
@@ -185,7 +193,10 @@ function printSummary(lab: Lab, password: string, controlUrl: string, capturePat
   say(`repl-spy lab: ${keys} keys loaded, write load ${rate} ops/s; servers (logs in ${lab.dir}):`);
   say(row(lab.master));
   for (const r of lab.replicas) say(row(r));
-  say(`  password   ${password}   e.g. redis-cli -p ${lab.master.process.port} -a ${password} --no-auth-warning info replication`);
+  const own = lab.certs?.certs['repl-spy'];
+  const tlsArgs = lab.certs && own ? ` --tls --cacert ${lab.certs.ca} --cert ${own.cert} --key ${own.key}` : '';
+  say(`  password   ${password}   e.g. redis-cli${tlsArgs} -p ${lab.master.process.port} -a ${password} --no-auth-warning info replication`);
+  if (lab.certs) say(`  tls        CA and certificates in ${lab.certs.dir} (repl-spy.crt is the proxies' and the example's)`);
   say(`  control    ${controlUrl}   e.g. curl -s -d '{"replica":1,"cut":true}' ${controlUrl}/fault ; curl -s ${controlUrl}/status`);
   if (capturePath) say(`  capture    ${capturePath}`);
 }

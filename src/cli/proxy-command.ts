@@ -2,22 +2,30 @@
 import type { Command } from 'commander';
 import { ReplSpyError } from '../core/errors.js';
 import { parseHostPort, formatHostPort } from '../core/host-port.js';
+import { clientTlsFromFlags, serverTlsFromFlags, type TlsFlags } from '../net/tls-options.js';
 import { startProxy, type Proxy, type ProxyLink } from '../proxy/index.js';
 import type { TuiFaults } from '../tui/index.js';
 import { attachOutput } from './output-mode.js';
 import { failAndExit } from './fail.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
+import { addListenTlsOptions, addTlsSettingsOptions, addUpstreamTlsOptions, tlsLabel, tlsStartLines } from './tls-flags.js';
 
-export interface ProxyFlags extends LiveFlags {
+export interface ProxyFlags extends LiveFlags, TlsFlags {
   listen?: string;
   upstream?: string;
 }
 
 export function registerProxyCommand(program: Command): void {
   addLiveOptions(
-    program
-      .option('--listen <[host:]port>', 'where replicas connect (host defaults to 127.0.0.1)')
-      .option('--upstream <host:port>', 'the master'),
+    addTlsSettingsOptions(
+      addUpstreamTlsOptions(
+        addListenTlsOptions(
+          program
+            .option('--listen <[host:]port>', 'where replicas connect (host defaults to 127.0.0.1)')
+            .option('--upstream <host:port>', 'the master'),
+        ),
+      ),
+    ),
   )
     .action(async (flags: ProxyFlags) => {
       await runProxy(flags).catch((err) => failAndExit(err, flags.debug));
@@ -32,19 +40,27 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
   }
   const listen = parseHostPort(flags.listen, '127.0.0.1');
   const upstream = parseHostPort(flags.upstream);
+  const listenTls = serverTlsFromFlags(flags);
+  const upstreamTls = clientTlsFromFlags(flags);
   const { mode, logger, pipeline, capture, onWire, end } = startLive(flags, { upstream: formatHostPort(upstream.host, upstream.port) });
-  const proxy = await startProxy({ listen, upstream, onWire, logger });
+  const proxy = await startProxy({ listen, upstream, onWire, logger, listenTls, upstreamTls });
   const addr = proxy.address();
   const where = formatHostPort(addr.host, addr.port);
   logger.info({ listen: where, upstream: flags.upstream, capture: capture?.path ?? null }, 'repl-spy listening');
+  const legs = tlsStartLines(listenTls, upstreamTls);
+  for (const line of legs.info) logger.info(line);
+  for (const line of legs.warnings) logger.warn(line);
+  // Loudly: on stderr whatever the output mode (before the TUI takes the screen, and in its log file).
+  for (const line of legs.warnings) process.stderr.write(`repl-spy: ${line}\n`);
 
   const output = await attachOutput(mode, pipeline.subscribe, {
-    label: `live ${where} → ${flags.upstream}${capture ? `  capture ${capture.path}` : ''}`,
+    label: `live ${where} → ${flags.upstream}${tlsLabel(listenTls, upstreamTls)}${capture ? `  capture ${capture.path}` : ''}`,
     faults: proxyFaults(proxy),
     onQuit: () => void shutdown(0),
   });
   if (mode !== 'tui') {
     process.stderr.write(`repl-spy: listening on ${where}, master ${flags.upstream}${capture ? `, capture ${capture.path}` : ''}\n`);
+    for (const line of legs.info) process.stderr.write(`repl-spy: ${line}\n`);
   }
 
   let stopping = false;

@@ -11,11 +11,13 @@ import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { createPipeline } from '../core/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
+import { clientTlsFromFlags, serverTlsFromFlags, type TlsFlags } from '../net/tls-options.js';
 import { failAndExit } from './fail.js';
 import { subcommandFlags } from './subcommand-flags.js';
 import { attachOutput, outputModeOf, type OutputFlags } from './output-mode.js';
+import { addListenTlsOptions, addTlsSettingsOptions, addUpstreamTlsOptions } from './tls-flags.js';
 
-export interface ReplayFlags extends OutputFlags {
+export interface ReplayFlags extends OutputFlags, TlsFlags {
   speed?: string;
   link?: string;
   command?: string;
@@ -33,7 +35,7 @@ export interface ReplayFlags extends OutputFlags {
 const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
 export function registerReplayCommand(program: Command): void {
-  program
+  const cmd = program
     .command('replay <file>')
     .description('replay a capture through the decoder as if live, or load one link into a server with --to')
     .option('--json', 'print one JSON object per event on stdout')
@@ -48,7 +50,9 @@ export function registerReplayCommand(program: Command): void {
     .option('--to <host:port>', 'give this server the dataset of one link: its RDB snapshot, then its commands')
     .option('--to-password <password>', 'AUTH for the --to server')
     .option('--timeout <ms>', 'with --to: how long the server may take to load and acknowledge', '60000')
-    .option('--debug', 'stack traces')
+    .option('--debug', 'stack traces');
+  // with --to: our connection to the server (--upstream-*), and the master port it replicates from (--tls-*)
+  addTlsSettingsOptions(addListenTlsOptions(addUpstreamTlsOptions(cmd, 'the --to server'), 'the --to server (it replicates from repl-spy)'))
     .action(async (file: string, _local: unknown, cmd: Command) => {
       // the root command (the proxy) shares option names such as --json: read them from both
       const flags = subcommandFlags<ReplayFlags>(cmd);
@@ -57,6 +61,9 @@ export function registerReplayCommand(program: Command): void {
 }
 
 async function replay(file: string, flags: ReplayFlags): Promise<void> {
+  if (serverTlsFromFlags(flags) || clientTlsFromFlags(flags)) {
+    throw new ReplSpyError('RSPY_BAD_ARGS', 'the TLS flags of replay apply only with --to', { hint: 'give --to host:port, or leave them out' });
+  }
   const mode = outputModeOf(flags);
   const speed = parseSpeed(flags.speed ?? (mode === 'tui' ? '1' : 'max'));
   const filter = eventFilter({
@@ -108,6 +115,8 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
 
 async function replayTo(file: string, flags: ReplayFlags): Promise<void> {
   const target = parseHostPort(flags.to!);
+  const targetTls = clientTlsFromFlags(flags);
+  const listenTls = serverTlsFromFlags(flags);
   const capture = await openCapture(file);
   const { sync, problems } = await extractFullSync(capture, optionalInt(flags.link, '--link'));
   for (const p of problems) process.stderr.write(`repl-spy: not replayed: ${p}\n`);
@@ -115,6 +124,8 @@ async function replayTo(file: string, flags: ReplayFlags): Promise<void> {
   const acked = await replayToServer({
     target,
     password: flags.toPassword,
+    targetTls,
+    listenTls,
     sync,
     timeoutMs: Number(flags.timeout),
     log: (line) => process.stderr.write(`repl-spy: ${line}\n`),

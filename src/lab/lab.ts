@@ -5,12 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { WireSink } from '../core/events.js';
+import { clientTlsFromFlags, serverTlsFromFlags, type ClientTls, type ServerTls } from '../net/tls-options.js';
 import { startProxy, type Proxy, type ProxyLogger } from '../proxy/index.js';
 import { startGuard, type Guard } from './guard.js';
 import type { LinkRegistry } from './link-registry.js';
 import { loadKeys, startWriteLoad, type WriteLoad } from './dataset.js';
 import { RespClient } from './resp-client.js';
 import { startRedisProcess, type RedisProcess } from './redis-process.js';
+import { makeLabCerts, type LabCerts } from './tls-certs.js';
 
 export interface LabOptions {
   bin: string;
@@ -23,6 +25,10 @@ export interface LabOptions {
   onWire: WireSink;
   logger: ProxyLogger;
   registry: LinkRegistry;
+  /** every server TLS-only (tls-port, port 0, tls-replication yes), with certificates made for the lab */
+  tls: boolean;
+  /** replicas authenticate as this ACL user (password: `password`) that may only replicate */
+  masteruser?: string;
 }
 
 export interface LabServer {
@@ -34,6 +40,8 @@ export interface LabServer {
 
 export interface Lab {
   dir: string;
+  /** with --tls: the CA and the certificates (repl-spy's is "repl-spy") */
+  certs: LabCerts | null;
   guard: Guard;
   master: LabServer;
   replicas: LabServer[];
@@ -69,9 +77,24 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
 
   try {
     const names = ['master', ...Array.from({ length: opts.replicas }, (_, i) => `replica-${i + 1}`)];
+    const certs = opts.tls ? makeLabCerts(path.join(dir, 'tls'), [...names, 'repl-spy']) : null;
+    const { listenTls, upstreamTls } = proxyTls(certs);
     const started = await Promise.allSettled(
       names.map((name) =>
-        startRedisProcess(opts.bin, name, dir, guard, { password: opts.password, diskless: opts.diskless, replicas: opts.replicas }),
+        startRedisProcess(
+          opts.bin,
+          name,
+          dir,
+          guard,
+          {
+            password: opts.password,
+            diskless: opts.diskless,
+            replicas: opts.replicas,
+            masteruser: opts.masteruser,
+            tls: certs ? { ...certs.certs[name]!, ca: certs.ca } : undefined,
+          },
+          upstreamTls, // the lab's own connections present repl-spy's certificate
+        ),
       ),
     );
     for (const s of started) if (s.status === 'fulfilled') processes.push(s.value);
@@ -84,6 +107,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         upstream: { host: p.host, port: p.port },
         onWire: registry.sinkFor(i, opts.onWire),
         logger: opts.logger,
+        listenTls,
+        upstreamTls,
       });
       fronts.push(front);
       registry.setProxy(i, front);
@@ -96,11 +121,12 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     const replicate = async (): Promise<void> => {
       const masterFront = master.front.address();
       await Promise.all(replicas.map((r) => r.process.client.send(['REPLICAOF', masterFront.host, masterFront.port])));
-      const loadClient = await RespClient.connect(master.process.host, master.process.port, opts.password);
+      const loadClient = await RespClient.connect(master.process.host, master.process.port, opts.password, { tls: master.process.clientTls });
       load = startWriteLoad(loadClient, opts.opsPerSec, (err) => opts.logger.warn({ err }, 'write load failed'));
     };
     return {
       dir,
+      certs,
       guard,
       master,
       replicas,
@@ -121,6 +147,16 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     await stop();
     throw err;
   }
+}
+
+/** The proxies' TLS with the lab's certificates, built from the same settings as the command-line flags. */
+function proxyTls(certs: LabCerts | null): { listenTls: ServerTls | null; upstreamTls: ClientTls | null } {
+  if (!certs) return { listenTls: null, upstreamTls: null };
+  const own = certs.certs['repl-spy']!;
+  return {
+    listenTls: serverTlsFromFlags({ tlsCert: own.cert, tlsKey: own.key, tlsCa: certs.ca }),
+    upstreamTls: clientTlsFromFlags({ upstreamTls: true, upstreamCa: certs.ca, upstreamCert: own.cert, upstreamKey: own.key }),
+  };
 }
 
 async function waitInSync(replicas: LabServer[], timeoutMs: number): Promise<void> {

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ReplSpyError } from '../core/errors.js';
+import type { ClientTls } from '../net/tls-options.js';
 import type { Guard } from './guard.js';
 import { RespClient } from './resp-client.js';
 import { serverArgs, type ServerArgsOptions } from './server-args.js';
@@ -18,6 +19,8 @@ export interface RedisProcess {
   logFile: string;
   /** An authenticated connection for the lab's own commands. */
   client: RespClient;
+  /** how to connect to it (null: plaintext) */
+  clientTls: ClientTls | null;
   /** SIGTERM (SIGKILL after 5 s), resolves once the process is gone. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -31,6 +34,7 @@ export async function startRedisProcess(
   labDir: string,
   guard: Guard,
   opts: Omit<ServerArgsOptions, 'port' | 'dir' | 'logFile'>,
+  clientTls: ClientTls | null = null,
 ): Promise<RedisProcess> {
   const dir = path.join(labDir, name);
   const logFile = path.join(dir, 'redis.log');
@@ -42,8 +46,8 @@ export async function startRedisProcess(
     let stderr = '';
     proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     try {
-      const client = await waitReady(port, proc, opts.password);
-      return makeProcess(name, port, dir, logFile, proc, client, guard);
+      const client = await waitReady(port, proc, opts.password, clientTls);
+      return makeProcess(name, port, dir, logFile, proc, client, clientTls, guard);
     } catch (err) {
       await terminate(proc);
       if (proc.pid !== undefined) guard.release(proc.pid);
@@ -57,7 +61,16 @@ export async function startRedisProcess(
   }
 }
 
-function makeProcess(name: string, port: number, dir: string, logFile: string, proc: ChildProcess, client: RespClient, guard: Guard): RedisProcess {
+function makeProcess(
+  name: string,
+  port: number,
+  dir: string,
+  logFile: string,
+  proc: ChildProcess,
+  client: RespClient,
+  clientTls: ClientTls | null,
+  guard: Guard,
+): RedisProcess {
   let stopping: Promise<void> | null = null;
   return {
     name,
@@ -67,6 +80,7 @@ function makeProcess(name: string, port: number, dir: string, logFile: string, p
     dir,
     logFile,
     client,
+    clientTls,
     stop() {
       stopping ??= (async () => {
         client.close();
@@ -80,11 +94,11 @@ function makeProcess(name: string, port: number, dir: string, logFile: string, p
 
 /** Polls until the server on `port` answers PING (authenticated when a password is given); throws when the
  *  process exits first or after READY_TIMEOUT_MS. */
-export async function waitReady(port: number, proc: ChildProcess, password?: string): Promise<RespClient> {
+export async function waitReady(port: number, proc: ChildProcess, password?: string, tls: ClientTls | null = null): Promise<RespClient> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`exited with ${proc.exitCode ?? proc.signalCode}`);
-    const client = await RespClient.connect('127.0.0.1', port, password).catch(() => null);
+    const client = await RespClient.connect('127.0.0.1', port, password, { tls }).catch(() => null);
     if (client) {
       const pong = await client.send(['PING']).catch(() => null);
       if (pong === 'PONG') return client;

@@ -2,6 +2,7 @@
 //   12:00:01.234 #2 fullresync replid=8b1e… offset=0
 
 import type { ReplEvent } from '../core/events.js';
+import { tlsText } from '../core/tls-text.js';
 import { argvText } from './argv-text.js';
 
 export function textLine(e: ReplEvent): string {
@@ -11,7 +12,7 @@ export function textLine(e: ReplEvent): string {
 function describe(e: ReplEvent): string {
   switch (e.type) {
     case 'link-open':
-      return `replica=${e.replica} master=${e.master}`;
+      return `replica=${e.replica} master=${e.master}${e.tls ? ` ${tlsText(e.tls)}` : ''}`;
     case 'replica-command':
       return e.argv.join(' ');
     case 'master-reply':

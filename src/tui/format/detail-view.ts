@@ -1,3 +1,4 @@
+import { tlsText } from '../../core/tls-text.js';
 import type { ReplicaRecord } from '../model/replica.js';
 import { replicaRow, outcomeOf } from '../model/links.js';
 import { syncTimeline } from '../model/timeline.js';
@@ -16,6 +17,7 @@ export function detailSegments(r: ReplicaRecord, now: number, width: number): Se
   const port = r.announcedPort ? ` (listening-port ${r.announcedPort})` : '';
   const head = [
     fit(`#${r.link} replica ${r.replicaAddr}${port} → master ${r.masterAddr}`, width),
+    ...(r.tls ? wrap(tlsText(r.tls), width, '    ') : []),
     fit(
       `state ${row.phase}  sync ${outcomeOf(r) ?? '-'}` +
         (r.rdbLink !== null ? `  rdb channel #${r.rdbLink} (${r.twoChannel ?? 'paired'})` : ''),

@@ -1,4 +1,4 @@
-import type { From, RdbChannelSyncEvent } from '../../core/events.js';
+import type { From, LinkTls, RdbChannelSyncEvent } from '../../core/events.js';
 import type { CommandEntry } from './command-entry.js';
 import { Ring } from './ring.js';
 import { createRateSeries, type RateSeries } from './rates.js';
@@ -28,6 +28,8 @@ export interface ReplicaRecord {
   rdbLink: number | null;
   replicaAddr: string;
   masterAddr: string;
+  /** the legs that are TLS (null: both plaintext) */
+  tls: LinkTls | null;
   /** REPLCONF listening-port, as announced by the replica */
   announcedPort: string | null;
   openAt: number;
@@ -100,6 +102,7 @@ export function createReplica(link: number, at: number, replicaAddr = '?', maste
     rdbLink: null,
     replicaAddr,
     masterAddr,
+    tls: null,
     announcedPort: null,
     openAt: at,
     closeAt: null,

@@ -76,6 +76,7 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
 
   if (e.type === 'link-open') {
     const r = createReplica(e.link, e.at, e.replica, e.master, s.limits.perLinkCommands);
+    r.tls = e.tls ?? null;
     s.owner.set(e.link, r);
     s.replicas.set(e.link, r);
     return s;
