@@ -29,13 +29,13 @@ const EXTENSIONS = [
   'subjectAltName=IP:127.0.0.1,DNS:localhost',
 ].join('\n');
 
-/** Makes `<dir>/ca.crt` and `<dir>/<name>.crt|.key` for every name. Throws RSPY_LAB_START when openssl is
- *  missing or fails. */
-export function makeLabCerts(dir: string, names: string[]): LabCerts {
+/** Makes `<dir>/ca.crt` (common name `caName`) and `<dir>/<name>.crt|.key` for every name. Throws
+ *  RSPY_LAB_START when openssl is missing or fails. */
+export function makeLabCerts(dir: string, names: string[], caName = 'repl-spy lab CA'): LabCerts {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = (name: string): string => path.join(dir, name);
   const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...newKey, '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', DAYS, '-subj', `/O=${SUBJECT_ORG}/CN=repl-spy lab CA`]);
+  openssl(['req', '-x509', ...newKey, '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', DAYS, '-subj', `/O=${SUBJECT_ORG}/CN=${caName}`]);
   writeFileSync(file('ext.cnf'), `${EXTENSIONS}\n`);
   const certs: Record<string, CertFiles> = {};
   for (const name of names) {

@@ -167,14 +167,17 @@ export class ProxyLink {
     socket.on('end', () => this.end(side, `${side} closed the connection`));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? 'ERROR';
+      // A master that refuses our client certificate says so after TLSv1.3's handshake is done, on an open link.
+      const tls = side === 'master' ? tlsFailure(err, 'master') : null;
       if (side === 'master' && this.state === 'connecting') {
-        const tls = tlsFailure(err, 'master');
         this.end('master', tls ? `master ${this.master}: ${tls}` : `master ${this.master} unreachable: ${code}`);
         this.logger.warn({ link: this.id, master: this.master, code }, 'master unreachable; replica connection closed');
         this.replicaSocket.destroy();
         return;
       }
-      if (code === 'ECONNRESET') {
+      if (tls) {
+        this.end(side, `master ${this.master}: ${tls}`);
+      } else if (code === 'ECONNRESET') {
         this.end(side, `${side} reset the connection (ECONNRESET)`);
       } else {
         this.end(side, `${side} connection failed: ${code} ${err.message}`);

@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ReplSpyError } from '../../src/core/errors.js';
 import { findRedisServer as findLabRedisServer } from '../../src/lab/redis-binary.js';
+import type { CertFiles } from '../../src/lab/tls-certs.js';
+import { clientTlsFromFlags, type ClientTls } from '../../src/net/tls-options.js';
 import { freePort, terminate, waitReady } from '../../src/lab/redis-process.js';
 import type { Reply, RespClient } from '../../src/lab/resp-client.js';
 
@@ -34,6 +36,37 @@ export interface StartRedisOptions {
   args?: string[];
   /** Sets --requirepass; the helper's client authenticates with it. */
   password?: string;
+  /** TLS only: `port` is the tls-port (the plaintext port is off); clients must present a certificate of `ca`.
+   *  The helper's own connection presents the server's certificate. */
+  tls?: RedisTls;
+}
+
+export interface RedisTls {
+  /** tls-cert-file and tls-key-file */
+  cert: CertFiles;
+  /** tls-ca-cert-file: what it trusts in others */
+  ca: string;
+  /** tls-replication yes: as a replica, connect to the master with TLS */
+  replication?: boolean;
+  /** for a server whose certificate comes from another CA than `ca`: that CA, and a certificate of `ca` for the
+   *  helper's own connection (default: `ca` and `cert`) */
+  issuer?: string;
+  helperCert?: CertFiles;
+}
+
+/** How the helper connects to a server with `tls`. */
+function clientTlsFor(tls: RedisTls): ClientTls {
+  const as = tls.helperCert ?? tls.cert;
+  return clientTlsFromFlags({ upstreamTls: true, upstreamCa: tls.issuer ?? tls.ca, upstreamCert: as.cert, upstreamKey: as.key })!;
+}
+
+function tlsArgs(port: number, tls: RedisTls | undefined): string[] {
+  if (!tls) return ['--port', String(port)];
+  return [
+    '--port', '0', '--tls-port', String(port),
+    '--tls-cert-file', tls.cert.cert, '--tls-key-file', tls.cert.key, '--tls-ca-cert-file', tls.ca,
+    ...(tls.replication ? ['--tls-replication', 'yes'] : []),
+  ];
 }
 
 /** REDIS_SERVER_BIN when set (and then only it), else redis-server on PATH; null when that is not executable. */
@@ -64,7 +97,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     const port = await freePort();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-redis-'));
     const args = [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+      ...tlsArgs(port, opts.tls), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
       '--repl-diskless-sync-delay', '0', '--enable-debug-command', 'yes',
       ...(opts.password === undefined ? [] : ['--requirepass', opts.password]),
       ...(opts.args ?? []),
@@ -72,7 +105,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = new LogTail(proc);
     try {
-      const client = await waitReady(port, proc, opts.password).catch((err: Error) => {
+      const client = await waitReady(port, proc, opts.password, opts.tls ? clientTlsFor(opts.tls) : null).catch((err: Error) => {
         throw new Error(`redis-server on port ${port} did not start: ${err.message}\n--- log tail ---\n${log.text(20)}`);
       });
       return makeServer(port, dir, proc, log, client);
@@ -89,9 +122,10 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
 /** A replica that replicates from the proxy listening on `proxyPort` (on 127.0.0.1). */
 export function startReplicaThrough(
   proxyPort: number,
-  opts: { masterauth?: string; args?: string[] } = {},
+  opts: { masterauth?: string; args?: string[]; tls?: RedisTls } = {},
 ): Promise<RedisServer> {
   return startRedis({
+    tls: opts.tls,
     args: [
       '--replicaof', '127.0.0.1', String(proxyPort),
       ...(opts.masterauth === undefined ? [] : ['--masterauth', opts.masterauth]),

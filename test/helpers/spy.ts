@@ -4,6 +4,7 @@ import { createPipeline } from '../../src/core/pipeline.js';
 import type { ReplEvent } from '../../src/core/events.js';
 import { makeRdbSink } from '../../src/decode/rdb-sink.js';
 import { jsonLine } from '../../src/output/json-output.js';
+import type { ClientTls, ServerTls } from '../../src/net/tls-options.js';
 import { startProxy, type Proxy } from '../../src/proxy/index.js';
 import { waitFor, type RedisServer } from './redis.js';
 
@@ -27,7 +28,7 @@ export interface Spy {
   close(): Promise<void>;
 }
 
-export async function startSpy(masterPort: number): Promise<Spy> {
+export async function startSpy(masterPort: number, tls: { listenTls?: ServerTls; upstreamTls?: ClientTls } = {}): Promise<Spy> {
   const events: JsonEvent[] = [];
   const lines: string[] = [];
   const subscriberErrors: unknown[] = [];
@@ -41,6 +42,7 @@ export async function startSpy(masterPort: number): Promise<Spy> {
     listen: { host: '127.0.0.1', port: 0 },
     upstream: { host: '127.0.0.1', port: masterPort },
     onWire: (e) => pipeline.wire(e),
+    ...tls,
   });
   const of = (type: ReplEvent['type'], link?: number): JsonEvent[] =>
     events.filter((e) => e.type === type && (link === undefined || e.link === link));
