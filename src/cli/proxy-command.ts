@@ -48,7 +48,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
   const where = formatHostPort(addr.host, addr.port);
   logger.info({ listen: where, upstream: flags.upstream, capture: capture?.path ?? null }, 'repl-spy listening');
   const legs = tlsStartLines(listenTls, upstreamTls);
-  for (const line of legs.info) logger.info(line);
+  if (legs.info.length > 0) logger.info({ legs: legs.info }, 'TLS');
   for (const line of legs.warnings) logger.warn(line);
   // Loudly: on stderr whatever the output mode (before the TUI takes the screen, and in its log file).
   for (const line of legs.warnings) process.stderr.write(`repl-spy: ${line}\n`);
