@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { RespClient, type Reply } from '../../src/lab/resp-client.js';
+import { clientTlsFromFlags } from '../../src/net/tls-options.js';
 import { cliPath as cli } from '../helpers/cli.js';
 
 export interface LabServerStatus {
@@ -16,6 +17,8 @@ export interface LabServerStatus {
 export interface LabStatus {
   dir: string;
   password: string;
+  /** with --tls: the lab's CA and the certificate its own connections present */
+  tls: { ca: string; cert: string; key: string } | null;
   guardPid: number;
   master: LabServerStatus;
   replicas: LabServerStatus[];
@@ -89,7 +92,9 @@ export class LabRun {
 
   /** A new authenticated connection to one of the lab's servers (closed by stop()). */
   async client(server: LabServerStatus): Promise<RespClient> {
-    const c = await RespClient.connect(server.host, server.port, this.status.password);
+    const t = this.status.tls;
+    const tls = t && clientTlsFromFlags({ upstreamTls: true, upstreamCa: t.ca, upstreamCert: t.cert, upstreamKey: t.key });
+    const c = await RespClient.connect(server.host, server.port, this.status.password, { tls });
     this.clients.push(c);
     return c;
   }
