@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { ReplSpyError } from '../core/errors.js';
 import { parseHostPort, formatHostPort } from '../core/host-port.js';
-import { clientTlsFromFlags, serverTlsFromFlags, type TlsFlags } from '../net/tls-options.js';
+import { tlsFromFlags, type TlsFlags } from '../net/tls-options.js';
 import { startProxy, type Proxy, type ProxyLink } from '../proxy/index.js';
 import type { TuiFaults } from '../tui/index.js';
 import { attachOutput } from './output-mode.js';
@@ -40,8 +40,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
   }
   const listen = parseHostPort(flags.listen, '127.0.0.1');
   const upstream = parseHostPort(flags.upstream);
-  const listenTls = serverTlsFromFlags(flags);
-  const upstreamTls = clientTlsFromFlags(flags);
+  const { listen: listenTls, upstream: upstreamTls } = tlsFromFlags(flags);
   const { mode, logger, pipeline, capture, onWire, end } = startLive(flags, { upstream: formatHostPort(upstream.host, upstream.port) });
   const proxy = await startProxy({ listen, upstream, onWire, logger, listenTls, upstreamTls });
   const addr = proxy.address();

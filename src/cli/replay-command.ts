@@ -11,7 +11,7 @@ import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { createPipeline } from '../core/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
-import { clientTlsFromFlags, serverTlsFromFlags, type TlsFlags } from '../net/tls-options.js';
+import { tlsFromFlags, type TlsFlags } from '../net/tls-options.js';
 import { failAndExit } from './fail.js';
 import { subcommandFlags } from './subcommand-flags.js';
 import { attachOutput, outputModeOf, type OutputFlags } from './output-mode.js';
@@ -61,7 +61,8 @@ export function registerReplayCommand(program: Command): void {
 }
 
 async function replay(file: string, flags: ReplayFlags): Promise<void> {
-  if (serverTlsFromFlags(flags) || clientTlsFromFlags(flags)) {
+  const tls = tlsFromFlags(flags);
+  if (tls.listen || tls.upstream) {
     throw new ReplSpyError('RSPY_BAD_ARGS', 'the TLS flags of replay apply only with --to', { hint: 'give --to host:port, or leave them out' });
   }
   const mode = outputModeOf(flags);
@@ -115,8 +116,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
 
 async function replayTo(file: string, flags: ReplayFlags): Promise<void> {
   const target = parseHostPort(flags.to!);
-  const targetTls = clientTlsFromFlags(flags);
-  const listenTls = serverTlsFromFlags(flags);
+  const { listen: listenTls, upstream: targetTls } = tlsFromFlags(flags);
   const capture = await openCapture(file);
   const { sync, problems } = await extractFullSync(capture, optionalInt(flags.link, '--link'));
   for (const p of problems) process.stderr.write(`repl-spy: not replayed: ${p}\n`);

@@ -39,7 +39,7 @@ export function connectRedis(target: HostPort, tlsOptions: ClientTls | null, rol
       socket.destroy();
       reject(new Error(`cannot connect to ${where}: ${connectFailure(err, role)}`, { cause: err }));
     };
-    socket.setTimeout(timeoutMs, () => fail(timeoutError(timeoutMs, tlsOptions !== null)));
+    socket.setTimeout(timeoutMs, () => fail(timeoutError(timeoutMs, socket)));
     socket.once('error', fail);
     socket.once(ready, () => {
       socket.setTimeout(0);
@@ -60,10 +60,13 @@ export function tlsFailure(err: NodeJS.ErrnoException, role: string): string | n
   return problem ? `TLS handshake failed: ${problemText(problem)}` : null;
 }
 
-/** The error a connection that stays silent ends with (a plaintext port does not answer a TLS hello). */
-export function timeoutError(timeoutMs: number, tlsUsed: boolean): NodeJS.ErrnoException {
-  const hint = tlsUsed ? ' (no TLS handshake: is it a TLS port?)' : '';
-  return Object.assign(new Error(`no answer within ${timeoutMs} ms${hint}`), { code: 'ETIMEDOUT' });
+/** The error a connection that is not up within `timeoutMs` ends with: no answer at all, or a TCP connection
+ *  whose TLS handshake got no answer (a plaintext Redis port waits for the end of a command line). */
+export function timeoutError(timeoutMs: number, socket: Socket): NodeJS.ErrnoException {
+  if (socket instanceof tls.TLSSocket && !socket.connecting) {
+    return Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' });
+  }
+  return Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
 }
 
 /** Ends a connection abruptly: an RST on plain TCP. A TLS connection's TCP socket is not ours to reset, so it is

@@ -32,6 +32,7 @@ const UNTRUSTED = [
 ];
 const OUT_OF_DATE = ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'];
 
+const plaintextPortHint = 'is it a plaintext port? connect to its tls-port, or leave out --upstream-tls';
 const versionHint = 'both sides need a TLS version in common: see --tls-protocols (and tls-protocols on the Redis side)';
 const cipherHint = 'both sides need a cipher in common: see --tls-ciphers/--tls-ciphersuites (and the same settings on the Redis side)';
 
@@ -42,7 +43,8 @@ const clientRules = (role: string): Rule[] => [
   [['ERR_TLS_CERT_ALTNAME_INVALID'], (e) => ({ what: `its certificate is not for this name: ${e.message}`, hint: '--upstream-sni NAME checks the certificate against a name it holds' })],
   [['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'], () => ({ what: `the ${role} requires a client certificate (tls-auth-clients) and repl-spy sent none`, hint: 'give --upstream-cert and --upstream-key' })],
   [PEER_REJECTED_OUR_CERT, (e) => ({ what: `the ${role} rejected repl-spy's client certificate (${alertOf(e)})`, hint: `the ${role}'s tls-ca-cert-file must hold the CA that signed --upstream-cert` })],
-  [NOT_TLS, (e) => ({ what: `the ${role} does not answer in TLS on this port (${e.code})`, hint: `connect to its tls-port, or leave out --upstream-tls for a plaintext port` })],
+  [NOT_TLS, (e) => ({ what: `the ${role} does not answer in TLS on this port (${e.code})`, hint: plaintextPortHint })],
+  [['ERR_TLS_HANDSHAKE_TIMEOUT'], (e) => ({ what: `the ${role} accepted the connection but not the TLS handshake (${e.message})`, hint: plaintextPortHint })],
   [NO_COMMON_VERSION, (e) => ({ what: `no TLS version in common (${e.code})`, hint: versionHint })],
   [NO_COMMON_CIPHER, (e) => ({ what: `no cipher in common (${e.code})`, hint: cipherHint })],
 ];

@@ -45,6 +45,18 @@ export interface ClientTls {
 
 const PROTOCOLS: SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
+/** Both roles from one set of flags; protocol or cipher flags with neither role TLS are refused (they would
+ *  silently do nothing). */
+export function tlsFromFlags(f: TlsFlags): { listen: ServerTls | null; upstream: ClientTls | null } {
+  const listen = serverTlsFromFlags(f);
+  const upstream = clientTlsFromFlags(f);
+  const setting = (['tlsProtocols', 'tlsCiphers', 'tlsCiphersuites'] as const).find((k) => f[k] !== undefined);
+  if (!listen && !upstream && setting) {
+    throw usage(`--${kebab(setting)} applies to TLS connections, and there is none`, 'add --tls-cert/--tls-key (replicas) or --upstream-tls (the server)');
+  }
+  return { listen, upstream };
+}
+
 /** The listener's TLS, or null when no --tls-cert/--tls-key was given (plaintext). */
 export function serverTlsFromFlags(f: TlsFlags): ServerTls | null {
   if (!f.tlsCert && !f.tlsKey) {
@@ -53,7 +65,7 @@ export function serverTlsFromFlags(f: TlsFlags): ServerTls | null {
   }
   if (!f.tlsCert || !f.tlsKey) throw usage('--tls-cert and --tls-key go together', 'give both: the certificate replicas see, and its private key');
   const options: SecureContextOptions = {
-    ...versionAndCiphers(f),
+    ...protocolsAndCiphers(f),
     cert: readPem('--tls-cert', f.tlsCert),
     key: readPem('--tls-key', f.tlsKey),
     ...(f.tlsCa ? { ca: readPem('--tls-ca', f.tlsCa) } : {}),
@@ -74,7 +86,7 @@ export function clientTlsFromFlags(f: TlsFlags): ClientTls | null {
     throw usage('--upstream-cert and --upstream-key go together', 'give both: the client certificate the server verifies, and its private key');
   }
   const options: SecureContextOptions = {
-    ...versionAndCiphers(f),
+    ...protocolsAndCiphers(f),
     ...(f.upstreamCa ? { ca: readPem('--upstream-ca', f.upstreamCa) } : {}),
     ...(f.upstreamCert ? { cert: readPem('--upstream-cert', f.upstreamCert), key: readPem('--upstream-key', f.upstreamKey!) } : {}),
   };
@@ -90,7 +102,7 @@ export function clientTlsFromFlags(f: TlsFlags): ClientTls | null {
 
 /** --tls-protocols as Redis writes it ("TLSv1.2 TLSv1.3"), and the cipher lists. Node takes a contiguous range
  *  of versions and one cipher string that holds the TLSv1.3 suites (TLS_*) and the older ciphers together. */
-function versionAndCiphers(f: TlsFlags): Pick<SecureContextOptions, 'minVersion' | 'maxVersion' | 'ciphers'> {
+export function protocolsAndCiphers(f: TlsFlags): Pick<SecureContextOptions, 'minVersion' | 'maxVersion' | 'ciphers'> {
   const out: Pick<SecureContextOptions, 'minVersion' | 'maxVersion' | 'ciphers'> = {};
   if (f.tlsProtocols !== undefined) {
     const names = f.tlsProtocols.split(/\s+/).filter(Boolean);

@@ -77,7 +77,7 @@ export class ProxyLink {
     this.masterSocket = socket;
     this.masterSocket.setNoDelay(true);
     this.masterSocket.setTimeout(opts.connectTimeoutMs, () => {
-      this.masterSocket.destroy(timeoutError(opts.connectTimeoutMs, opts.upstreamTls !== null));
+      this.masterSocket.destroy(timeoutError(opts.connectTimeoutMs, this.masterSocket));
     });
     this.masterSocket.once(ready, () => this.onMasterConnected());
     this.watch(this.masterSocket, 'master');

@@ -4,8 +4,7 @@ import { createPipeline } from '../../src/core/pipeline.js';
 import type { ReplEvent } from '../../src/core/events.js';
 import { makeRdbSink } from '../../src/decode/rdb-sink.js';
 import { jsonLine } from '../../src/output/json-output.js';
-import type { ClientTls, ServerTls } from '../../src/net/tls-options.js';
-import { startProxy, type Proxy } from '../../src/proxy/index.js';
+import { startProxy, type Proxy, type ProxyOptions } from '../../src/proxy/index.js';
 import { waitFor, type RedisServer } from './redis.js';
 
 /** One `--json` line, parsed. */
@@ -28,7 +27,7 @@ export interface Spy {
   close(): Promise<void>;
 }
 
-export async function startSpy(masterPort: number, tls: { listenTls?: ServerTls; upstreamTls?: ClientTls } = {}): Promise<Spy> {
+export async function startSpy(masterPort: number, proxyOptions: Pick<ProxyOptions, 'listenTls' | 'upstreamTls' | 'connectTimeoutMs'> = {}): Promise<Spy> {
   const events: JsonEvent[] = [];
   const lines: string[] = [];
   const subscriberErrors: unknown[] = [];
@@ -42,7 +41,7 @@ export async function startSpy(masterPort: number, tls: { listenTls?: ServerTls;
     listen: { host: '127.0.0.1', port: 0 },
     upstream: { host: '127.0.0.1', port: masterPort },
     onWire: (e) => pipeline.wire(e),
-    ...tls,
+    ...proxyOptions,
   });
   const of = (type: ReplEvent['type'], link?: number): JsonEvent[] =>
     events.filter((e) => e.type === type && (link === undefined || e.link === link));

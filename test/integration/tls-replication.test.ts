@@ -161,6 +161,17 @@ describe.skipIf(!hasTls)('replication over TLS through repl-spy', () => {
       await replica.stop();
     });
 
+    it('--upstream-tls to a plaintext master: the link closed saying the handshake got no answer', async () => {
+      const plainMaster = later(await startRedis());
+      const spy = later(await startSpy(plainMaster.port, { listenTls: listenTlsOf(certs), upstreamTls: upstreamTlsOf(certs), connectTimeoutMs: 1_000 }));
+      const replica = await tlsReplica(spy);
+      await waitFor(() => spy.of('link-close').length >= 1, 20_000, 'the failed master leg');
+      expect(spy.of('link-close')[0]!.reason).toMatch(
+        /^master 127\.0\.0\.1:\d+: TLS handshake failed: the master accepted the connection but not the TLS handshake \(no TLS handshake within 1000 ms\): is it a plaintext port\?/,
+      );
+      await replica.stop();
+    });
+
     it('--upstream-insecure: the sync goes through and the leg says its certificate was not verified', async () => {
       const spy = later(await startSpy(master.port, { listenTls: listenTlsOf(certs), upstreamTls: upstreamTlsOf(certs, { ca: certs.otherCa, insecure: true }) }));
       const replica = await tlsReplica(spy);

@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { WireEvent } from '../../../src/core/events.js';
+import type { TlsLeg, WireEvent } from '../../../src/core/events.js';
 import { CaptureError } from '../../../src/capture/errors.js';
 import { encodeHeader, FORMAT_VERSION, type CaptureMeta } from '../../../src/capture/format.js';
 import { openCapture } from '../../../src/capture/reader.js';
@@ -135,6 +136,40 @@ describe('capture writer and reader', () => {
       expect(r.error!.offset, `flip at ${p}`).toBe(starts[record]);
     }
   }, 60_000);
+
+  it("records a TLS link's facts with its open record (format 2), and reads them back", async () => {
+    const leg = (peer: string): TlsLeg => ({
+      protocol: 'TLSv1.3',
+      cipher: 'TLS_AES_256_GCM_SHA384',
+      peerSubject: `O=lab, CN=${peer}`,
+      peerIssuer: 'O=lab, CN=lab CA',
+      localSubject: 'O=lab, CN=repl-spy',
+      verified: true,
+    });
+    const tlsEvents: WireEvent[] = [
+      { kind: 'open', link: 1, at: t0, replica: '127.0.0.1:50000', master: '127.0.0.1:6379', tls: { replica: leg('replica-1'), master: leg('master') } },
+      { kind: 'open', link: 2, at: t0 + 1, replica: '127.0.0.1:50001', master: '127.0.0.1:6379', tls: { master: leg('master') } },
+      { kind: 'bytes', link: 2, at: t0 + 2, from: 'master', chunk: Buffer.from('+PONG\r\n') },
+    ];
+    const w = await write(tlsEvents);
+    expect((await openCapture(w.path)).formatVersion).toBe(2);
+    expect((await readAll(w.path)).events).toEqual(tlsEvents);
+  });
+
+  it('a version 1 capture (written before TLS) still reads, every link plaintext as it was', async () => {
+    const w = await write(events);
+    const v1 = readFileSync(w.path);
+    v1.writeUInt16BE(1, 8);
+    const headerLength = 8 + 2 + 4 + v1.readUInt32BE(10) + 4;
+    v1.writeUInt32BE(crc32(v1.subarray(0, headerLength - 4)), headerLength - 4);
+    const file = fresh('v1.rspy');
+    writeFileSync(file, v1);
+    expect((await openCapture(file)).formatVersion).toBe(1);
+    const r = await readAll(file);
+    expect(r.error).toBeUndefined();
+    expect(r.events).toEqual(masked);
+    for (const e of r.events) if (e.kind === 'open') expect(e.tls).toBeUndefined();
+  });
 
   it('a header of a future format version: a clear error', async () => {
     const file = fresh('future.rspy');
