@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { renderResults } from './lib/render.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'memory'];
+const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory'];
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);

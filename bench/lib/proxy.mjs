@@ -8,16 +8,18 @@ import { startHaproxy } from './haproxy.mjs';
 const CHILD = new URL('./proxy-child.mjs', import.meta.url);
 
 /** The path a replica takes to the master in a scenario: `direct` (null), `haproxy` (the reference proxy) or a
- *  repl-spy mode of proxy-child.mjs (pump, decode, capture, full, nocrc). */
-export function startPath(variant, upstreamPort) {
+ *  repl-spy mode of proxy-child.mjs (pump, decode, capture, full, nocrc). `tls`: the proxy's {ca, cert, key} for
+ *  TLS on both legs. */
+export function startPath(variant, upstreamPort, tls = null) {
   if (variant === 'direct') return null;
   if (variant === 'haproxy') return startHaproxy(upstreamPort);
-  return startProxyProcess(upstreamPort, variant);
+  return startProxyProcess(upstreamPort, variant, tls);
 }
 
-export async function startProxyProcess(upstreamPort, mode) {
+export async function startProxyProcess(upstreamPort, mode, tls = null) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-bench-proxy-'));
-  const child = fork(CHILD, [String(upstreamPort), mode, path.join(dir, 'bench.rspy')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const args = [String(upstreamPort), mode, path.join(dir, 'bench.rspy'), ...(tls ? [JSON.stringify(tls)] : [])];
+  const child = fork(CHILD, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const replies = [];
   let waiting = [];
   child.on('message', (m) => {

@@ -3,10 +3,12 @@ import { startRedis, isSynced, sleep } from './redis.mjs';
 import { startPath } from './proxy.mjs';
 
 /** One full sync: REPLICAOF until the link is up and the RDB loaded. Transfer ends when loading starts.
- *  `variant`: direct, haproxy (the reference proxy) or a repl-spy proxy mode (see proxy-child.mjs). */
-export async function syncOnce(masterPort, variant) {
-  const proxy = await startPath(variant, masterPort);
-  const replica = await startRedis();
+ *  `variant`: direct, haproxy (the reference proxy) or a repl-spy proxy mode (see proxy-child.mjs).
+ *  Over TLS: `masterPort` is the master's tls-port, `replicaArgs` give the replica TLS (tls-replication yes) and
+ *  `proxyTls` the proxy's files. */
+export async function syncOnce(masterPort, variant, { replicaArgs = [], proxyTls = null } = {}) {
+  const proxy = await startPath(variant, masterPort, proxyTls);
+  const replica = await startRedis(replicaArgs);
   try {
     const t0 = performance.now();
     await replica.cmd('REPLICAOF', '127.0.0.1', proxy ? proxy.port : masterPort);

@@ -9,7 +9,7 @@ import { requireRedis } from '../helpers/redis.js';
 import { repoRoot } from '../helpers/wire-corpus.js';
 
 const hasRedis = requireRedis();
-const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'memory'];
+const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory'];
 // The scenarios spawn these from PATH (not REDIS_SERVER_BIN); haproxy is their reference proxy.
 const TOOLS = ['redis-server', 'redis-cli', 'redis-benchmark', 'redis-check-rdb', 'haproxy'];
 
