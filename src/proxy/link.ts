@@ -171,12 +171,12 @@ export class ProxyLink {
       const tls = side === 'master' ? tlsFailure(err, 'master') : null;
       if (side === 'master' && this.state === 'connecting') {
         this.end('master', tls ? `master ${this.master}: ${tls}` : `master ${this.master} unreachable: ${code}`);
-        this.logger.warn({ link: this.id, master: this.master, code }, 'master unreachable; replica connection closed');
+        this.logger.warn({ link: this.id, master: this.master, code }, 'master leg failed; replica connection closed');
         this.replicaSocket.destroy();
         return;
       }
       if (tls) {
-        this.end(side, `master ${this.master}: ${tls}`);
+        this.end('master', `master ${this.master}: ${tls}`);
       } else if (code === 'ECONNRESET') {
         this.end(side, `${side} reset the connection (ECONNRESET)`);
       } else {
