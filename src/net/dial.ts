@@ -5,7 +5,7 @@ import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
 import type { ClientTls } from './tls-options.js';
-import { clientTlsProblem, problemText } from './tls-errors.js';
+import { clientTlsProblem, problemText, resetAfterHandshake } from './tls-errors.js';
 
 export interface Dialled {
   socket: Socket;
@@ -37,7 +37,7 @@ export function connectRedis(target: HostPort, tlsOptions: ClientTls | null, rol
   return new Promise((resolve, reject) => {
     const fail = (err: NodeJS.ErrnoException): void => {
       socket.destroy();
-      reject(new Error(`cannot connect to ${where}: ${connectFailure(err, role)}`, { cause: err }));
+      reject(new Error(`cannot connect to ${where}: ${connectFailure(err, role, socket)}`, { cause: err }));
     };
     socket.setTimeout(timeoutMs, () => fail(timeoutError(timeoutMs, socket)));
     socket.once('error', fail);
@@ -50,13 +50,16 @@ export function connectRedis(target: HostPort, tlsOptions: ClientTls | null, rol
 }
 
 /** Why a connection to a Redis server failed, in one line: the TLS problem when it is one, else the error code. */
-export function connectFailure(err: NodeJS.ErrnoException, role: string): string {
-  return tlsFailure(err, role) ?? `${err.code ?? 'ERROR'} ${err.message}`;
+export function connectFailure(err: NodeJS.ErrnoException, role: string, socket?: Socket): string {
+  return tlsFailure(err, role, socket) ?? `${err.code ?? 'ERROR'} ${err.message}`;
 }
 
-/** "TLS handshake failed: <problem>: <what to do>", or null when `err` is no TLS failure. */
-export function tlsFailure(err: NodeJS.ErrnoException, role: string): string | null {
-  const problem = clientTlsProblem(err, role);
+/** "TLS handshake failed: <problem>: <what to do>", or null when `err` is no TLS failure. A reset of a TLS
+ *  connection that never carried a byte counts: a server that refuses the client certificate after TLSv1.3's
+ *  handshake sends an alert, but a reset can overtake it. */
+export function tlsFailure(err: NodeJS.ErrnoException, role: string, socket?: Socket): string | null {
+  const silentRefusal = err.code === 'ECONNRESET' && socket instanceof tls.TLSSocket && socket.bytesRead === 0;
+  const problem = silentRefusal ? resetAfterHandshake(role) : clientTlsProblem(err, role);
   return problem ? `TLS handshake failed: ${problemText(problem)}` : null;
 }
 

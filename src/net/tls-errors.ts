@@ -68,6 +68,14 @@ export function serverTlsProblem(err: NodeJS.ErrnoException): TlsProblem | null 
   return match(serverRules, err);
 }
 
+/** The server reset the connection after the handshake, before it sent a byte. */
+export function resetAfterHandshake(role: string): TlsProblem {
+  return {
+    what: `the ${role} reset the connection before sending a byte (ECONNRESET)`,
+    hint: `a ${role} with tls-auth-clients yes does so to a client without a certificate it trusts: check --upstream-cert and --upstream-key`,
+  };
+}
+
 /** A replica whose handshake completed but whose certificate does not pass --tls-ca. */
 export function clientCertProblem(peerSubject: string | null, authorizationError: string): TlsProblem {
   if (peerSubject === null) {

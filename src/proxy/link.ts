@@ -166,9 +166,12 @@ export class ProxyLink {
     const other = (): Socket => (side === 'replica' ? this.masterSocket : this.replicaSocket);
     socket.on('end', () => this.end(side, `${side} closed the connection`));
     socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A TLS socket can report an error (a TLS alert after the peer's FIN) and stay half open; it never closes
+      // by itself then, and neither would the link.
+      if (!socket.destroyed) socket.destroy();
       const code = err.code ?? 'ERROR';
       // A master that refuses our client certificate says so after TLSv1.3's handshake is done, on an open link.
-      const tls = side === 'master' ? tlsFailure(err, 'master') : null;
+      const tls = side === 'master' ? tlsFailure(err, 'master', socket) : null;
       if (side === 'master' && this.state === 'connecting') {
         this.end('master', tls ? `master ${this.master}: ${tls}` : `master ${this.master} unreachable: ${code}`);
         this.logger.warn({ link: this.id, master: this.master, code }, 'master leg failed; replica connection closed');
