@@ -46,10 +46,11 @@ export function listenTlsOf(certs: TestCerts, ca: string | undefined = certs.ca)
 }
 
 /** Connecting to a server of `ca` (as repl-spy, with its client certificate). */
-export function upstreamTlsOf(certs: TestCerts, opts: { ca?: string; insecure?: boolean; clientCert?: boolean } = {}): ClientTls {
+export function upstreamTlsOf(certs: TestCerts, opts: { ca?: string; insecure?: boolean; clientCert?: boolean; sni?: string } = {}): ClientTls {
   return clientTlsFromFlags({
     upstreamTls: true,
     upstreamCa: opts.ca ?? certs.ca,
+    upstreamSni: opts.sni,
     ...(opts.clientCert === false ? {} : { upstreamCert: certs.proxy.cert, upstreamKey: certs.proxy.key }),
     upstreamInsecure: opts.insecure,
   })!;

@@ -175,6 +175,21 @@ describe.skipIf(!hasTls)('replication over TLS through repl-spy', () => {
       await replica.stop();
     });
 
+    it('--upstream-sni: a name the certificate is not for closes the link saying so; one it holds passes', async () => {
+      const wrong = later(await startSpy(master.port, { listenTls: listenTlsOf(certs), upstreamTls: upstreamTlsOf(certs, { sni: 'redis.example' }) }));
+      const replica = await tlsReplica(wrong);
+      await waitFor(() => wrong.of('link-close').length >= 1, 20_000, 'the failed master leg');
+      expect(wrong.of('link-close')[0]!.reason).toMatch(
+        /TLS handshake failed: its certificate is not for this name: Hostname\/IP does not match certificate's altnames: Host: redis\.example\. is not in the cert's altnames: IP Address:127\.0\.0\.1, DNS:localhost: --upstream-sni NAME/,
+      );
+      await replica.stop();
+      const right = later(await startSpy(master.port, { listenTls: listenTlsOf(certs), upstreamTls: upstreamTlsOf(certs, { sni: 'localhost' }) }));
+      const good = await tlsReplica(right);
+      await waitForLinkUp(good, 30_000);
+      expect(right.of('link-open')[0]!.tls.master.verified).toBe(true);
+      await good.stop();
+    });
+
     it('--upstream-insecure: the sync goes through and the leg says its certificate was not verified', async () => {
       const spy = later(await startSpy(master.port, { listenTls: listenTlsOf(certs), upstreamTls: upstreamTlsOf(certs, { ca: certs.otherCa, insecure: true }) }));
       const replica = await tlsReplica(spy);
