@@ -1,6 +1,7 @@
 // One full sync of a fresh replica, direct or through a fresh proxy process in a given mode.
 import { startRedis, isSynced, sleep } from './redis.mjs';
 import { startPath } from './proxy.mjs';
+import { summary, fmt } from './stats.mjs';
 
 /** One full sync: REPLICAOF until the link is up and the RDB loaded. Transfer ends when loading starts.
  *  `variant`: direct, haproxy (the reference proxy) or a repl-spy proxy mode (see proxy-child.mjs).
@@ -34,3 +35,11 @@ export async function syncOnce(masterPort, variant, { replicaArgs = [], proxyTls
   }
 }
 
+
+/** The time cells of a variant's row: sync s, its ratio, transfer s, its ratio; ratios per repetition against
+ *  `runs.direct`. */
+export function syncTimeCells(runs, variant) {
+  const rs = runs[variant];
+  const ratio = (key) => (variant === 'direct' ? '1' : fmt(summary(rs.map((r, i) => r[key] / runs.direct[i][key])), 3));
+  return [fmt(summary(rs.map((r) => r.totalMs / 1000)), 2), ratio('totalMs'), fmt(summary(rs.map((r) => r.transferMs / 1000)), 2), ratio('transferMs')];
+}

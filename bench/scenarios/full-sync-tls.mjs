@@ -3,7 +3,7 @@
 // it forwarded: what decrypting and re-encrypting costs on top of what the plaintext full-sync scenario measures.
 import { freePort } from '../../dist/lab/redis-process.js';
 import { startRedis, populate } from '../lib/redis.mjs';
-import { syncOnce } from '../lib/sync.mjs';
+import { syncOnce, syncTimeCells } from '../lib/sync.mjs';
 import { makeBenchTls } from '../lib/tls.mjs';
 import { summary, fmt, mb } from '../lib/stats.mjs';
 import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
@@ -43,13 +43,9 @@ try {
       const cpuPerGiB = (r) => r.stats.cpuMs / 1000 / (r.stats.wireBytes / GiB);
       const rows = VARIANTS.map((v) => {
         const rs = runs[v];
-        const ratio = (key) => summary(rs.map((r, i) => r[key] / runs.direct[i][key]));
         return [
           LABEL[v],
-          fmt(summary(rs.map((r) => r.totalMs / 1000)), 2),
-          v === 'direct' ? '1' : fmt(ratio('totalMs'), 3),
-          fmt(summary(rs.map((r) => r.transferMs / 1000)), 2),
-          v === 'direct' ? '1' : fmt(ratio('transferMs'), 3),
+          ...syncTimeCells(runs, v),
           rs[0].stats ? fmt(summary(rs.map((r) => r.stats.cpuMs / 1000)), 1) : '',
           rs[0].stats ? fmt(summary(rs.map(cpuPerGiB)), 2) : '',
           rs[0].stats ? fmt(summary(rs.map((r) => mb(r.stats.maxRss))), 0) : '',

@@ -2,7 +2,7 @@
 // Every repetition runs all variants back to back (interleaved), with a fresh replica and a fresh proxy process
 // each time; ratios are taken against the direct run of the same repetition, so machine drift cancels out.
 import { startRedis, populate } from '../lib/redis.mjs';
-import { syncOnce } from '../lib/sync.mjs';
+import { syncOnce, syncTimeCells } from '../lib/sync.mjs';
 import { requireHaproxy } from '../lib/haproxy.mjs';
 import { summary, fmt, mb } from '../lib/stats.mjs';
 import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
@@ -43,13 +43,9 @@ for (const mode of MODES) {
     }
     const rows = VARIANTS.map((v) => {
       const rs = runs[v];
-      const ratio = (key) => summary(rs.map((r, i) => r[key] / runs.direct[i][key]));
       return [
         LABEL[v],
-        fmt(summary(rs.map((r) => r.totalMs / 1000)), 2),
-        v === 'direct' ? '1' : fmt(ratio('totalMs'), 3),
-        fmt(summary(rs.map((r) => r.transferMs / 1000)), 2),
-        v === 'direct' ? '1' : fmt(ratio('transferMs'), 3),
+        ...syncTimeCells(runs, v),
         rs[0].stats ? fmt(summary(rs.map((r) => mb(r.stats.maxRss))), 0) : '',
         rs[0].stats ? fmt(summary(rs.map((r) => r.stats.cpuMs / 1000)), 1) : '',
       ];
