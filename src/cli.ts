@@ -7,6 +7,9 @@ import { registerExportCommand } from './cli/export-command.js';
 import { registerInspectCommand } from './cli/inspect-command.js';
 import { registerLabCommand } from './cli/lab-command.js';
 
+// A stderr whose reader went away must not end the process (the proxy's replicas would go with it).
+process.stderr.on('error', () => {});
+
 const program = new Command();
 program.enablePositionalOptions();
 program.name('repl-spy').description('See, byte for byte and live, what Redis/Valkey replication does');

@@ -140,6 +140,7 @@ async function runLab(flags: LabFlags): Promise<void> {
     label: `lab master :${running.master.process.port} ×${replicaCount}${running.certs ? ' [tls]' : ''}  logs ${running.dir}  control ${controlServer.url}`,
     faults: tuiFaults(faultControl),
     onQuit: () => void shutdown(0),
+    onLost: (why) => logger.warn(why),
   });
   await poller.firstRound;
   await running.replicate();

@@ -1,4 +1,6 @@
 // Where decoded events go: the TUI when stdout is a terminal, else one line per event, or JSON lines.
+// An output can go away on its own (`| head` exited, the terminal closed, the TUI crashed): it is then stopped
+// and onLost says why, once; what feeds it (the proxy) goes on.
 import type { ReplSink } from '../core/events.js';
 import { wireNow } from '../proxy/clock.js';
 import { createEventWriter } from '../output/event-writer.js';
@@ -33,12 +35,27 @@ export async function attachOutput(
     /** live commands: fault keys in the TUI */
     faults?: TuiFaults;
     filter?: (e: Parameters<ReplSink>[0]) => boolean;
+    /** The output stopped by itself; with it, the TUI also outlives a hang-up (SIGHUP) of its terminal. */
+    onLost?: (why: string) => void;
   },
 ): Promise<AttachedOutput> {
   const filter = opts.filter ?? (() => true);
   const replay = opts.replay;
+  let lost = false;
+  const lose = (why: string, stop: () => void): void => {
+    if (lost) return;
+    lost = true;
+    stop();
+    opts.onLost?.(why);
+  };
   if (mode === 'tui') {
     const { startTui } = await import('../tui/index.js');
+    const loseTui = (why: string): void => lose(why, () => tui.stop());
+    const tty = (stream: string) => (err: NodeJS.ErrnoException) => loseTui(`the terminal failed (${stream}: ${err.code ?? err.message}): the TUI stopped`);
+    process.stdout.on('error', tty('stdout'));
+    process.stdin.on('error', tty('stdin'));
+    const onHangup = (): void => loseTui('the terminal closed (SIGHUP): the TUI stopped');
+    if (opts.onLost) process.once('SIGHUP', onHangup);
     const tui = startTui({
       subscribe: (fn) => subscribe((e) => filter(e) && fn(e)),
       label: opts.label,
@@ -47,14 +64,18 @@ export async function attachOutput(
       onQuit: opts.onQuit,
       // live: the proxy stamps events with wireNow(); replay: the recorded time the pacing has reached
       clock: replay ? () => replay.now() : wireNow,
+      onFailure: (err) => loseTui(`the TUI failed (${err instanceof Error ? err.message : String(err)}) and stopped`),
     });
     return {
       async stop() {
+        process.off('SIGHUP', onHangup);
         tui.stop();
       },
     };
   }
-  const writer = createEventWriter(process.stdout, mode === 'json' ? jsonLine : textLine);
+  const writer = createEventWriter(process.stdout, mode === 'json' ? jsonLine : textLine, {
+    onClosed: (err) => lose(`the output closed (${(err as NodeJS.ErrnoException).code ?? err.message}): no more events are printed`, () => unsubscribe()),
+  });
   const unsubscribe = subscribe((e) => {
     if (filter(e)) writer.write(e);
   });

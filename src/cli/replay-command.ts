@@ -91,6 +91,10 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
     },
     replay: clock,
     filter,
+    onLost: () => {
+      quit = true;
+      onQuit();
+    },
   });
   let lastAt = capture.meta.startedAt;
   let damage: unknown = null;
@@ -101,7 +105,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
       lastAt = e.at;
       if (e.kind === 'gap' && e.reason !== 'rdb-elided') losses.push(`link ${e.link} ${e.from}: ${e.bytes} bytes (${e.reason})`);
       pipeline.wire(e);
-      if (process.stdout.writableLength > OUTPUT_HIGH_WATER_BYTES) await once(process.stdout, 'drain');
+      if (!quit && process.stdout.writableLength > OUTPUT_HIGH_WATER_BYTES) await once(process.stdout, 'drain').catch(() => undefined);
     }
   } catch (err) {
     damage = err; // every complete record before the damage was replayed

@@ -2,6 +2,8 @@
 // next turn of the event loop. If the reader of the stream is slower than the events (a slow pipe, a paused
 // terminal), lines are dropped beyond a bound and the loss is said in one line, at the place of the gap: before
 // the next line written, when the stream drains, or at the final flush, whichever comes first.
+// A stream that fails (EPIPE: `| head` exited, the reader was killed) is given up: nothing more is written,
+// onClosed hears of it once, and the caller goes on (the proxy keeps forwarding).
 
 import type { Writable } from 'node:stream';
 import type { ReplEvent } from '../core/events.js';
@@ -14,8 +16,16 @@ export interface EventWriter {
   flush(): Promise<void>;
 }
 
-export function createEventWriter(out: Writable, format: (e: ReplEvent) => string, maxPendingBytes = MAX_PENDING_BYTES): EventWriter {
+export interface EventWriterOptions {
+  maxPendingBytes?: number;
+  /** Once, when the stream fails; the writer has stopped writing. */
+  onClosed?: (err: Error) => void;
+}
+
+export function createEventWriter(out: Writable, format: (e: ReplEvent) => string, opts: EventWriterOptions = {}): EventWriter {
+  const maxPendingBytes = opts.maxPendingBytes ?? MAX_PENDING_BYTES;
   let batch: string[] = [];
+  let closed = false;
   let scheduled = false;
   let dropped = 0;
   // 'drain' only follows a write that returned false: the final flush waits on write callbacks instead
@@ -24,6 +34,12 @@ export function createEventWriter(out: Writable, format: (e: ReplEvent) => strin
   const writeDone = (): void => {
     if (--unfinishedWrites === 0) for (const resolve of finished.splice(0)) resolve();
   };
+  out.on('error', (err) => {
+    if (closed) return;
+    closed = true;
+    batch = [];
+    opts.onClosed?.(err);
+  });
 
   const noteDropped = (): void => {
     if (dropped === 0) return;
@@ -32,7 +48,7 @@ export function createEventWriter(out: Writable, format: (e: ReplEvent) => strin
   };
   const flushNow = (): void => {
     scheduled = false;
-    if (batch.length === 0) return;
+    if (batch.length === 0 || closed) return;
     const text = batch.join('\n') + '\n';
     batch = [];
     unfinishedWrites++;
@@ -44,13 +60,14 @@ export function createEventWriter(out: Writable, format: (e: ReplEvent) => strin
     setImmediate(flushNow);
   };
   out.on('drain', () => {
-    if (dropped === 0) return;
+    if (dropped === 0 || closed) return;
     noteDropped();
     schedule();
   });
 
   return {
     write(e) {
+      if (closed) return;
       if (out.writableLength > maxPendingBytes) {
         dropped++;
         return;

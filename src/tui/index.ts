@@ -28,6 +28,8 @@ export interface TuiOptions {
   /** The time the event stream is at (live: the wall clock in the events' time base; replay: the recorded time it
    *  has reached). Lets waiting times grow between events; without it, time moves only with events. */
   clock?: () => number | null;
+  /** The screen could not be painted (a bug, a dead terminal): the TUI has stopped itself. */
+  onFailure?: (err: unknown) => void;
 }
 
 export type { TuiFaults };
@@ -64,6 +66,14 @@ export function startTui(opts: TuiOptions): { stop(): void } {
   });
 
   const paint = () => {
+    try {
+      paintFrame();
+    } catch (err) {
+      stop();
+      opts.onFailure?.(err);
+    }
+  };
+  const paintFrame = () => {
     dirty = false;
     const { width, height } = term.size();
     if (modelError && !ui.message) ui.message = modelError;
@@ -122,7 +132,11 @@ export function startTui(opts: TuiOptions): { stop(): void } {
     stopped = true;
     clearInterval(timer);
     unsubscribe();
-    term.destroy();
+    try {
+      term.destroy();
+    } catch {
+      // a terminal that is already gone cannot be restored
+    }
   }
 
   paint();

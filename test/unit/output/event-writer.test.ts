@@ -32,7 +32,7 @@ const format = (e: ReplEvent) => `event ${(e as unknown as { n: number }).n}`;
 describe('event writer', () => {
   it('writes every line in order when the stream keeps up', async () => {
     const { out, lines, release } = stalledStream();
-    const writer = createEventWriter(out, format, 1000);
+    const writer = createEventWriter(out, format, { maxPendingBytes: 1000 });
     for (let n = 1; n <= 5; n++) writer.write(event(n));
     await turn();
     await release();
@@ -41,7 +41,7 @@ describe('event writer', () => {
 
   it('drops lines beyond the bound and says how many where they were lost, once the stream drains', async () => {
     const { out, lines, release } = stalledStream();
-    const writer = createEventWriter(out, format, 100);
+    const writer = createEventWriter(out, format, { maxPendingBytes: 100 });
     let n = 0;
     // each turn flushes one batch; the stalled stream piles them up until more than 100 bytes wait
     while (out.writableLength <= 100) {
@@ -63,7 +63,7 @@ describe('event writer', () => {
 
   it('says the loss at the final flush even when no event follows it', async () => {
     const { out, lines, release } = stalledStream();
-    const writer = createEventWriter(out, format, 5);
+    const writer = createEventWriter(out, format, { maxPendingBytes: 5 });
     writer.write(event(1));
     await turn(); // 8 bytes now wait: beyond the bound of 5
     writer.write(event(2));
@@ -73,5 +73,25 @@ describe('event writer', () => {
     await release();
     await flushed;
     expect(lines()).toEqual(['event 1', 'repl-spy: 3 events not shown: the output was slower than the replication stream']);
+  });
+
+  it('a stream that fails (EPIPE) is given up: onClosed once, no throw, flush resolves, later events are ignored', async () => {
+    let writes = 0;
+    const out = new Writable({
+      write(_chunk, _encoding, done) {
+        writes++;
+        done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const closed: string[] = [];
+    const writer = createEventWriter(out, format, { onClosed: (err) => closed.push((err as NodeJS.ErrnoException).code ?? '') });
+    writer.write(event(1));
+    await turn();
+    await turn();
+    for (let n = 2; n < 100; n++) writer.write(event(n));
+    await writer.flush();
+    await turn();
+    expect(closed).toEqual(['EPIPE']);
+    expect(writes).toBe(1);
   });
 });
