@@ -395,7 +395,9 @@ export class MasterStream {
   }
 
   private violation(code: string, pos: number, message: string, excerpt: Buffer | null): void {
+    // one violation per direction: the rest of the chunk being framed is not looked at either
     this.phase = 'opaque';
+    this.framer.stop();
     this.endRdb();
     this.emit({ type: 'protocol-violation', at: this.at, link: this.link, from: 'master', code, pos, message, excerptHex: excerpt ? excerptHex(excerpt) : '' });
   }

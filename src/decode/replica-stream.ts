@@ -89,6 +89,7 @@ export class ReplicaStream {
   }
 
   private onViolation(code: string, pos: number, message: string, excerpt?: Buffer): void {
+    this.framer.stop(); // one violation per direction, then the bytes are only counted
     this.emit({ type: 'protocol-violation', at: this.at, link: this.link, from: 'replica', code, pos, message, excerptHex: excerpt ? excerptHex(excerpt) : '' });
   }
 }

@@ -81,6 +81,12 @@ export class RespFramer {
     return this.s === S.Dead;
   }
 
+  /** Stops framing (the sink found the input bad): from here on, even within the chunk being fed, bytes are
+   *  only counted. */
+  stop(): void {
+    this.s = S.Dead;
+  }
+
   /** Feed chunk[start, end). After a violation the framer only counts bytes. */
   feed(chunk: Buffer, start = 0, end = chunk.length): void {
     let i = start;

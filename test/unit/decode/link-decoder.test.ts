@@ -230,6 +230,26 @@ describe('link decoder', () => {
     expect(commands(events)).toEqual([[setLen, null, 'SET a 1']]);
   });
 
+  it('junk lines from a master in the command stream: one violation for the direction, then nothing decoded', () => {
+    const junk = Array.from({ length: 40 }, (_, i) => `junk line ${i}\r\n`).join('');
+    const events = decodeEveryChunking([
+      { from: 'replica', bytes: resp('PSYNC', REPLID, '1') },
+      { from: 'master', bytes: '+CONTINUE\r\n' + resp('SET', 'a', '1') + junk + resp('SET', 'b', '2') + junk },
+    ]);
+    expect(only(events, 'protocol-violation')).toMatchObject([{ from: 'master', code: 'RSPY_DECODE_INLINE_FROM_MASTER', pos: 11 + resp('SET', 'a', '1').length }]);
+    expect(commands(events)).toEqual([[resp('SET', 'a', '1').length, null, 'SET a 1']]);
+  });
+
+  it('bad ACKs from a replica: one violation for the direction, then nothing decoded', () => {
+    const events = decodeEveryChunking([
+      { from: 'replica', bytes: resp('PSYNC', REPLID, '1') },
+      { from: 'master', bytes: '+CONTINUE\r\n' },
+      { from: 'replica', bytes: resp('REPLCONF', 'ACK', 'x') + resp('REPLCONF', 'ACK', 'y') + resp('REPLCONF', 'ACK', '5') },
+    ]);
+    expect(only(events, 'protocol-violation')).toMatchObject([{ from: 'replica', code: 'RSPY_DECODE_BAD_ACK' }]);
+    expect(only(events, 'ack')).toEqual([]);
+  });
+
   it('garbage from the replica and an endless line are violations, never exceptions', () => {
     const events = decodeEveryChunking([{ from: 'replica', bytes: '*x\r\n' }]);
     expect(only(events, 'protocol-violation')).toMatchObject([{ from: 'replica', code: 'RSPY_DECODE_BAD_LENGTH', pos: 1 }]);
