@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ReplSpyError } from '../core/errors.js';
 import { parseHostPort, formatHostPort } from '../core/host-port.js';
+import { parseDuration } from '../core/units.js';
 import { tlsFromFlags, type TlsFlags } from '../net/tls-options.js';
 import { startProxy, type Proxy, type ProxyLink } from '../proxy/index.js';
 import type { TuiFaults } from '../tui/index.js';
@@ -13,6 +14,7 @@ import { addListenTlsOptions, addTlsSettingsOptions, addUpstreamTlsOptions, tlsL
 export interface ProxyFlags extends LiveFlags, TlsFlags {
   listen?: string;
   upstream?: string;
+  halfCloseTimeout: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -22,7 +24,8 @@ export function registerProxyCommand(program: Command): void {
         addListenTlsOptions(
           program
             .option('--listen <[host:]port>', 'where replicas connect (host defaults to 127.0.0.1)')
-            .option('--upstream <host:port>', 'the master'),
+            .option('--upstream <host:port>', 'the master')
+            .option('--half-close-timeout <duration>', 'after a replica closed its side, close the master leg once the master is silent this long (0s: never)', '10s'),
         ),
       ),
     ),
@@ -39,10 +42,13 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
     });
   }
   const listen = parseHostPort(flags.listen, '127.0.0.1');
+  const halfCloseTimeoutMs = parseDuration(flags.halfCloseTimeout, (why) => {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `--half-close-timeout: ${why}`);
+  });
   const upstream = parseHostPort(flags.upstream);
   const { listen: listenTls, upstream: upstreamTls } = tlsFromFlags(flags);
   const { mode, logger, pipeline, capture, onWire, end } = startLive(flags, { upstream: formatHostPort(upstream.host, upstream.port) });
-  const proxy = await startProxy({ listen, upstream, onWire, logger, listenTls, upstreamTls });
+  const proxy = await startProxy({ listen, upstream, onWire, logger, listenTls, upstreamTls, halfCloseTimeoutMs });
   const addr = proxy.address();
   const where = formatHostPort(addr.host, addr.port);
   logger.info({ listen: where, upstream: flags.upstream, capture: capture?.path ?? null }, 'repl-spy listening');
@@ -56,7 +62,6 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
     label: `live ${where} → ${flags.upstream}${tlsLabel(listenTls, upstreamTls)}${capture ? `  capture ${capture.path}` : ''}`,
     faults: proxyFaults(proxy),
     onQuit: () => void shutdown(0),
-    onLost: (why) => logger.warn(`${why}; forwarding and capture continue`),
   });
   if (mode !== 'tui') {
     process.stderr.write(`repl-spy: listening on ${where}, master ${flags.upstream}${capture ? `, capture ${capture.path}` : ''}\n`);

@@ -5,6 +5,7 @@
 //            cut-at=handshake | cut-at-rdb=<percent>%|<size> | cut-at-offset=<replication offset>
 //   duration: 500ms, 5s, 1.5s      size: 65536, 64kb, 1mb (per second for bandwidth)
 import { ReplSpyError } from '../core/errors.js';
+import { parseDuration, parseSize } from '../core/units.js';
 
 export type FaultTarget = { link: number } | { replica: number };
 
@@ -108,19 +109,6 @@ export function faultSpecFromJson(body: unknown): FaultSpec {
   if (typeof o.spec === 'string') return parseFaultSpec(o.spec);
   const parts = Object.entries(o).map(([k, v]) => (v === true ? k : `${k}=${String(v)}`));
   return parseFaultSpec(parts.join(','));
-}
-
-export function parseDuration(v: string, fail: (why: string) => never): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)$/i.exec(v);
-  if (!m) return fail(`${JSON.stringify(v)} is not a duration: write 500ms or 5s`);
-  return Math.round(Number(m[1]) * (m[2]!.toLowerCase() === 's' ? 1000 : 1));
-}
-
-export function parseSize(v: string, fail: (why: string) => never): number {
-  const m = /^(\d+(?:\.\d+)?)(b|kb|k|mb|m)?$/i.exec(v);
-  if (!m) return fail(`${JSON.stringify(v)} is not a size: write 65536, 64kb or 1mb`);
-  const unit = (m[2] ?? 'b').toLowerCase();
-  return Math.round(Number(m[1]) * (unit.startsWith('m') ? 1 << 20 : unit.startsWith('k') ? 1024 : 1));
 }
 
 function positive(n: number, what: string, fail: (why: string) => never): number {

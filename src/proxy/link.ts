@@ -1,6 +1,9 @@
 // One accepted replica connection and the master connection dialled for it: two pipes, one lifecycle.
 // Half-close is mirrored (each side's FIN becomes an end() on the other), an error on one leg resets the other,
-// and exactly one `close` wire event says who ended the link and why. The lab's fault controls live here too.
+// and exactly one `close` wire event says who ended the link and why. Its `open` event comes first: when the
+// master leg is connected (with both legs' TLS facts), or just before the close of a link that never reached its
+// master. A master that stays silent after the replica closed its side is closed after the half-close timeout, so
+// silent masters leak no sockets. The lab's fault controls live here too.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { From, LinkTls, WireEvent } from '../core/events.js';
@@ -31,6 +34,8 @@ export interface LinkOptions {
   /** dial the master with TLS (null: plaintext) */
   upstreamTls: ClientTls | null;
   connectTimeoutMs: number;
+  /** After the replica closed its side: how long the master may send nothing before the proxy closes its leg. */
+  halfCloseTimeoutMs: number;
   emit: (e: WireEvent) => void;
   logger: ProxyLogger;
   /** Called once both sockets are closed, just before the `close` wire event. */
@@ -56,6 +61,7 @@ export class ProxyLink {
   private endedBy: From | 'proxy' | null = null;
   private endReason = '';
   private openSockets = 2;
+  private opened = false;
   private freezeTimer: NodeJS.Timeout | null = null;
   private resolveClosed!: () => void;
 
@@ -72,14 +78,19 @@ export class ProxyLink {
 
     this.replicaSocket.setNoDelay(true);
     this.watch(this.replicaSocket, 'replica');
+    this.replicaSocket.once('end', () => this.watchSilentMaster(opts.halfCloseTimeoutMs));
 
     const { socket, ready } = dialRedis(opts.upstream, opts.upstreamTls, { allowHalfOpen: true });
     this.masterSocket = socket;
     this.masterSocket.setNoDelay(true);
-    this.masterSocket.setTimeout(opts.connectTimeoutMs, () => {
+    const connectTimedOut = (): void => {
       this.masterSocket.destroy(timeoutError(opts.connectTimeoutMs, this.masterSocket));
+    };
+    this.masterSocket.setTimeout(opts.connectTimeoutMs, connectTimedOut);
+    this.masterSocket.once(ready, () => {
+      this.masterSocket.setTimeout(0, connectTimedOut);
+      this.onMasterConnected();
     });
-    this.masterSocket.once(ready, () => this.onMasterConnected());
     this.watch(this.masterSocket, 'master');
   }
 
@@ -141,10 +152,8 @@ export class ProxyLink {
   }
 
   private onMasterConnected(): void {
-    this.masterSocket.setTimeout(0);
     this.state = 'open';
-    const tls = this.tlsLegs();
-    this.emit({ kind: 'open', link: this.id, at: wireNow(), replica: this.replica, master: this.master, ...(tls ? { tls } : {}) });
+    this.sendOpen();
     const tap = (from: From, chunk: Buffer): void =>
       this.emit({ kind: 'bytes', link: this.id, at: wireNow(), from, chunk });
     this.pipes = [
@@ -152,6 +161,14 @@ export class ProxyLink {
       new Pipe('master', this.masterSocket, this.replicaSocket, tap),
     ];
     for (const pipe of this.pipes) pipe.start();
+  }
+
+  /** The link's `open` wire event, once: every link has one before its `close`. */
+  private sendOpen(): void {
+    if (this.opened) return;
+    this.opened = true;
+    const tls = this.tlsLegs();
+    this.emit({ kind: 'open', link: this.id, at: wireNow(), replica: this.replica, master: this.master, ...(tls ? { tls } : {}) });
   }
 
   /** The facts of the legs that are TLS, or undefined when both are plaintext. */
@@ -173,9 +190,16 @@ export class ProxyLink {
       // A master that refuses our client certificate says so after TLSv1.3's handshake is done, on an open link.
       const tls = side === 'master' ? tlsFailure(err, 'master', socket) : null;
       if (side === 'master' && this.state === 'connecting') {
-        this.end('master', tls ? `master ${this.master}: ${tls}` : `master ${this.master} unreachable: ${code}`);
-        this.logger.warn({ link: this.id, master: this.master, code }, 'master leg failed; replica connection closed');
-        this.replicaSocket.destroy();
+        // A reset while connecting means the master accepted (or its kernel did) and then reset: it was reached.
+        const reason = tls
+          ? `master ${this.master}: ${tls}`
+          : code === 'ECONNRESET'
+            ? `master ${this.master} reset the connection (ECONNRESET) as it was opened`
+            : `master ${this.master} unreachable: ${code}`;
+        this.end('master', reason);
+        this.logger.warn({ link: this.id, master: this.master, code }, `${reason}; replica connection closed`);
+        if (code === 'ECONNRESET') abortSocket(this.replicaSocket);
+        else this.replicaSocket.destroy();
         return;
       }
       if (tls) {
@@ -196,6 +220,19 @@ export class ProxyLink {
     });
   }
 
+  /** The replica closed its side (its FIN went on to the master): from now on, a master that sends nothing for
+   *  `ms` has its leg closed, and the link with it. Bytes held back by a slow replica do not count as silence. */
+  private watchSilentMaster(ms: number): void {
+    if (this.state === 'closed' || ms <= 0) return;
+    this.masterSocket.setTimeout(ms, () => {
+      if (this.state === 'closed') return;
+      if (this.pipes.some((p) => p.from === 'master' && p.holding)) return this.watchSilentMaster(ms);
+      this.endReason += `; the master sent nothing for ${ms / 1000} s after that (--half-close-timeout): closed by the proxy`;
+      this.masterSocket.destroy();
+      this.replicaSocket.destroy();
+    });
+  }
+
   /** Records who ended the link first and why; later ends (the mirrored side) do not overwrite it. */
   private end(by: From | 'proxy', reason: string): void {
     if (this.endedBy !== null) return;
@@ -208,6 +245,7 @@ export class ProxyLink {
     if (this.freezeTimer) clearTimeout(this.freezeTimer);
     for (const pipe of this.pipes) pipe.stop();
     this.notifyClosed(this);
+    this.sendOpen();
     this.emit({
       kind: 'close',
       link: this.id,

@@ -67,6 +67,11 @@ export class Pipe {
     this.faultsChanged();
   }
 
+  /** True while `src` is paused because its bytes cannot go on yet (a slow destination, a fault). */
+  get holding(): boolean {
+    return this.srcPaused;
+  }
+
   /** Bytes held by faults, not yet forwarded. */
   get heldBytes(): number {
     return this.stagedBytes;

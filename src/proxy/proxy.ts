@@ -22,6 +22,9 @@ export interface ProxyOptions {
   listenTls?: ServerTls | null;
   /** The master leg is TLS (null or absent: plaintext). Either leg may be TLS without the other. */
   upstreamTls?: ClientTls | null;
+  /** After a replica closed its side, how long its master may stay silent before its leg is closed (default
+   *  10 s; 0: never). */
+  halfCloseTimeoutMs?: number;
 }
 
 export interface Proxy {
@@ -51,6 +54,7 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
         upstream: opts.upstream,
         upstreamTls: opts.upstreamTls ?? null,
         connectTimeoutMs,
+        halfCloseTimeoutMs: opts.halfCloseTimeoutMs ?? 10_000,
         emit,
         logger,
         onClosed: (closed) => links.delete(closed.id),
@@ -58,11 +62,13 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
       links.set(link.id, link);
       logger.debug({ link: link.id, replica: link.replica }, 'replica connected');
     },
-    // A replica turned away in its TLS handshake: a link of its own that only closes (no master was dialled).
+    // A replica turned away in its TLS handshake: a link of its own that opens and closes (no master was dialled).
     onRefused({ replica, by, reason }) {
       const link = nextLinkId++;
       logger.warn({ link, replica, reason }, 'replica refused');
-      emit({ kind: 'close', link, at: wireNow(), by, reason: `replica ${replica}: ${reason}` });
+      const at = wireNow();
+      emit({ kind: 'open', link, at, replica, master: formatHostPort(opts.upstream.host, opts.upstream.port) });
+      emit({ kind: 'close', link, at, by, reason: `replica ${replica}: ${reason}` });
     },
   });
 

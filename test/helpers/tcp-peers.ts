@@ -106,7 +106,10 @@ export async function startHarness(
       const master = await nextAccepted();
       const linkId = Math.max(...proxy.links.keys());
       await waitEvent('open', linkId);
-      return { replica, master, link: proxy.links.get(linkId)! };
+      const link = proxy.links.get(linkId)!;
+      // `open` comes when the replica is accepted; the link forwards once the proxy saw its master leg connect
+      while (link.state === 'connecting') await new Promise((resolve) => setTimeout(resolve, 1));
+      return { replica, master, link };
     },
     closeEvent: (link) => waitEvent('close', link),
     async stop() {

@@ -73,7 +73,9 @@ describe('repl-spy CLI: bad peers', () => {
         await waitFor(() => run.events().some((e) => e.type === 'link-close' && e.link === link), 10_000, `link-close ${link}`);
       }
       expect(run.events()).toEqual([
+        expect.objectContaining({ type: 'link-open', link: 1 }),
         expect.objectContaining({ type: 'link-close', link: 1, by: 'master', reason: `master 127.0.0.1:${deadPort} unreachable: ECONNREFUSED` }),
+        expect.objectContaining({ type: 'link-open', link: 2 }),
         expect.objectContaining({ type: 'link-close', link: 2, by: 'master', reason: `master 127.0.0.1:${deadPort} unreachable: ECONNREFUSED` }),
       ]);
     } finally {
