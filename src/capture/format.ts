@@ -47,6 +47,8 @@ export interface GapDetail {
   pos: number;
   /** SHA-256 (hex) of the missing bytes, when they were seen (an RDB body left out) */
   sha256?: string;
+  /** `at` of the last missing chunk, for bytes the capture lost (the record's own `at` is the first's) */
+  untilAt?: number;
 }
 
 export type CaptureRecord = WireEvent | CaptureEnd;
@@ -214,6 +216,7 @@ export function decodeRecord(buf: Buffer): RecordResult {
       if (!from) return bad('gap without a direction');
       const gap: GapDetail = { pos: Number(fields.pos) };
       if (typeof fields.sha256 === 'string') gap.sha256 = fields.sha256;
+      if (typeof fields.untilAt === 'number') gap.untilAt = fields.untilAt;
       return { ok: true, length, gap, record: { kind: 'gap', link, at, from, bytes: Number(fields.bytes), reason: String(fields.reason) } };
     }
     case RECORD_KIND.close:

@@ -29,7 +29,7 @@ const events: WireEvent[] = [
   { kind: 'close', link: 2, at: t0 + 8, by: 'proxy', reason: 'shutdown' },
 ];
 const masked = events.map((e) =>
-  e.kind === 'bytes' && e.link === 1 && e.from === 'replica' ? { ...e, chunk: Buffer.concat([resp('PING'), resp('AUTH', '**')]) } : e,
+  e.kind === 'bytes' && e.link === 1 && e.from === 'replica' ? { ...e, chunk: Buffer.concat([resp('PING'), resp('AUTH', '***')]) } : e,
 );
 
 async function write(evs: WireEvent[], opts: Partial<Parameters<typeof openCaptureWriter>[0]> = {}) {

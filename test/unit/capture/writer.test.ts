@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writev as fsWritev } from 'node:fs';
+import { waitFor } from '../../helpers/redis.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,7 +55,7 @@ const bytesEvent = (i: number): WireEvent => ({ kind: 'bytes', link: 1, at: 1000
 describe('capture writer: never in the way', () => {
   it('a full queue drops bytes and records one explicit gap at the right position; the caller hears of it', async () => {
     const losses: CaptureLoss[] = [];
-    const w = open({ maxQueueBytes: 1000, onGap: (l) => losses.push({ ...l }) });
+    const w = open({ maxQueueBytes: 1000, onGap: (l) => losses.push(l) });
     w.wire({ kind: 'open', link: 1, at: 999, replica: 'r:1', master: 'm:2' });
     for (let i = 0; i < 40; i++) w.wire(bytesEvent(i)); // synchronously: the disk cannot have kept up
     const dropped = w.stats().droppedBytes;
@@ -74,35 +75,72 @@ describe('capture writer: never in the way', () => {
     expect(d.kept.equals(expected)).toBe(true);
     expect(losses.map((l) => [l.state, l.pos, l.reason])).toEqual([
       ['started', first * 100, 'capture-overflow'],
-      ['recorded', first * 100, 'capture-overflow'],
+      ['ended', first * 100, 'capture-overflow'],
     ]);
     expect(losses[1]!.bytes).toBe(dropped);
   });
 
-  it('a failing disk: forwarding goes on, every byte from then on is reported lost, the file reads up to the last complete record', async () => {
+  it('a failing disk: no torn record, the loss is recorded as a gap once the disk works again, capturing resumes', async () => {
     const losses: CaptureLoss[] = [];
+    let full = false;
+    let space = 150; // once full: room for a record (122 bytes) and a half
     let calls = 0;
-    const writev = ((fd: number, buffers: NodeJS.ArrayBufferView[], cb: (err: NodeJS.ErrnoException | null, n: number, b: NodeJS.ArrayBufferView[]) => void) => {
-      if (++calls === 1) return fsWritev(fd, buffers, cb);
-      const err: NodeJS.ErrnoException = Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
-      setImmediate(() => cb(err, 0, buffers));
-    }) as typeof fsWritev;
-    const w = open({ writev, onGap: (l) => losses.push({ ...l }) });
+    // a disk that fills up in the middle of a batch: a short write, then ENOSPC until space returns
+    const writev: CaptureWriterOptions['writev'] = (fd, buffers, position, cb) => {
+      calls++;
+      if (!full) return fsWritev(fd, buffers, position, cb);
+      if (space === 0) return setImmediate(() => cb(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }), 0));
+      const part = Buffer.concat(buffers).subarray(0, space);
+      space -= part.length;
+      fsWritev(fd, [part], position, cb);
+    };
+    const w = open({ writev, onGap: (l) => losses.push(l) });
     w.wire({ kind: 'open', link: 1, at: 999, replica: 'r:1', master: 'm:2' });
     await tick();
-    for (let i = 0; i < 3; i++) w.wire(bytesEvent(i));
+    full = true;
+    for (let i = 0; i < 5; i++) w.wire(bytesEvent(i)); // queued together: the disk fills up in this batch
     await tick();
-    for (let i = 3; i < 5; i++) w.wire(bytesEvent(i));
+    for (let i = 5; i < 8; i++) w.wire(bytesEvent(i)); // dropped while the disk is full
+    w.wire({ kind: 'bytes', link: 1, at: 1010, from: 'replica', chunk: Buffer.from('*1\r\n$4\r\nPING\r\n') });
+    expect(w.stats().error?.message).toMatch(/ENOSPC/);
+    full = false; // space again: the next retry writes the gaps, then capturing goes on
+    await waitFor(() => w.stats().error === null, 5_000, 'writing to work again');
+    for (let i = 8; i < 10; i++) w.wire(bytesEvent(i));
     await w.close();
-    expect(w.stats().error?.message).toMatch(/EIO/);
-    expect(losses.map((l) => [l.state, l.pos, l.bytes])).toEqual([
-      ['started', 0, 100],
-      ['unrecorded', 0, 500],
+    expect(calls).toBeGreaterThan(2);
+
+    const { capture, events, error } = await readAll(w.path);
+    expect(error).toBeUndefined(); // whole records only, and the end record
+    expect(capture.endAt).not.toBeNull();
+    const d = direction(capture, events, 1, 'master');
+    expect(d.total).toBe(1000);
+    // the first record of the batch made it before the disk filled up; the rest up to the retry is one gap
+    expect(d.gaps).toEqual([{ pos: 100, bytes: 700, reason: 'disk-error: ENOSPC: no space left on device, write' }]);
+    expect(d.kept.equals(Buffer.concat([chunkOf(0), chunkOf(8), chunkOf(9)]))).toBe(true);
+    const gap = events.find((e) => e.kind === 'gap' && e.from === 'master')!;
+    expect(gap.at).toBe(1001);
+    expect(capture.gapDetail(gap)).toEqual({ pos: 100, untilAt: 1007 });
+    expect(direction(capture, events, 1, 'replica').gaps).toEqual([{ pos: 0, bytes: 14, reason: 'disk-error: ENOSPC: no space left on device, write' }]);
+    expect(losses.filter((l) => l.from === 'master').map((l) => [l.state, l.pos, l.bytes])).toEqual([
+      ['started', 100, 100],
+      ['ended', 100, 700],
     ]);
-    expect(losses[0]!.reason).toMatch(/^disk-error: EIO/);
-    const { events, error } = await readAll(w.path);
-    expect(events.map((e) => e.kind)).toEqual(['open']);
-    expect(error?.code).toBe('RSPY_CAPTURE_TRUNCATED');
+    expect(losses.map((l) => l.state).sort()).toEqual(['ended', 'ended', 'started', 'started']);
+  });
+
+  it('the unwritten tail is bounded (8 MiB by default): bytes beyond it wait for no disk', async () => {
+    const w = open();
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    let most = 0;
+    for (let i = 0; i < 1024; i++) {
+      // 64 MiB in one turn: no write can have completed, so everything kept is still queued
+      w.wire({ kind: 'bytes', link: 1, at: i, from: 'master', chunk });
+      most = Math.max(most, w.stats().queuedBytes);
+    }
+    expect(most).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(most).toBeGreaterThan(7 * 1024 * 1024);
+    expect(w.stats().droppedBytes).toBeGreaterThan(50 * 1024 * 1024);
+    await w.close();
   });
 
   it('a listener that throws changes nothing', async () => {
@@ -119,7 +157,7 @@ describe('capture writer: real sessions', () => {
   const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   const corpus = (session: string, file: string) => readFileSync(path.resolve(repoRoot, '../shared/corpus/wire', session, file));
 
-  it('full capture: every byte and time as recorded, the AUTH password masked at its exact place', async () => {
+  it('full capture: every byte and time as recorded, the AUTH password masked, its length not kept', async () => {
     const input = corpusEvents('r70-disk-auth');
     const w = open();
     for (const e of input) w.wire(e);
@@ -129,7 +167,9 @@ describe('capture writer: real sessions', () => {
     expect(events.map((e) => [e.kind, e.at])).toEqual(input.map((e) => [e.kind, e.at]));
     expect(direction(capture, events, 1, 'master').kept.equals(corpus('r70-disk-auth', 'conn1.m2r.bin'))).toBe(true);
     const sent = corpus('r70-disk-auth', 'conn1.r2m.bin');
-    const masked = Buffer.from(sent.toString('latin1').replace('s3cret-pw', '*********'), 'latin1');
+    // neither the password nor its length is kept
+    const masked = Buffer.from(sent.toString('latin1').replace('$9\r\ns3cret-pw\r\n', '$3\r\n***\r\n'), 'latin1');
+    expect(masked.length).toBe(sent.length - 6);
     const replica = direction(capture, events, 1, 'replica').kept;
     expect(replica.equals(masked)).toBe(true);
     expect(readFileSync(w.path).includes('s3cret-pw')).toBe(false);
