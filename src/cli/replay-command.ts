@@ -8,6 +8,7 @@ import { extractFullSync } from '../capture/full-sync.js';
 import { openCapture } from '../capture/reader.js';
 import { pacedReplay } from '../capture/replay-source.js';
 import { ReplSpyError } from '../core/errors.js';
+import type { WireEvent } from '../core/events.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { createPipeline } from '../core/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
@@ -103,7 +104,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
     for await (const e of events) {
       if (quit) break;
       lastAt = e.at;
-      if (e.kind === 'gap' && e.reason !== 'rdb-elided') losses.push(`link ${e.link} ${e.from}: ${e.bytes} bytes (${e.reason})`);
+      if (e.kind === 'gap' && e.reason !== 'rdb-elided') losses.push(lossText(e, capture.gapDetail(e)?.untilAt));
       pipeline.wire(e);
       if (!quit && process.stdout.writableLength > OUTPUT_HIGH_WATER_BYTES) await once(process.stdout, 'drain').catch(() => undefined);
     }
@@ -113,7 +114,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
   pipeline.end(capture.endAt ?? lastAt);
   if (mode === 'tui' && !quit) await quitted; // the screen stays until the user quits
   await output.stop();
-  if (losses.length > 0) process.stderr.write(`repl-spy: the capture has gaps (bytes not recorded): ${losses.join('; ')}\n`);
+  if (losses.length > 0) process.stderr.write(`repl-spy: the capture has gaps (bytes not recorded, everything else replayed): ${losses.join('; ')}\n`);
   if (damage) failAndExit(damage, flags.debug);
   process.exit(0);
 }
@@ -139,6 +140,12 @@ async function replayTo(file: string, flags: ReplayFlags): Promise<void> {
       `commands up to offset ${acked}; it is a master again (REPLICAOF NO ONE)\n`,
   );
   process.exit(problems.length > 0 ? 1 : 0);
+}
+
+/** "link 1 master: 5242880 bytes (disk-error: ...) from byte 100, 12:00:01.234 to 12:00:03.456" */
+function lossText(e: WireEvent & { kind: 'gap' }, untilAt: number | undefined): string {
+  const clock = (at: number) => new Date(at).toISOString().slice(11, 23);
+  return `link ${e.link} ${e.from}: ${e.bytes} bytes (${e.reason}), ${clock(e.at)}${untilAt === undefined ? '' : ` to ${clock(untilAt)}`}`;
 }
 
 export function parseSpeed(text: string): number {

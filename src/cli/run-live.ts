@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
 import type { ReplEvent, ReplSink, WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
+import { parseSize } from '../core/units.js';
 import { createPipeline, type Pipeline } from '../core/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { wireNow } from '../proxy/clock.js';
@@ -15,6 +16,7 @@ export interface LiveFlags extends OutputFlags {
   capture: string | boolean;
   captureRdb: string;
   captureSecrets?: boolean;
+  captureMaxUnwritten: string;
   showSecrets?: boolean;
   rdbAnalysis: boolean;
   rdbChecksum: boolean;
@@ -31,6 +33,7 @@ export function addLiveOptions(cmd: Command): Command {
     .option('--no-capture', 'do not write a capture file')
     .option('--capture-rdb <full|none>', 'keep RDB bodies in the capture, or only their size and hash', 'full')
     .option('--capture-secrets', 'write AUTH passwords into the capture (masked by default)')
+    .option('--capture-max-unwritten <size>', 'capture bytes waiting for the disk at most (what a SIGKILL can lose; beyond it bytes become a recorded gap)', '8mb')
     .option('--show-secrets', 'show AUTH passwords in the output (masked by default)')
     .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
     .option('--no-rdb-checksum', "decode the RDB's keys but do not verify its CRC-64 (the replica verifies it too; most of the analysis CPU with large values)")
@@ -71,7 +74,14 @@ export function startLive(flags: LiveFlags, opts: { upstream: string; enrich?: (
           upstream: opts.upstream,
           captureRdb: flags.captureRdb as 'full' | 'none',
           captureSecrets: flags.captureSecrets ?? false,
-          onGap: (loss) => logger.warn({ loss }, `capture lost ${loss.bytes} bytes of link ${loss.link} (${loss.reason})`),
+          maxQueueBytes: parseSize(flags.captureMaxUnwritten, (why) => {
+            throw new ReplSpyError('RSPY_BAD_ARGS', `--capture-max-unwritten: ${why}`);
+          }),
+          onGap: (loss) => {
+            const { link, from, pos, bytes, at: sinceAt, untilAt, reason, state } = loss;
+            logger.warn({ loss }, `capture loss ${state}: ${bytes} bytes of link ${link} from the ${from} not in the capture (${reason})`);
+            pipeline.note({ type: 'capture-loss', at: wireNow(), link, state, from, pos, bytes, sinceAt, untilAt, reason });
+          },
         });
   const onWire: WireSink = (e) => {
     capture?.wire(e);

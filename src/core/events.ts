@@ -240,6 +240,22 @@ export interface GapEvent extends Base {
   bytes: number;
   reason: string;
 }
+/** The capture file is missing bytes of this link direction (the disk is full or failing, or slower than the
+ *  network): `started` when dropping begins, `ended` when capturing goes on (the gap is recorded), `unrecorded`
+ *  when the capture closed before the disk worked again. The forwarded bytes and the decoded events are whole. */
+export interface CaptureLossEvent extends Base {
+  type: 'capture-loss';
+  state: 'started' | 'ended' | 'unrecorded';
+  from: From;
+  /** byte position of the first missing byte in that direction */
+  pos: number;
+  /** bytes missing so far (ended: in all) */
+  bytes: number;
+  /** `at` of the first and last missing chunk */
+  sinceAt: number;
+  untilAt: number;
+  reason: string;
+}
 export interface FaultEvent extends Base {
   type: 'fault';
   fault: string;
@@ -270,6 +286,7 @@ export type ReplEvent =
   | SharedSnapshotEvent
   | ProtocolViolationEvent
   | GapEvent
+  | CaptureLossEvent
   | FaultEvent
   | LinkCloseEvent
   | RdbInfoEvent

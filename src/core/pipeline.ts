@@ -16,6 +16,8 @@ export interface PipelineOptions extends LinkDecoderOptions {
 
 export interface Pipeline {
   wire(e: WireEvent): void;
+  /** An event that does not come from the wire (the capture's losses): straight to the subscribers. */
+  note(e: ReplEvent): void;
   subscribe(fn: ReplSink): () => void;
   end(at: number): void;
 }
@@ -78,6 +80,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
 
   return {
     wire,
+    note: publish,
     subscribe(fn) {
       subscribers.add(fn);
       return () => subscribers.delete(fn);

@@ -49,6 +49,8 @@ function describe(e: ReplEvent): string {
       return `from ${e.from} ${e.code} at byte ${e.pos}: ${e.message}${e.excerptHex ? ` [${e.excerptHex}]` : ''}`;
     case 'gap':
       return `from ${e.from} ${e.bytes} bytes missing (${e.reason})`;
+    case 'capture-loss':
+      return `${e.state} from ${e.from} ${e.bytes} bytes not in the capture from byte ${e.pos} (${e.reason})`;
     case 'fault':
       return `${e.fault} ${JSON.stringify(e.detail)}`;
     case 'link-close':

@@ -35,6 +35,8 @@ export function detailSegments(r: ReplicaRecord, now: number, width: number): Se
   if (r.closeAt !== null) head.push(fit(`closed by ${r.closeReason ?? '?'}`, width));
   if (r.violations > 0) head.push(fit(`${r.violations} protocol violation(s); last: ${r.lastViolation}`, width));
   if (r.gapBytes > 0) head.push(fit(`${formatBytes(r.gapBytes)} not seen (gaps)`, width));
+  if (r.captureLosing) head.push(fit(`CAPTURE LOSING DATA (${r.captureLosing})`, width));
+  if (r.captureLostBytes > 0) head.push(fit(`${formatBytes(r.captureLostBytes)} not in the capture (recorded as gaps)`, width));
   if (r.loop) {
     head.push(...wrap(`SYNC LOOP x${r.loop.count} since ${formatClock(r.loop.sinceAt)}: ${r.loop.pattern}`, width, '  '));
   }

@@ -45,7 +45,8 @@ function headerLine(s: TuiState, ui: UiState, input: FrameInput, width: number):
   const replay = input.replay ? `  replay ${input.replay.paused ? 'paused' : Number.isFinite(input.replay.speed) ? `x${input.replay.speed}` : 'max'}` : '';
   const rates = `${s.replicas.size} replica${s.replicas.size === 1 ? '' : 's'}  ${formatCount(currentRate(s.rates, s.now, 'commands'))} cmd/s  ${formatByteRate(currentRate(s.rates, s.now, 'bytes'))}`;
   const clock = s.firstAt === null ? '' : `  ${formatClock(s.now)}`;
-  return fit(spread(left, `${rates}${replay}${clock} `, width), width);
+  const losing = s.captureLosing.size > 0 ? `  CAPTURE LOSING DATA (${[...s.captureLosing.values()][0]})` : '';
+  return fit(spread(left + losing, `${rates}${replay}${clock} `, width), width);
 }
 
 function footerLine(ui: UiState, input: FrameInput, width: number): string {

@@ -83,6 +83,9 @@ export interface ReplicaRecord {
   violations: number;
   lastViolation: string | null;
   gapBytes: number;
+  /** bytes of this link missing from the capture (the decoder saw them), and whether it is losing now */
+  captureLostBytes: number;
+  captureLosing: string | null;
   /** the latest fault event, e.g. "cut (reason link=3,cut)" */
   lastFault: string | null;
   /** fault state of the main link, as its fault events tell it */
@@ -143,6 +146,8 @@ export function createReplica(link: number, at: number, replicaAddr = '?', maste
     violations: 0,
     lastViolation: null,
     gapBytes: 0,
+    captureLostBytes: 0,
+    captureLosing: null,
     lastFault: null,
     delayMs: 0,
     bandwidth: null,
@@ -188,6 +193,8 @@ export function mergeRdbChannel(main: ReplicaRecord, rdb: ReplicaRecord): void {
   main.violations += rdb.violations;
   main.lastViolation ??= rdb.lastViolation;
   main.gapBytes += rdb.gapBytes;
+  main.captureLostBytes += rdb.captureLostBytes;
+  main.captureLosing ??= rdb.captureLosing;
 }
 
 /** A fault event of the main link (`fault` as the proxy names it: cut, freeze, freeze-end, delay, bandwidth). */

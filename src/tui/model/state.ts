@@ -41,6 +41,8 @@ export interface TuiState {
   groups: Map<string, SnapshotGroup>;
   commands: Ring<CommandEntry>;
   rates: RateSeries;
+  /** capture losses in progress ("link/direction" → reason): the header says so while any is open */
+  captureLosing: Map<string, string>;
 }
 
 export function createTuiState(limits: Partial<TuiLimits> = {}): TuiState {
@@ -55,6 +57,7 @@ export function createTuiState(limits: Partial<TuiLimits> = {}): TuiState {
     groups: new Map(),
     commands: new Ring<CommandEntry>(l.commands),
     rates: createRateSeries(),
+    captureLosing: new Map(),
   };
 }
 
@@ -184,6 +187,18 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
     case 'gap':
       r.gapBytes += e.bytes;
       break;
+    case 'capture-loss': {
+      const key = `${e.link}/${e.from}`;
+      if (e.state === 'started') {
+        s.captureLosing.set(key, e.reason);
+        r.captureLosing = e.reason;
+      } else {
+        s.captureLosing.delete(key);
+        r.captureLosing = null;
+        r.captureLostBytes += e.bytes;
+      }
+      break;
+    }
     case 'fault':
       if (channel === 'main') noteFault(r, e.fault, e.detail);
       else r.lastFault = `${e.fault} on the rdb channel`;

@@ -257,3 +257,22 @@ describe('a replica back on a new link', () => {
     expect(ui.selectedLink).toBe(2);
   });
 });
+
+describe('capture losses', () => {
+  it('the header says the capture is losing data while a loss is open; the detail keeps the lost bytes', () => {
+    const loss = (state: 'started' | 'ended', bytes: number): ReplEvent => ({
+      type: 'capture-loss', link: 1, at: T0 + (state === 'started' ? 10 : 20), state, from: 'master', pos: 100, bytes, sinceAt: T0 + 5, untilAt: T0 + 9, reason: 'disk-error: ENOSPC',
+    });
+    const s = feed([...handshake(1, T0, 6380), loss('started', 10)]);
+    const frame = (view: 'links' | 'detail') => {
+      const ui = createUi();
+      if (view === 'detail') Object.assign(ui, { view: 'detail', detailLink: 1 });
+      return renderFrame(s, ui, { width: 140, height: 30, label: 'live', replay: null, faults: false }).lines.join('\n');
+    };
+    expect(frame('links').split('\n')[0]).toContain('CAPTURE LOSING DATA (disk-error: ENOSPC)');
+    expect(frame('detail')).toContain('CAPTURE LOSING DATA (disk-error: ENOSPC)');
+    apply(s, loss('ended', 5000));
+    expect(frame('links')).not.toContain('CAPTURE LOSING');
+    expect(frame('detail')).toContain('4.88 KB not in the capture (recorded as gaps)');
+  });
+});
