@@ -6,6 +6,7 @@
 //   --no-write                         do not touch bench/results.json nor bench/RESULTS.md
 //   --note "text"                      a line about the conditions (e.g. a shared, busy machine) in RESULTS.md
 //   --render                           run nothing; rewrite RESULTS.md from bench/results.json and bench/notes.md
+//   BENCH_SOAK_S=60                    the soak for 60 s instead of 10 minutes
 // Needs dist/ (npm run build) and redis-server, redis-benchmark, redis-check-rdb on PATH.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { renderResults } from './lib/render.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory'];
+const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory', 'soak'];
+/** --smoke (what npm test runs) leaves out the soak: it is minutes long by nature (BENCH_SOAK_S shortens it). */
+const SMOKE_SCENARIOS = SCENARIOS.filter((name) => name !== 'soak');
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
@@ -23,7 +26,7 @@ const value = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : un
 const smoke = flag('--smoke');
 const write = !flag('--no-write') && !smoke;
 // --render: run nothing, only rewrite RESULTS.md from bench/results.json (e.g. after editing bench/notes.md).
-const only = flag('--render') ? [] : (value('--only')?.split(',') ?? SCENARIOS);
+const only = flag('--render') ? [] : (value('--only')?.split(',') ?? (smoke ? SMOKE_SCENARIOS : SCENARIOS));
 for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`);
 
 if (!existsSync(path.join(here, '../dist/core/pipeline.js'))) {

@@ -69,9 +69,10 @@ export class RespClient {
 
 
 /** Starts redis-server with persistence off and DEBUG enabled; `args` are appended. */
-export async function startRedis(args = []) {
+/** `opts.port`: a given port (e.g. a master restarted where its proxy expects it) instead of a free one. */
+export async function startRedis(args = [], opts = {}) {
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-bench-'));
     const proc = spawn(
       'redis-server',

@@ -1,5 +1,5 @@
-// Scenario 4: memory of the proxy process (everything on): peak RSS while snapshots of growing size pass through
-// it, and RSS over a long steady command stream.
+// Scenario 4: memory of the proxy process: peak RSS while snapshots of growing size pass through it (disk-based
+// and diskless full syncs), everything on side by side with the bare pump, and RSS over a long steady stream.
 import { startRedis, populate, startReplicaOf, sleep } from '../lib/redis.mjs';
 import { startProxyProcess } from '../lib/proxy.mjs';
 import { syncOnce } from '../lib/sync.mjs';
@@ -8,30 +8,42 @@ import { mb } from '../lib/stats.mjs';
 import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
 
 const { smoke, out } = scenarioArgs();
-const SNAPSHOT_MB = smoke ? [2, 8] : (process.env.BENCH_MEMORY_MB ?? '1024,4096').split(',').map(Number);
+const SNAPSHOT_MB = smoke ? [2, 8] : (process.env.BENCH_MEMORY_MB ?? '512,4096').split(',').map(Number);
 const STREAM_S = smoke ? 1 : Number(process.env.BENCH_MEMORY_STREAM_S ?? 600);
 const STREAM_RATE = 50_000;
+const GOAL_MB = 100;
 
 const tables = [];
 const goals = [];
 const snapRows = [];
 const peaks = [];
-for (const sizeMB of SNAPSHOT_MB) {
-  const master = await startRedis(['--rdbcompression', 'no', '--repl-diskless-sync', 'yes']);
-  try {
-    const keys = await populate(master, sizeMB * 1024 * 1024);
-    const r = await syncOnce(master.port, 'full');
-    if (r.keys !== keys) throw new Error(`replica has ${r.keys} keys, master ${keys}`);
-    peaks.push(r.stats.maxRss);
-    snapRows.push([sizeMB, (r.totalMs / 1000).toFixed(1), mb(r.stats.maxRss).toFixed(0), mb(r.stats.rss).toFixed(0)]);
-    log(`memory: ${sizeMB} MB snapshot, proxy peak RSS ${mb(r.stats.maxRss).toFixed(0)} MB`);
-  } finally {
-    await master.stop();
+for (const sync of ['disk', 'diskless']) {
+  for (const sizeMB of SNAPSHOT_MB) {
+    const master = await startRedis(['--rdbcompression', 'no', '--repl-diskless-sync', sync === 'diskless' ? 'yes' : 'no']);
+    try {
+      const keys = await populate(master, sizeMB * 1024 * 1024);
+      const row = [sync, sizeMB];
+      for (const mode of ['pump', 'full']) {
+        const r = await syncOnce(master.port, mode);
+        if (r.keys !== keys) throw new Error(`replica has ${r.keys} keys, master ${keys}`);
+        if (mode === 'full') peaks.push(r.stats.maxRss);
+        row.push((r.totalMs / 1000).toFixed(1), mb(r.stats.maxRss).toFixed(0));
+        if (mode === 'full') row.push(mb(r.stats.captureDropped).toFixed(0));
+        log(`memory: ${sync} ${sizeMB} MB snapshot, ${mode}: proxy peak RSS ${mb(r.stats.maxRss).toFixed(0)} MB`);
+      }
+      snapRows.push(row);
+    } finally {
+      await master.stop();
+    }
   }
 }
-tables.push({ title: 'Peak RSS of the proxy while a diskless snapshot passes (one run per size)', columns: ['snapshot MB', 'sync s', 'peak RSS MB', 'RSS at end MB'], rows: snapRows });
+tables.push({
+  title: 'Peak RSS of the proxy while a snapshot passes: the bare pump and everything on (decode, capture with RDB bodies, RDB analysis), one run each',
+  columns: ['sync', 'snapshot MB', 'pump sync s', 'pump peak RSS MB', 'all on sync s', 'all on peak RSS MB', 'capture dropped MB'],
+  rows: snapRows,
+});
 const maxPeak = mb(Math.max(...peaks));
-goals.push({ goal: 'snapshot: peak RSS under 150 MB, independent of snapshot size', value: `${peaks.map((p) => mb(p).toFixed(0)).join(' / ')} MB`, met: maxPeak < 150 });
+goals.push({ goal: `snapshot, everything on: peak RSS under ${GOAL_MB} MB, independent of snapshot size`, value: `${peaks.map((p) => mb(p).toFixed(0)).join(' / ')} MB`, met: maxPeak < GOAL_MB });
 
 // Long stream.
 const master = await startRedis();
@@ -76,7 +88,7 @@ writeResult(out, {
   params: { snapshotMB: SNAPSHOT_MB, streamSeconds: STREAM_S, streamRate: STREAM_RATE },
   notes: [
     'Proxy = a fresh repl-spy process with decoding, capture (RDB bodies kept) and RDB analysis on. Peak RSS = the OS maxRSS of that process.',
-    'Snapshot: DEBUG POPULATE, 1000-byte values, rdbcompression off, diskless sync to a fresh replica.',
+    'Snapshot: DEBUG POPULATE, 1000-byte values, rdbcompression off, a disk-based and a diskless sync to a fresh replica. An idle proxy process is ~52 MB; the bare pump adds the read buffers the GC has not reclaimed yet; the capture queue is bounded at 8 MiB (bytes beyond it, when the disk is slower than loopback, are dropped as a recorded gap: "capture dropped").',
   ],
   tables,
   goals,
