@@ -63,6 +63,9 @@ export class ProxyLink {
   private openSockets = 2;
   private opened = false;
   private freezeTimer: NodeJS.Timeout | null = null;
+  // faults in force, also for pipes created later (a fault set while the master leg is still connecting)
+  private delayMs = 0;
+  private bandwidth: number | null = null;
   private resolveClosed!: () => void;
 
   constructor(opts: LinkOptions) {
@@ -121,6 +124,7 @@ export class ProxyLink {
   setDelay(ms: number): void {
     checkNonNegative('delay', ms);
     if (this.state === 'closed') return;
+    this.delayMs = ms;
     for (const pipe of this.pipes) pipe.setDelay(ms);
     this.fault('delay', { ms });
   }
@@ -130,6 +134,7 @@ export class ProxyLink {
   setBandwidth(bytesPerSec: number | null): void {
     if (bytesPerSec !== null) checkNonNegative('bandwidth', bytesPerSec, 1);
     if (this.state === 'closed') return;
+    this.bandwidth = bytesPerSec;
     this.pipes.find((p) => p.from === 'master')?.setBandwidth(bytesPerSec);
     this.fault('bandwidth', { bytesPerSec });
   }
@@ -160,7 +165,12 @@ export class ProxyLink {
       new Pipe('replica', this.replicaSocket, this.masterSocket, tap),
       new Pipe('master', this.masterSocket, this.replicaSocket, tap),
     ];
-    for (const pipe of this.pipes) pipe.start();
+    for (const pipe of this.pipes) {
+      if (this.freezeTimer) pipe.setFrozen(true);
+      if (this.delayMs > 0) pipe.setDelay(this.delayMs);
+      if (pipe.from === 'master' && this.bandwidth !== null) pipe.setBandwidth(this.bandwidth);
+      pipe.start();
+    }
   }
 
   /** The link's `open` wire event, once: every link has one before its `close`. */
