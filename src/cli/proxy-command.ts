@@ -62,6 +62,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
     label: `live ${where} → ${flags.upstream}${tlsLabel(listenTls, upstreamTls)}${capture ? `  capture ${capture.path}` : ''}`,
     faults: proxyFaults(proxy),
     onQuit: () => void shutdown(0),
+    onLost: (why) => logger.warn(`${why}; forwarding and capture continue`),
   });
   if (mode !== 'tui') {
     process.stderr.write(`repl-spy: listening on ${where}, master ${flags.upstream}${capture ? `, capture ${capture.path}` : ''}\n`);

@@ -62,6 +62,8 @@ export class ProxyLink {
   private endReason = '';
   private openSockets = 2;
   private opened = false;
+  /** What each TLS leg negotiated, read once its handshake is done (a destroyed socket no longer tells). */
+  private readonly tls: LinkTls = {};
   private freezeTimer: NodeJS.Timeout | null = null;
   // faults in force, also for pipes created later (a fault set while the master leg is still connecting)
   private delayMs = 0;
@@ -79,6 +81,7 @@ export class ProxyLink {
     this.replica = remoteAddress && remotePort ? formatHostPort(remoteAddress, remotePort) : 'unknown';
     this.master = formatHostPort(opts.upstream.host, opts.upstream.port);
 
+    if (this.replicaSocket instanceof TLSSocket) this.tls.replica = tlsLegOf(this.replicaSocket);
     this.replicaSocket.setNoDelay(true);
     this.watch(this.replicaSocket, 'replica');
     this.replicaSocket.once('end', () => this.watchSilentMaster(opts.halfCloseTimeoutMs));
@@ -158,6 +161,7 @@ export class ProxyLink {
 
   private onMasterConnected(): void {
     this.state = 'open';
+    if (this.masterSocket instanceof TLSSocket) this.tls.master = tlsLegOf(this.masterSocket);
     this.sendOpen();
     const tap = (from: From, chunk: Buffer): void =>
       this.emit({ kind: 'bytes', link: this.id, at: wireNow(), from, chunk });
@@ -177,16 +181,8 @@ export class ProxyLink {
   private sendOpen(): void {
     if (this.opened) return;
     this.opened = true;
-    const tls = this.tlsLegs();
+    const tls = this.tls.replica || this.tls.master ? this.tls : undefined;
     this.emit({ kind: 'open', link: this.id, at: wireNow(), replica: this.replica, master: this.master, ...(tls ? { tls } : {}) });
-  }
-
-  /** The facts of the legs that are TLS, or undefined when both are plaintext. */
-  private tlsLegs(): LinkTls | undefined {
-    const tls: LinkTls = {};
-    if (this.replicaSocket instanceof TLSSocket) tls.replica = tlsLegOf(this.replicaSocket);
-    if (this.masterSocket instanceof TLSSocket) tls.master = tlsLegOf(this.masterSocket);
-    return tls.replica || tls.master ? tls : undefined;
   }
 
   private watch(socket: Socket, side: From): void {
