@@ -256,6 +256,16 @@ export interface CaptureLossEvent extends Base {
   untilAt: number;
   reason: string;
 }
+/** Decoding of one direction resumed at a command after bytes it could not frame: a gap (bytes missing from a
+ *  packet capture) outside an RDB body, or the start of a connection a capture joined mid-stream. */
+export interface ResyncEvent extends Base {
+  type: 'resync';
+  from: From;
+  /** byte position (in that direction) of the command decoding resumed at */
+  pos: number;
+  /** bytes after the gap passed over before it (the rest of a command cut by the gap, ...) */
+  skipped: number;
+}
 export interface FaultEvent extends Base {
   type: 'fault';
   fault: string;
@@ -287,6 +297,7 @@ export type ReplEvent =
   | ProtocolViolationEvent
   | GapEvent
   | CaptureLossEvent
+  | ResyncEvent
   | FaultEvent
   | LinkCloseEvent
   | RdbInfoEvent

@@ -36,7 +36,7 @@ export class LinkDecoder {
     const rdbSink = opts.rdbSink;
     const ctx: RdbSinkContext = { link, emit, setStartDb: (db) => this.master.setStartDb(db) };
     this.master = new MasterStream(link, this.state, emit, rdbSink ? () => rdbSink(ctx) : null, opts.keepArgBytes);
-    this.replica = new ReplicaStream(link, this.state, emit, opts.showSecrets ?? false);
+    this.replica = new ReplicaStream(link, this.state, emit, opts.showSecrets ?? false, (offset, at) => this.master.anchor(offset, at));
   }
 
   feed(e: WireEvent): void {

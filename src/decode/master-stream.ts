@@ -7,13 +7,19 @@ import { EofMarkFinder, EOF_MARK_BYTES } from './eof-mark.js';
 import type { LinkState } from './link-state.js';
 import { RespFramer, MAX_LINE_BYTES } from './resp-framer.js';
 import { excerptHex } from './excerpt.js';
+import { CommandStartFinder } from './command-start.js';
 
 const LF = 0x0a;
 const RDB_PROGRESS_STEP = 1024 * 1024;
 /** Commands held while the start offset of a Redis 8 main channel is not yet known (see setStreamBase). */
 const MAX_PENDING_COMMANDS = 100_000;
+/** After a mid-stream join, a replica ACK gives the offset only when no master byte came for this long before it
+ *  (the replica has then applied everything it was sent). */
+export const ANCHOR_QUIET_MS = 100;
 
-export type MasterPhase = 'reply' | 'await-payload' | 'rdb-sized' | 'rdb-eof' | 'commands' | 'opaque';
+/** 'resync': the framing was lost (a gap outside an RDB body, a capture joined mid-stream): looking for the next
+ *  command. */
+export type MasterPhase = 'reply' | 'await-payload' | 'rdb-sized' | 'rdb-eof' | 'commands' | 'resync' | 'opaque';
 
 /** What the RDB payload is handed to (the streaming RDB decoder), if anyone listens. */
 export interface RdbSink {
@@ -45,21 +51,41 @@ export class MasterStream {
   private pending: { argv: Buffer[]; bytes: number; argBytes?: number[]; at: number; rel: number; db: number | null }[] = [];
   private pendingBase = false; // waiting for setStreamBase
   private presetBase: number | null = null;
+  // lost framing
+  private commandStart: CommandStartFinder | null = null;
+  /** position after the last complete command (null: the offsets of skipped bytes are unknown) */
+  private boundaryPos: number | null = 0;
+  /** the command found after lost framing, until it proves whole: a bad byte before then means resync again */
+  private recovering: { pos: number } | null = null;
+  /** where the framer met a bad byte while recovering: resync goes on from there */
+  private retryAt: number | null = null;
+  /** joined mid-stream: offsets wait for a replica ACK (see anchor) */
+  private awaitingAnchor = false;
+  private lastBytesAt = -Infinity;
+  /** stream position just after the reply line being handled */
+  private lineEnd = 0;
 
   constructor(
     private readonly link: number,
     private readonly state: LinkState,
     private readonly emit: ReplSink,
     private readonly makeRdbSink: (() => RdbSink) | null,
-    keepArgBytes?: number,
+    private readonly keepArgBytes?: number,
   ) {
-    this.framer = new RespFramer(
+    this.framer = this.newFramer();
+  }
+
+  private newFramer(): RespFramer {
+    return new RespFramer(
       {
         command: (argv, bytes, argBytes) => this.onCommand(argv, bytes, argBytes),
         inline: (line, bytes) => this.onInline(line, bytes),
-        violation: (code, pos, message, excerpt) => this.violation(code, pos, message, excerpt),
+        violation: (code, pos, message, excerpt) => {
+          if (this.recovering) this.retryAt = pos; // the command found was not one: look again from the bad byte
+          else this.violation(code, pos, message, excerpt);
+        },
       },
-      keepArgBytes,
+      this.keepArgBytes,
     );
   }
 
@@ -81,24 +107,57 @@ export class MasterStream {
         case 'commands':
           i = this.feedCommands(chunk, i);
           break;
+        case 'resync':
+          i = this.feedResync(chunk, i);
+          break;
         case 'opaque':
           i = chunk.length;
           break;
       }
     }
     this.pos += chunk.length;
+    this.lastBytesAt = at;
   }
 
-  /** Bytes that crossed the wire but are not available (capture gap). Only RDB bodies can be skipped safely:
-   *  a gap elsewhere loses the framing, so decoding of this direction stops. */
+  /** Bytes that crossed the wire but are not available (a capture gap, bytes missing from a packet capture). In
+   *  an RDB body they are skipped. Elsewhere the framing is lost: decoding resumes at the next command, with
+   *  exact offsets when the gap is in the command stream, else (the stream's start is not known) with the
+   *  offsets a replica ACK gives (see anchor). */
   gap(bytes: number, at: number, reason: string): void {
     this.at = at;
-    const inBody = (this.phase === 'rdb-sized' && bytes <= this.rdbRemaining) || this.phase === 'rdb-eof';
-    if (!inBody) {
-      this.violation('RSPY_DECODE_GAP', this.pos, `${bytes} bytes missing (${reason}) in phase ${this.phase}`, null);
+    if (this.phase === 'rdb-sized' && bytes > this.rdbRemaining) {
+      // the RDB ends inside the gap: the stream starts right after it, so its offsets stay exact
+      const body = this.rdbRemaining;
+      this.skipBody(body, reason);
+      bytes -= body;
+    } else if (this.phase === 'rdb-sized' || this.phase === 'rdb-eof') {
+      this.skipBody(bytes, reason);
+      return;
+    }
+    if (this.phase === 'opaque') {
       this.pos += bytes;
       return;
     }
+    this.loseFraming();
+    this.pos += bytes;
+  }
+
+  private loseFraming(): void {
+    if (this.phase !== 'commands' && this.phase !== 'resync') {
+      // the handshake or the `$` line is lost: where the stream starts, and so its offsets, is not known
+      this.startStream(null, this.pos);
+      this.pendingBase = true;
+      this.awaitingAnchor = true;
+      this.boundaryPos = null;
+    }
+    this.phase = 'resync';
+    this.recovering = null;
+    if (this.commandStart) this.commandStart.reset();
+    else this.commandStart = new CommandStartFinder();
+  }
+
+  private skipBody(bytes: number, reason: string): void {
+    const at = this.at;
     if (this.rdb) {
       // The RDB decoder cannot go on without these bytes; say why rather than report a truncated file.
       this.rdb = null;
@@ -115,7 +174,16 @@ export class MasterStream {
       this.rdbRemaining -= bytes;
     }
     this.progress(before);
-    if (this.phase === 'rdb-sized' && this.rdbRemaining === 0) this.finishRdb();
+    if (this.phase === 'rdb-sized' && this.rdbRemaining === 0) this.finishRdb(this.pos);
+  }
+
+  /** A replica ACK after a mid-stream join: while the master sent nothing for ANCHOR_QUIET_MS, the replica has
+   *  applied every command sent so far, so the offset after the last one is `ackOffset`. The commands held until
+   *  then get their offsets. */
+  anchor(ackOffset: number, at: number): void {
+    if (!this.awaitingAnchor || this.phase !== 'commands' || this.recovering || !this.framer.atCommandStart) return;
+    if (at - this.lastBytesAt < ANCHOR_QUIET_MS) return;
+    this.setStreamBase(ackOffset - this.streamBytes);
   }
 
   /** The replication offset before the first stream byte, learned from another link (Redis 8 rdb channel). */
@@ -125,6 +193,7 @@ export class MasterStream {
       return;
     }
     this.pendingBase = false;
+    this.awaitingAnchor = false;
     this.streamBase = offset;
     const held = this.pending;
     this.pending = [];
@@ -134,10 +203,12 @@ export class MasterStream {
     this.state.masterOffset = offset + this.streamBytes;
   }
 
-  /** The link closed: an RDB cut short still gets what the RDB decoder found so far. */
+  /** The link closed: an RDB cut short still gets what the RDB decoder found so far; commands still waiting for
+   *  an anchoring ACK come out with offsets counted from where decoding resumed. */
   end(at: number): void {
     this.at = at;
     this.endRdb();
+    if (this.awaitingAnchor) this.setStreamBase(0);
   }
 
   private endRdb(): void {
@@ -166,6 +237,7 @@ export class MasterStream {
     this.lineLen = 0;
     const text = (raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.subarray(0, raw.length - 1) : raw).toString('latin1');
     const next = nl + 1;
+    this.lineEnd = this.pos + next;
     this.onLine(text, linePos, raw);
     return next;
   }
@@ -213,13 +285,13 @@ export class MasterStream {
         const offset = asked !== null && asked > 0 ? asked : null;
         this.emit({ type: 'continue', at, link, replid: rest[0] ?? null, offset });
         this.state.syncAskedAt = null;
-        this.startStream(offset === null ? null : offset - 1);
+        this.startStream(offset === null ? null : offset - 1, this.lineEnd);
         return;
       }
       case 'RDBCHANNELSYNC':
         // Redis 8: the RDB comes on a second connection; this one gets the stream from the fork offset on.
         this.emit({ type: 'rdb-channel-sync', at, link, flavor: 'redis-rdb-channel', clientId: rest[0] ?? null });
-        this.startStream(null);
+        this.startStream(null, this.lineEnd);
         this.pendingBase = true;
         if (this.presetBase !== null) this.setStreamBase(this.presetBase);
         return;
@@ -272,7 +344,7 @@ export class MasterStream {
     this.emit({ type: 'rdb-start', at, link, mode: this.rdbMode, size, waitMs, keepalives: this.state.masterKeepalives });
     this.state.syncAskedAt = null;
     this.rdb = this.makeRdbSink ? this.makeRdbSink() : null;
-    if (this.phase === 'rdb-sized' && size === 0) this.finishRdb();
+    if (this.phase === 'rdb-sized' && size === 0) this.finishRdb(this.lineEnd);
   }
 
   // ------------------------------------------------------------ RDB payload
@@ -284,7 +356,7 @@ export class MasterStream {
     this.rdbRemaining -= take;
     this.rdbBytes += take;
     this.progress(before);
-    if (this.rdbRemaining === 0) this.finishRdb();
+    if (this.rdbRemaining === 0) this.finishRdb(this.pos + i + take);
     return i + take;
   }
 
@@ -310,7 +382,7 @@ export class MasterStream {
       this.held = Buffer.alloc(0);
     }
     this.progress(before);
-    this.finishRdb();
+    this.finishRdb(this.pos + end);
     return end;
   }
 
@@ -335,19 +407,22 @@ export class MasterStream {
     }
   }
 
-  private finishRdb(): void {
+  /** The RDB ended just before stream position `end`. */
+  private finishRdb(end: number): void {
     const { at, link } = this;
     const durationMs = at - this.rdbStartAt;
     this.endRdb();
     this.emit({ type: 'rdb-end', at, link, bytes: this.rdbBytes, durationMs, bytesPerSec: durationMs > 0 ? Math.round((this.rdbBytes * 1000) / durationMs) : null });
     this.state.rdbEndAt = at;
-    this.startStream(this.streamBase);
+    this.startStream(this.streamBase, end);
   }
 
   // ------------------------------------------------------------ command stream
 
-  private startStream(base: number | null): void {
+  /** The command stream starts at stream position `pos`; `base` is the offset before its first byte. */
+  private startStream(base: number | null, pos: number): void {
     this.phase = 'commands';
+    this.boundaryPos = pos;
     this.streamBase = base;
     this.streamBytes = 0;
     this.state.masterOffset = base;
@@ -362,11 +437,39 @@ export class MasterStream {
     if (this.streamBase !== null) this.state.markSent(this.streamBase + this.streamBytes + 1, this.at);
     this.framer.pos = this.pos + i;
     this.framer.feed(chunk, i, chunk.length);
+    if (this.retryAt !== null) {
+      const next = this.retryAt - this.pos;
+      this.commandStart!.skipped += this.retryAt - this.recovering!.pos;
+      this.retryAt = null;
+      this.recovering = null;
+      this.phase = 'resync';
+      return next;
+    }
     if (this.framer.dead && this.phase === 'commands') this.phase = 'opaque';
     return chunk.length;
   }
 
+  private feedResync(chunk: Buffer, i: number): number {
+    const found = this.commandStart!.find(chunk, i, chunk.length);
+    if (!found) return chunk.length;
+    const pos = this.pos + found.next - found.prefix.length;
+    if (this.boundaryPos !== null) this.streamBytes += pos - this.boundaryPos;
+    this.boundaryPos = pos;
+    this.recovering = { pos };
+    this.phase = 'commands';
+    this.framer = this.newFramer();
+    this.framer.pos = pos;
+    if (found.prefix.length > 0) this.framer.feed(found.prefix);
+    return found.next;
+  }
+
   private onCommand(argv: Buffer[], bytes: number, argBytes: number[] | undefined): void {
+    if (this.recovering) {
+      this.emit({ type: 'resync', at: this.at, link: this.link, from: 'master', pos: this.recovering.pos, skipped: this.commandStart!.skipped });
+      this.recovering = null;
+      this.commandStart = null;
+    }
+    this.boundaryPos = this.framer.pos;
     this.streamBytes += bytes;
     if (argv.length === 2 && isSelect(argv[0])) {
       const db = Number(argv[1].toString('latin1'));
@@ -386,6 +489,7 @@ export class MasterStream {
   }
 
   private onInline(line: Buffer, bytes: number): void {
+    this.boundaryPos = this.framer.pos;
     if (line.length === 0) {
       // Not expected once streaming, but harmless: a keepalive outside the offset.
       this.emit({ type: 'keepalive', at: this.at, link: this.link, from: 'master' });

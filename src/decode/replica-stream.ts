@@ -6,36 +6,84 @@ import { excerptHex } from './excerpt.js';
 import type { LinkState } from './link-state.js';
 import { maskSecrets } from './mask-secrets.js';
 import { RespFramer } from './resp-framer.js';
+import { CommandStartFinder } from './command-start.js';
 
 export class ReplicaStream {
   private framer: RespFramer;
   private at = 0;
+  /** byte position in this direction of the chunk being fed */
+  private pos = 0;
+  // lost framing (a gap, a capture joined mid-stream): as in MasterStream
+  private commandStart: CommandStartFinder | null = null;
+  private recovering: { pos: number } | null = null;
+  private retryAt: number | null = null;
 
   constructor(
     private readonly link: number,
     private readonly state: LinkState,
     private readonly emit: ReplSink,
     private readonly showSecrets: boolean,
+    /** every REPLCONF ACK, before its event (a master stream joined mid-stream takes its offsets from one) */
+    private readonly onAckOffset: (offset: number, at: number) => void = () => undefined,
   ) {
-    this.framer = new RespFramer({
+    this.framer = this.newFramer();
+  }
+
+  private newFramer(): RespFramer {
+    return new RespFramer({
       command: (argv, bytes) => this.onCommand(argv, this.framer.pos - bytes),
       inline: (line, bytes) => this.onInline(line, this.framer.pos - bytes),
-      violation: (code, pos, message, excerpt) => this.onViolation(code, pos, message, excerpt),
+      violation: (code, pos, message, excerpt) => {
+        if (this.recovering) this.retryAt = pos; // the command found was not one: look again from the bad byte
+        else this.onViolation(code, pos, message, excerpt);
+      },
     });
   }
 
   feed(chunk: Buffer, at: number): void {
     this.at = at;
-    this.framer.feed(chunk);
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.commandStart && !this.recovering) {
+        const found = this.commandStart.find(chunk, i, chunk.length);
+        if (!found) break;
+        const pos = this.pos + found.next - found.prefix.length;
+        this.recovering = { pos };
+        this.framer = this.newFramer();
+        this.framer.pos = pos;
+        if (found.prefix.length > 0) this.framer.feed(found.prefix);
+        i = found.next;
+      }
+      this.framer.pos = this.pos + i;
+      this.framer.feed(chunk, i, chunk.length);
+      if (this.retryAt === null) break;
+      this.commandStart!.skipped += this.retryAt - this.recovering!.pos;
+      i = this.retryAt - this.pos;
+      this.retryAt = null;
+      this.recovering = null;
+    }
+    this.pos += chunk.length;
   }
 
-  gap(bytes: number, at: number, reason: string): void {
+  /** Bytes not available: the framing is lost, decoding resumes at the next command. */
+  gap(bytes: number, at: number, _reason: string): void {
     this.at = at;
-    if (!this.framer.dead) this.onViolation('RSPY_DECODE_GAP', this.framer.pos, `${bytes} bytes missing (${reason})`);
-    this.framer.pos += bytes;
+    if (this.framer.dead && !this.commandStart) {
+      this.pos += bytes; // a violation stopped decoding already
+      return;
+    }
+    this.recovering = null;
+    if (this.commandStart) this.commandStart.reset();
+    else this.commandStart = new CommandStartFinder();
+    this.pos += bytes;
   }
 
   private onCommand(argv: Buffer[], pos: number): void {
+    if (this.recovering) {
+      this.emit({ type: 'resync', at: this.at, link: this.link, from: 'replica', pos: this.recovering.pos, skipped: this.commandStart!.skipped });
+      this.recovering = null;
+      this.commandStart = null;
+    }
     const { at, link } = this;
     const name = argv.length > 0 ? argv[0].toString('latin1').toUpperCase() : '';
     if (name === 'REPLCONF' && argv.length >= 3 && argv[1].toString('latin1').toUpperCase() === 'ACK') {
@@ -73,6 +121,7 @@ export class ReplicaStream {
       return this.onViolation('RSPY_DECODE_BAD_ACK', this.framer.pos, `REPLCONF ACK with a non-integer offset ${JSON.stringify(argv[2].toString('latin1').slice(0, 40))}`);
     }
     const { at, link, state } = this;
+    this.onAckOffset(offset, at);
     const master = state.masterOffset;
     const lagBytes = master === null ? 0 : Math.max(0, master - offset);
     const lagMs = state.lagMs(offset, at);

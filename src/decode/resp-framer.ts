@@ -87,6 +87,11 @@ export class RespFramer {
     this.s = S.Dead;
   }
 
+  /** True between commands (no command or inline line begun). */
+  get atCommandStart(): boolean {
+    return this.s === S.Start;
+  }
+
   /** Feed chunk[start, end). After a violation the framer only counts bytes. */
   feed(chunk: Buffer, start = 0, end = chunk.length): void {
     let i = start;

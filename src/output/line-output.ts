@@ -51,6 +51,8 @@ function describe(e: ReplEvent): string {
       return `from ${e.from} ${e.bytes} bytes missing (${e.reason})`;
     case 'capture-loss':
       return `${e.state} from ${e.from} ${e.bytes} bytes not in the capture from byte ${e.pos} (${e.reason})`;
+    case 'resync':
+      return `from ${e.from} decoding resumed at byte ${e.pos} (${e.skipped} bytes skipped)`;
     case 'fault':
       return `${e.fault} ${JSON.stringify(e.detail)}`;
     case 'link-close':

@@ -10,6 +10,14 @@ export interface Step {
   bytes: Buffer | string;
   /** time of the step (ms); defaults to its index */
   at?: number;
+  /** instead of bytes: this many bytes missing (a gap), with this reason */
+  gap?: number;
+  reason?: string;
+}
+
+/** A step of `bytes` bytes missing from that direction. */
+export function gapStep(from: From, bytes: number, at?: number, reason = 'not in the capture'): Step {
+  return { from, bytes: '', gap: bytes, reason, at };
 }
 
 /** Events with views copied, so they can be kept and compared. */
@@ -17,6 +25,7 @@ function decodeSteps(steps: Step[], split: (i: number, b: Buffer) => Buffer[] = 
   const out: ReplEvent[] = [];
   const d = new LinkDecoder(1, (e) => out.push(e.type === 'command' ? { ...e, argv: e.argv.map((a) => Buffer.from(a)) } : e), opts);
   steps.forEach((s, i) => {
+    if (s.gap !== undefined) return d.feed({ kind: 'gap', link: 1, at: s.at ?? i, from: s.from, bytes: s.gap, reason: s.reason ?? 'gap' });
     const bytes = typeof s.bytes === 'string' ? Buffer.from(s.bytes, 'latin1') : s.bytes;
     for (const chunk of split(i, bytes)) d.feed({ kind: 'bytes', link: 1, at: s.at ?? i, from: s.from, chunk });
   });
