@@ -6,6 +6,7 @@ import { registerReplayCommand } from './cli/replay-command.js';
 import { registerExportCommand } from './cli/export-command.js';
 import { registerInspectCommand } from './cli/inspect-command.js';
 import { registerLabCommand } from './cli/lab-command.js';
+import { registerPcapCommand } from './cli/pcap-command.js';
 
 // A stderr whose reader went away must not end the process (the proxy's replicas would go with it).
 process.stderr.on('error', () => {});
@@ -18,6 +19,7 @@ registerReplayCommand(program);
 registerExportCommand(program);
 registerInspectCommand(program);
 registerLabCommand(program);
+registerPcapCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`repl-spy: ${err instanceof Error ? err.message : String(err)}\n`);

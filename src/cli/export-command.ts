@@ -1,5 +1,6 @@
-// `repl-spy export FILE --format jsonl|resp [--link N]`: jsonl is the decoded event stream (as `--json`);
-// resp is the propagated command stream of one link as RESP with SELECTs, for `redis-cli --pipe`.
+// `repl-spy export FILE --format jsonl|resp|pcap [--link N]`: jsonl is the decoded event stream (as `--json`);
+// resp is the propagated command stream of one link as RESP with SELECTs, for `redis-cli --pipe`; pcap is every
+// link as a TCP connection, for Wireshark (export-pcap.ts).
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { eventFilter } from '../capture/event-filter.js';
@@ -13,6 +14,7 @@ import { jsonLine } from '../output/json-output.js';
 import { failAndExit } from './fail.js';
 import { subcommandFlags } from './subcommand-flags.js';
 import { optionalInt } from './replay-command.js';
+import { exportPcap } from './export-pcap.js';
 
 interface ExportFlags {
   format: string;
@@ -29,8 +31,8 @@ const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 export function registerExportCommand(program: Command): void {
   program
     .command('export <file>')
-    .description('write a capture as decoded events (jsonl) or as the RESP command stream of one link (resp)')
-    .requiredOption('--format <jsonl|resp>', 'jsonl: one JSON event per line; resp: commands for redis-cli --pipe')
+    .description('write a capture as decoded events (jsonl), as the RESP command stream of one link (resp), or as packets (pcap)')
+    .requiredOption('--format <jsonl|resp|pcap>', 'jsonl: one JSON event per line; resp: commands for redis-cli --pipe; pcap: the links as TCP connections, for Wireshark')
     .option('--link <n>', 'only this link (resp: required when several links carry commands)')
     .option('--show-secrets', 'show AUTH passwords kept in the capture (masked by default)')
     .option('--no-rdb-analysis', 'jsonl: only frame the RDB payload, do not decode its keys')
@@ -43,11 +45,12 @@ export function registerExportCommand(program: Command): void {
 }
 
 async function runExport(file: string, flags: ExportFlags): Promise<void> {
-  if (flags.format !== 'jsonl' && flags.format !== 'resp') {
-    throw new ReplSpyError('RSPY_BAD_ARGS', `--format must be jsonl or resp, not ${JSON.stringify(flags.format)}`);
+  if (flags.format !== 'jsonl' && flags.format !== 'resp' && flags.format !== 'pcap') {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `--format must be jsonl, resp or pcap, not ${JSON.stringify(flags.format)}`);
   }
   const link = optionalInt(flags.link, '--link');
   const capture = await openCapture(file);
+  if (flags.format === 'pcap') return exportPcap(capture, link);
   const pipeline = createPipeline({
     showSecrets: flags.showSecrets,
     rdbSink: flags.format === 'jsonl' && flags.rdbAnalysis ? makeRdbSink : undefined,

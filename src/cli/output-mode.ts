@@ -37,6 +37,8 @@ export async function attachOutput(
     filter?: (e: Parameters<ReplSink>[0]) => boolean;
     /** The output stopped by itself; with it, the TUI also outlives a hang-up (SIGHUP) of its terminal. */
     onLost?: (why: string) => void;
+    /** the time the events are at, for the TUI (default: the wall clock live, the recorded time in replay) */
+    clock?: () => number | null;
   },
 ): Promise<AttachedOutput> {
   const filter = opts.filter ?? (() => true);
@@ -63,7 +65,7 @@ export async function attachOutput(
       faults: opts.faults,
       onQuit: opts.onQuit,
       // live: the proxy stamps events with wireNow(); replay: the recorded time the pacing has reached
-      clock: replay ? () => replay.now() : wireNow,
+      clock: opts.clock ?? (replay ? () => replay.now() : wireNow),
       onFailure: (err) => loseTui(`the TUI failed (${err instanceof Error ? err.message : String(err)}) and stopped`),
     });
     return {

@@ -192,16 +192,21 @@ export class TcpDirection {
     this.drain(at);
   }
 
+  private advance(bytes: number): void {
+    this.pos += bytes;
+    this.nextSeq = (this.nextSeq! + bytes) >>> 0;
+  }
+
   private deliver(data: Buffer, cut: number, at: number): void {
     if (data.length > 0) {
-      this.pos += data.length;
+      this.advance(data.length);
       this.sink.data(data, at);
     }
     if (cut > 0) this.lose(cut, at, 'snap-length');
   }
 
   private lose(bytes: number, at: number, cause: GapCause): void {
-    this.pos += bytes;
+    this.advance(bytes);
     this.gapBytes += bytes;
     this.sink.gap(bytes, at, cause);
   }
