@@ -83,6 +83,8 @@ export class LinkDetector {
         i = cmd.end;
         continue;
       }
+      const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+      if (!letter && c !== 0x2b && c !== 0x2d && c !== 0x24 && c !== 0x3a) return this.stop(s); // not RESP (TLS, ...)
       const nl = b.indexOf(LF, i);
       if (nl === -1) break;
       const line = b.toString('latin1', i, nl).replace(/\r$/, '');

@@ -60,6 +60,8 @@ export class PcapFileReader {
   private offset = 0;
   /** a record split across chunks: its first bytes */
   private carry: Buffer | null = null;
+  /** time of the last packet (a simple packet block has none of its own) */
+  private lastAt = 0;
 
   constructor(private readonly onPacket: PacketSink) {}
 
@@ -213,7 +215,7 @@ export class PcapFileReader {
         if (28 + captured > len - 4) {
           throw new PcapError('RSPY_PCAP_FORMAT', fileOffset + 20, `a packet block says ${captured} captured bytes but has room for ${len - 32}: the file is damaged here`);
         }
-        const at = (this.u32(b, i + 12) * 2 ** 32 + this.u32(b, i + 16)) / iface.unitsPerMs + iface.offsetMs;
+        const at = timestamp(this.u32(b, i + 12), this.u32(b, i + 16), iface.unitsPerMs) + iface.offsetMs;
         this.packet(iface, id, at, b.subarray(i + 28, i + 28 + captured), this.u32(b, i + 24), fileOffset);
         return;
       }
@@ -230,8 +232,6 @@ export class PcapFileReader {
         return; // name resolution, statistics, custom blocks: nothing for us
     }
   }
-
-  private lastAt = 0;
 
   private packet(iface: Iface, id: number, at: number, data: Buffer, origLen: number, fileOffset: number): void {
     this.packets++;
@@ -275,6 +275,15 @@ export class PcapFileReader {
   private u16(b: Buffer, o: number): number {
     return this.le ? b.readUInt16LE(o) : b.readUInt16BE(o);
   }
+}
+
+/** A 64-bit pcapng timestamp in ms. Past 2^53 units (nanoseconds since 1970) doubles lose the last digits: the
+ *  whole milliseconds are then divided out exactly. */
+function timestamp(high: number, low: number, unitsPerMs: number): number {
+  if (high < 2 ** 21 || !Number.isInteger(unitsPerMs)) return (high * 2 ** 32 + low) / unitsPerMs;
+  const units = (BigInt(high) << 32n) | BigInt(low);
+  const per = BigInt(unitsPerMs);
+  return Number(units / per) + Number(units % per) / unitsPerMs;
 }
 
 /** What a file that is not a capture starts with, for the error message. */

@@ -55,6 +55,7 @@ class Connection {
   private dropped: [number, number] = [0, 0];
   private finBy: Side | null = null;
   private fins = 0; // bit per side that sent a FIN
+  private finAt = 0;
   done = false;
 
   constructor(
@@ -88,6 +89,7 @@ class Connection {
     const fin = (seg.flags & TCP_FIN) !== 0;
     if (fin) {
       this.finBy ??= side;
+      this.finAt = at;
       this.fins |= 1 << side;
     }
     if (this.state === 'ignored') {
@@ -101,9 +103,10 @@ class Connection {
     else if (this.dirs[0].finished && this.dirs[1].finished) this.close(at, this.finBy ?? side, 'closed');
   }
 
-  /** The capture ended: holes are given up, the link is closed. */
+  /** The capture ended: holes are given up, the link is closed (by the side whose FIN came first, if one did). */
   finish(at: number): void {
     if (this.done) return;
+    if (this.finBy !== null) return this.close(this.finAt, this.finBy, 'closed');
     for (const d of this.dirs) d.flush(at);
     if (this.state === 'detecting') this.decide('not-replication');
     if (this.state === 'link') this.source.emit({ kind: 'close', link: this.link, at, by: 'proxy', reason: 'still open when the packet capture ended' });

@@ -15,6 +15,8 @@ export interface SegmentSpec {
   ipExtra?: boolean;
   /** IPv4 fragment offset / more-fragments */
   fragment?: boolean;
+  /** capture time (conversation() sets it; ipPacket ignores it) */
+  at?: number;
 }
 
 function endpoint(text: string): { ip: Buffer; port: number } {
@@ -177,7 +179,12 @@ export function pcapngFile(sections: { interfaces: NgInterface[]; packets: (Pack
       const iface = section.interfaces[p.iface ?? 0]!;
       const res = iface.tsresol ?? 6;
       const perSecond = res & 0x80 ? 2 ** (res & 0x7f) : 10 ** res;
-      const units = BigInt(Math.round(((p.at - (iface.tsoffset ?? 0) * 1000) / 1000) * perSecond));
+      const ms = p.at - (iface.tsoffset ?? 0) * 1000;
+      const perMs = perSecond / 1000;
+      // whole milliseconds exactly (nanoseconds since 1970 pass 2^53), the fraction rounded
+      const units = Number.isInteger(perMs)
+        ? BigInt(Math.floor(ms)) * BigInt(perMs) + BigInt(Math.round((ms - Math.floor(ms)) * perMs))
+        : BigInt(Math.round(ms * perMs));
       const hi = Number(units >> 32n);
       const lo = Number(units & 0xffffffffn);
       const origLen = p.origLen ?? p.data.length;
@@ -207,34 +214,38 @@ function writer(bigEndian: boolean) {
   };
 }
 
-/** Segments of a TCP conversation: the handshake, then each side's bytes in segments of at most `mss`. */
+/** Segments of a TCP conversation: the handshake (at `openAt`), then each side's bytes in segments of at most
+ *  `mss` (at the time of their step), then FINs (at `closeAt`). */
 export function conversation(
   client: string,
   server: string,
-  steps: { from: 'client' | 'server'; bytes: Buffer | string }[],
-  opts: { mss?: number; isn?: { client: number; server: number }; handshake?: boolean; close?: boolean } = {},
+  steps: { from: 'client' | 'server'; bytes: Buffer | string; at?: number }[],
+  opts: { mss?: number; isn?: { client: number; server: number }; handshake?: boolean; close?: boolean; openAt?: number; closeAt?: number } = {},
 ): SegmentSpec[] {
   const mss = opts.mss ?? 1460;
   const next = { client: opts.isn?.client ?? 1000, server: opts.isn?.server ?? 5000 };
   const addr = { client, server };
   const other = (f: 'client' | 'server') => (f === 'client' ? 'server' : 'client');
   const out: SegmentSpec[] = [];
+  let at = opts.openAt ?? 0;
   const seg = (from: 'client' | 'server', flags: string, payload: Buffer = Buffer.alloc(0)) => {
-    out.push({ src: addr[from], dst: addr[other(from)], seq: next[from], ack: next[other(from)], flags, payload });
+    out.push({ src: addr[from], dst: addr[other(from)], seq: next[from], ack: next[other(from)], flags, payload, at });
     next[from] = (next[from] + payload.length) >>> 0;
   };
   if (opts.handshake !== false) {
-    out.push({ src: client, dst: server, seq: next.client, flags: 'S' });
+    out.push({ src: client, dst: server, seq: next.client, flags: 'S', at });
     next.client = (next.client + 1) >>> 0;
-    out.push({ src: server, dst: client, seq: next.server, ack: next.client, flags: 'SA' });
+    out.push({ src: server, dst: client, seq: next.server, ack: next.client, flags: 'SA', at });
     next.server = (next.server + 1) >>> 0;
     seg('client', 'A');
   }
   for (const s of steps) {
+    at = s.at ?? at;
     const bytes = typeof s.bytes === 'string' ? Buffer.from(s.bytes, 'latin1') : s.bytes;
     for (let o = 0; o < bytes.length; o += mss) seg(s.from, 'PA', bytes.subarray(o, o + mss));
   }
   if (opts.close !== false) {
+    at = opts.closeAt ?? at;
     seg('client', 'FA');
     next.client = (next.client + 1) >>> 0;
     seg('server', 'FA');
