@@ -128,8 +128,16 @@ async function runPcap(file: string, flags: PcapFlags): Promise<void> {
   if (mode === 'tui' && !quit) await quitted; // the screen stays until the user quits
   await output.stop();
   await captureAt(endAt)?.close(endAt);
-  process.stderr.write(`repl-spy: ${name}: ${summary(source.stats(), source.format)}\n`);
+  const stats = source.stats();
+  process.stderr.write(`repl-spy: ${name}: ${summary(stats, source.format)}\n`);
   if (failure) failAndExit(failure instanceof PcapError ? new Error(`${name}: ${failure.message}`) : new Error(`cannot read ${name}: ${String((failure as Error).message ?? failure)}`), flags.debug);
+  if (stats.links === 0) {
+    failAndExit(
+      new Error(
+        `${name}: no replication link found: capture a replica connecting (start tcpdump -s 0 before REPLICAOF), or a running link for over a second (replicas send REPLCONF ACK every second)${ports.length > 0 ? `; only connections on port ${ports.join(', ')} were looked at` : ''}`,
+      ),
+    );
+  }
   process.exit(0);
 }
 
@@ -138,11 +146,7 @@ function summary(s: PcapStats, format: string | null): string {
   if (s.gapBytes > 0) parts.push(`${s.gapBytes} bytes missing from the capture (gap events say where)`);
   if (s.skipped.fragment > 0) parts.push(`${s.skipped.fragment} IP fragments not reassembled`);
   if (s.skipped['cut-header'] > 0) parts.push(`${s.skipped['cut-header']} packets cut inside their headers (use -s 0)`);
-  const hint =
-    s.links === 0 && s.packets > 0
-      ? '; no replication link found: capture the replica connecting (tcpdump -s 0 started before REPLICAOF), or a running link for over a second (replicas send REPLCONF ACK every second)'
-      : '';
-  return parts.join(', ') + hint;
+  return parts.join(', ');
 }
 
 function parsePort(text: string): number {

@@ -42,6 +42,8 @@ export class MasterStream {
   private rdbBytes = 0; // payload bytes received (for diskless: may include part of the mark until it is found)
   private rdbStartAt = 0;
   private finder: EofMarkFinder | null = null;
+  /** diskless: RDB bytes up to the end of the last gap in the body (its mark may have been in a gap) */
+  private rdbBytesBeforeLoss: number | null = null;
   private held: Buffer = Buffer.alloc(0); // diskless: last bytes not yet handed to the rdb sink (could be the mark)
   private rdb: RdbSink | null = null;
   // stream
@@ -138,12 +140,13 @@ export class MasterStream {
       this.pos += bytes;
       return;
     }
-    this.loseFraming();
+    this.loseFraming(this.phase === 'commands' || this.phase === 'resync');
     this.pos += bytes;
   }
 
-  private loseFraming(): void {
-    if (this.phase !== 'commands' && this.phase !== 'resync') {
+  /** `streamStartKnown`: the gap is in the command stream, whose offsets then stay exact. */
+  private loseFraming(streamStartKnown: boolean): void {
+    if (!streamStartKnown) {
       // the handshake or the `$` line is lost: where the stream starts, and so its offsets, is not known
       this.startStream(null, this.pos);
       this.pendingBase = true;
@@ -168,8 +171,10 @@ export class MasterStream {
     this.rdbBytes += bytes;
     this.held = Buffer.alloc(0);
     if (this.phase === 'rdb-eof') {
-      // The mark cannot straddle a gap (a capture keeps the mark itself); restart the seam search.
+      // The mark cannot straddle a gap (a capture keeps the mark itself); restart the seam search. A packet
+      // capture may have lost the mark itself: then the replica's first ACK says the transfer is over.
       this.finder = new EofMarkFinder(this.finder!.mark);
+      this.rdbBytesBeforeLoss = this.rdbBytes;
     } else {
       this.rdbRemaining -= bytes;
     }
@@ -181,9 +186,22 @@ export class MasterStream {
    *  applied every command sent so far, so the offset after the last one is `ackOffset`. The commands held until
    *  then get their offsets. */
   anchor(ackOffset: number, at: number): void {
+    this.at = at;
+    if (this.phase === 'rdb-eof' && this.rdbBytesBeforeLoss !== null) return this.rdbEndLost();
     if (!this.awaitingAnchor || this.phase !== 'commands' || this.recovering || !this.framer.atCommandStart) return;
     if (at - this.lastBytesAt < ANCHOR_QUIET_MS) return;
     this.setStreamBase(ackOffset - this.streamBytes);
+  }
+
+  /** A replica ACKs only once it loaded the RDB: its transfer ended in bytes the capture lost, with its mark. The
+   *  RDB is taken as ended at the last gap; where the stream starts is not known, so decoding resumes at the
+   *  next command with the offsets of a later ACK. */
+  private rdbEndLost(): void {
+    this.rdbBytes = this.rdbBytesBeforeLoss!;
+    this.rdbBytesBeforeLoss = null;
+    this.held = Buffer.alloc(0);
+    this.finishRdb(this.pos);
+    this.loseFraming(false);
   }
 
   /** The replication offset before the first stream byte, learned from another link (Redis 8 rdb channel). */
@@ -411,6 +429,7 @@ export class MasterStream {
   private finishRdb(end: number): void {
     const { at, link } = this;
     const durationMs = at - this.rdbStartAt;
+    this.rdbBytesBeforeLoss = null;
     this.endRdb();
     this.emit({ type: 'rdb-end', at, link, bytes: this.rdbBytes, durationMs, bytesPerSec: durationMs > 0 ? Math.round((this.rdbBytes * 1000) / durationMs) : null });
     this.state.rdbEndAt = at;

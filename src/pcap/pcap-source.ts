@@ -269,8 +269,8 @@ export class PcapSource {
     const key = side === 0 ? `${from} ${to}` : `${to} ${from}`;
     let c = this.connections.get(key);
     const syn = (seg.flags & TCP_SYN) !== 0;
-    if (c && syn && !(seg.flags & TCP_ACK) && c.used) {
-      // the ports were reused by a new connection
+    if (c && syn && !(seg.flags & TCP_ACK) && c.used && c.dirs[side].isn !== seg.seq) {
+      // the ports were reused by a new connection (the same SYN again is a copy: a retransmission, another interface)
       c.finish(p.at);
       this.connections.delete(key);
       c = undefined;

@@ -62,8 +62,12 @@ export class TcpDirection {
     return this.heldBytes;
   }
 
+  /** sequence number of this direction's SYN, once seen */
+  isn: number | null = null;
+
   /** A SYN (or SYN-ACK) of this direction: its sequence number is the one before the first byte. */
   syn(seq: number): void {
+    this.isn ??= seq >>> 0;
     if (this.nextSeq !== null) return;
     this.nextSeq = (seq + 1) >>> 0;
     this.fromStart = true;

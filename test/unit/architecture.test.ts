@@ -48,6 +48,12 @@ describe('architecture', () => {
     expect(impure.map((f) => path.relative(src, f))).toEqual([]);
   });
 
+  it('packet capture reading and writing is pure: no sockets, files or clocks; decoders only for finding commands', () => {
+    const allowed = (s: string) => s.startsWith('pcap/') || ['core/events.ts', 'core/host-port.ts', 'decode/command-start.ts'].includes(s);
+    expect(violations('pcap', allowed)).toEqual([]);
+    expect(files(path.join(src, 'pcap')).filter((f) => clockOrIo.test(readFileSync(f, 'utf8'))).map((f) => path.relative(src, f))).toEqual([]);
+  });
+
   it('the resync analysis is pure too', () => {
     expect(violations('analysis', (s) => s.startsWith('analysis/') || s === 'core/events.ts')).toEqual([]);
   });

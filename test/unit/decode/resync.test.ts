@@ -172,6 +172,39 @@ describe('master stream: a gap around the RDB', () => {
   });
 });
 
+describe('master stream: the end of a diskless RDB lost in a gap', () => {
+  const MARK = '3a9f' + '0'.repeat(36);
+
+  it("the replica's first ACK (it ACKs once loaded) ends the RDB; decoding resumes at the next command", () => {
+    const events = decodeEveryChunking([
+      { from: 'replica', bytes: resp('PSYNC', '?', '-1') },
+      { from: 'master', bytes: `+FULLRESYNC ${REPLID} 500\r\n$EOF:${MARK}\r\nREDIS0010`, at: 10 },
+      gapStep('master', 100 + 40 + 5, 20), // the rest of the RDB, the mark, the start of A
+      { from: 'master', bytes: A.slice(5) + B, at: 30 }, // taken for RDB bytes: the mark is still looked for
+      { from: 'replica', bytes: resp('REPLCONF', 'ACK', String(500 + len(A + B))), at: 1000 },
+      { from: 'master', bytes: C, at: 2000 },
+      { from: 'replica', bytes: resp('REPLCONF', 'ACK', String(500 + len(A + B + C))), at: 2000 + ANCHOR_QUIET_MS },
+    ]);
+    expect(only(events, 'rdb-end')).toMatchObject([{ at: 1000, bytes: len('REDIS0010') + 145 }]);
+    expect(commands(events)).toEqual([[500 + len(A + B + C), 'HSET h field value']]);
+    expect(only(events, 'resync')).toMatchObject([{ from: 'master', skipped: 0 }]);
+    expect(only(events, 'protocol-violation')).toEqual([]);
+  });
+
+  it('a mark that comes after the gap still ends the RDB where it is', () => {
+    const events = decodeEveryChunking([
+      { from: 'replica', bytes: resp('PSYNC', '?', '-1') },
+      { from: 'master', bytes: `+FULLRESYNC ${REPLID} 500\r\n$EOF:${MARK}\r\nREDIS`, at: 10 },
+      gapStep('master', 100, 20),
+      { from: 'master', bytes: 'tail' + MARK + A, at: 30 },
+      { from: 'replica', bytes: resp('REPLCONF', 'ACK', String(500 + len(A))), at: 1000 },
+    ]);
+    expect(only(events, 'rdb-end')).toMatchObject([{ at: 30, bytes: 5 + 100 + 4 }]);
+    expect(commands(events)).toEqual([[500 + len(A), 'SET a 1']]);
+    expect(only(events, 'resync')).toEqual([]);
+  });
+});
+
 describe('a capture that joined the connection mid-stream', () => {
   const joined = (at = 0): Step => gapStep('master', 0, at, 'capture started mid-connection');
   const replicaJoined = (at = 0): Step => gapStep('replica', 0, at, 'capture started mid-connection');
