@@ -106,7 +106,7 @@ async function runPcap(file: string, flags: PcapFlags): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const output = await attachOutput(mode, pipeline.subscribe, {
-    label: `pcap ${name}`,
+    label: `pcap ${path.basename(name)}`,
     onQuit: stop,
     // a file: the time of the packets read so far; stdin: they arrive as they are captured
     clock: live ? undefined : () => source.at || null,

@@ -33,8 +33,10 @@ import { droppedByKernel, requirePacketTools, startCapture, tshark, tsharkFollow
 import { pcapFile } from '../helpers/pcap-build.js';
 import { requireRedis, startRedis, startReplicaThrough, waitFor, waitForLinkUp, type RedisServer } from '../helpers/redis.js';
 import type { JsonEvent } from '../helpers/spy.js';
+import { builtCli, requireTmux, Tmux } from './tui-terminal.js';
 
 const ready = requireRedis() && requirePacketTools();
+const hasTmux = ready && requireTmux();
 
 function cli(args: string[], input?: Buffer): { status: number | null; stdout: string; stderr: string; events: JsonEvent[] } {
   const r = spawnSync(process.execPath, [cliPath, ...args], { input, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' });
@@ -332,6 +334,19 @@ describe.skipIf(!ready)('passive mode: tcpdump and tshark alongside a real repli
     const events = stdinOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as JsonEvent);
     expect(facts(events, master.port)).toEqual(facts(live, master.port));
     expect(stdinRun.exitCode).toBe(0);
+  });
+
+  it.skipIf(!hasTmux)('the TUI shows the links of the pcap, grouped by their shared snapshot, at the master offset', async () => {
+    const tui = Tmux.start(`repl-spy-pcap-tui-${process.pid}`, [process.execPath, builtCli(), 'pcap', file('lo.pcap')], tmp, 100, 30);
+    try {
+      const screen = await tui.waitScreen('the links of the pcap', (t) => t.includes('pcap ') && (t.match(new RegExp(`off ${masterOffset} `, 'g')) ?? []).length === 3);
+      expect(screen).toContain('3 replicas, 1 ');
+      expect(screen).toMatch(/repl-spy \[links\] pcap .*lo\.pcap/);
+      tui.keys('q');
+      await waitFor(() => tui.exited(), 10_000, 'the TUI to quit');
+    } finally {
+      tui.kill();
+    }
   });
 
   it('repl-spy pcap --capture writes a capture that replay reads, with the same events', () => {
