@@ -7,7 +7,8 @@
 //   --note "text"                      a line about the conditions (e.g. a shared, busy machine) in RESULTS.md
 //   --render                           run nothing; rewrite RESULTS.md from bench/results.json and bench/notes.md
 //   BENCH_SOAK_S=60                    the soak for 60 s instead of 10 minutes
-// Needs dist/ (npm run build) and redis-server, redis-benchmark, redis-check-rdb on PATH.
+// Needs dist/ (npm run build) and redis-server, redis-benchmark, redis-check-rdb on PATH; pcap-decode also tcpdump
+// (with capture rights on lo) and tshark.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { renderResults } from './lib/render.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory', 'soak'];
+const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory', 'pcap-decode', 'soak'];
 /** --smoke (what npm test runs) leaves out the soak: it is minutes long by nature (BENCH_SOAK_S shortens it). */
 const SMOKE_SCENARIOS = SCENARIOS.filter((name) => name !== 'soak');
 

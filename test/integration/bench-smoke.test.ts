@@ -9,15 +9,16 @@ import { requireRedis } from '../helpers/redis.js';
 import { repoRoot } from '../helpers/wire-corpus.js';
 
 const hasRedis = requireRedis();
-const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory'];
-// The scenarios spawn these from PATH (not REDIS_SERVER_BIN); haproxy is their reference proxy.
-const TOOLS = ['redis-server', 'redis-cli', 'redis-benchmark', 'redis-check-rdb', 'haproxy'];
+const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory', 'pcap-decode'];
+// The scenarios spawn these from PATH (not REDIS_SERVER_BIN); haproxy is their reference proxy, tcpdump and
+// tshark the references of passive mode.
+const TOOLS = ['redis-server', 'redis-cli', 'redis-benchmark', 'redis-check-rdb', 'haproxy', 'tcpdump', 'tshark'];
 
 describe.skipIf(!hasRedis)('bench --smoke', () => {
   it('runs every scenario to completion with numbers in its result', { timeout: 180_000 }, async () => {
     expect(existsSync(path.join(repoRoot, 'dist/core/pipeline.js')), 'dist/ is missing: run `npm run build` (npm test does)').toBe(true);
     const missing = TOOLS.filter((tool) => spawnSync(tool, ['--version']).error);
-    expect(missing, 'not on PATH: install redis-server, redis-tools and haproxy').toEqual([]);
+    expect(missing, 'not on PATH: install redis-server, redis-tools, haproxy, tcpdump and tshark').toEqual([]);
     const run = await promisify(execFile)(process.execPath, ['bench/run.mjs', '--smoke', '--no-write'], { cwd: repoRoot }).catch(
       (err: { stdout?: string; stderr?: string; message: string }) => {
         throw new Error(`bench smoke failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
