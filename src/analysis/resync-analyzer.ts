@@ -35,6 +35,8 @@ interface Streak {
 
 export class ResyncAnalyzer {
   private masters = new Map<string, MasterReplInfo>();
+  /** master → the replids it answered PSYNCs with, oldest first (what the wire tells of its histories) */
+  private answered = new Map<string, string[]>();
   private links = new Map<number, LinkFacts>();
   private fullSynced = new Set<string>();
   private streaks = new Map<string, Streak>();
@@ -66,6 +68,7 @@ export class ResyncAnalyzer {
       case 'continue':
         if (!facts?.ask) return;
         Object.assign(e, toFields(explainContinue(facts.ask, { replid: e.replid }, this.masters.get(facts.master) ?? null)));
+        this.answeredWith(facts.master, e.replid ?? facts.ask.replid);
         facts.phase = 'streaming';
         return;
       case 'rdb-start':
@@ -92,9 +95,19 @@ export class ResyncAnalyzer {
     }
   }
 
+  private answeredWith(master: string, replid: string): void {
+    const list = this.answered.get(master) ?? [];
+    if (list.at(-1) === replid) return;
+    list.push(replid);
+    if (list.length > KEPT_REPLIDS) list.shift();
+    this.answered.set(master, list);
+  }
+
   private onFullResync(e: FullResyncEvent, facts: LinkFacts, emit: ReplSink): void {
-    const why = explainFullResync(facts.ask!, e, this.masters.get(facts.master) ?? null, this.fullSynced.has(facts.replica), this.masters.get(facts.replica) ?? null);
+    const master = facts.master;
+    const why = explainFullResync(facts.ask!, e, this.masters.get(master) ?? null, this.fullSynced.has(facts.replica), this.masters.get(facts.replica) ?? null, this.answered.get(master));
     Object.assign(e, toFields(why));
+    this.answeredWith(master, e.replid);
     this.fullSynced.add(facts.replica);
 
     let streak = this.streaks.get(facts.replica);
@@ -111,6 +124,9 @@ export class ResyncAnalyzer {
     }
   }
 }
+
+/** Bounded: a master changes history at each failover, a handful of times. */
+const KEPT_REPLIDS = 16;
 
 function toFields(why: { code: FullResyncEvent['reasonCode']; text: string }): { reason: string; reasonCode: FullResyncEvent['reasonCode'] } {
   return { reason: why.text, reasonCode: why.code };

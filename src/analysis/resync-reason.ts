@@ -1,7 +1,8 @@
 // Why a master answered a PSYNC as it did, in Redis's own terms (R7.0 masterTryPartialResynchronization):
 // a PSYNC continues when the asked replid is the master's replid (or its replid2 up to second_repl_offset) and
 // the asked offset lies within the backlog; otherwise it is a full sync. The wire shows the question and the
-// answer; the master's INFO replication (optional) adds replid2 and the backlog window. Pure.
+// answer, and the replids the master answered with before; the master's INFO replication (optional) adds
+// replid2 and the backlog window. Where the wire alone cannot tell, the reason says so. Pure.
 
 import type { ResyncReasonCode } from '../core/events.js';
 import type { MasterReplInfo } from './master-info.js';
@@ -39,6 +40,8 @@ export function explainFullResync(
   syncedBefore: boolean,
   /** the replica server's own INFO replication, when it is known (the lab polls every server) */
   replicaSelf: MasterReplInfo | null = null,
+  /** replids this master answered PSYNCs with before, as the proxy saw them (its earlier histories) */
+  earlierReplids: readonly string[] = [],
 ): Explanation {
   if (ask.replid === '?') {
     return syncedBefore
@@ -56,6 +59,12 @@ export function explainFullResync(
         };
       }
       return outsideBacklog(ask, answer.offset, window);
+    }
+    if (!info && earlierReplids.includes(ask.replid)) {
+      return {
+        code: 'undetermined',
+        text: `full sync; the wire cannot tell why: the replica asked for ${short(ask.replid)} offset ${ask.offset}, a history this master had before ${short(answer.replid)} (its replid2 now?), and the offset may be past the failover point or outside the backlog (--master-info reads them)`,
+      };
     }
     const known = info && !/^0+$/.test(info.replid2) ? ` and ${short(info.replid2)}` : '';
     if (replicaSelf?.replid === ask.replid) {

@@ -4,17 +4,19 @@
 //   record:  u32 body length | body | u32 CRC32 of (length + body)
 //   body:    u8 kind | u32 link | f64 at | u8 direction | payload
 //
-// The payload of a `bytes` record is the raw chunk (decrypted, for a TLS leg: what Redis sent); every other
-// kind carries a small JSON object. Version 2 added the TLS facts of an `open` record (`tls`). The last
-// record of a cleanly closed capture is `end`, so a file cut at a record boundary is still recognised as cut.
-// All integers are big-endian. FORMAT_VERSION is the file's own version, independent of the package version:
-// bump it for any layout change and teach compat.ts to read the older one.
+// The payload of a `bytes` record is the raw chunk (decrypted, for a TLS leg: what Redis sent); `tick` and `end`
+// have none; every other kind carries a small JSON object. Version 2 added the TLS facts of an `open` record
+// (`tls`). Version 3 added two record kinds (the layout is unchanged): `tick` (the live clock, link 0) and
+// `server-info` (a server's INFO replication read on a side connection, link 0). The last record of a cleanly
+// closed capture is `end`, so a file cut at a record boundary is still recognised as cut. All integers are
+// big-endian. FORMAT_VERSION is the file's own version, independent of the package version: bump it for any
+// layout change and teach compat.ts to read the older one.
 import { crc32 } from 'node:zlib';
 import type { From, LinkTls, WireEvent } from '../core/events.js';
 import type { CaptureErrorCode } from './errors.js';
 
 export const CAPTURE_MAGIC = Buffer.from('RSPY-CAP', 'latin1');
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 export const CAPTURE_EXTENSION = 'rspy';
 
 /** magic + version: enough to tell a capture (and which version) from anything else */
@@ -53,7 +55,7 @@ export interface GapDetail {
 
 export type CaptureRecord = WireEvent | CaptureEnd;
 
-export const RECORD_KIND = { open: 1, bytes: 2, gap: 3, close: 4, fault: 5, end: 6 } as const;
+export const RECORD_KIND = { open: 1, bytes: 2, gap: 3, close: 4, fault: 5, end: 6, tick: 7, 'server-info': 8 } as const;
 const DIRECTION = { none: 0, master: 1, replica: 2, proxy: 3 } as const;
 type Direction = keyof typeof DIRECTION;
 
@@ -97,6 +99,10 @@ export function encodeRecordParts(r: CaptureRecord, gap?: GapDetail): [Buffer, B
     case 'fault':
       payload = json({ fault: r.fault, detail: r.detail });
       break;
+    case 'server-info':
+      payload = json({ server: r.server, text: r.text });
+      break;
+    case 'tick':
     case 'end':
       payload = Buffer.alloc(0);
       break;
@@ -104,7 +110,7 @@ export function encodeRecordParts(r: CaptureRecord, gap?: GapDetail): [Buffer, B
   const head = Buffer.allocUnsafe(RECORD_PAYLOAD_OFFSET);
   let o = head.writeUInt32BE(RECORD_FIXED_BODY_BYTES + payload.length, 0);
   o = head.writeUInt8(RECORD_KIND[r.kind], o);
-  o = head.writeUInt32BE(r.kind === 'end' ? 0 : r.link, o);
+  o = head.writeUInt32BE('link' in r ? r.link : 0, o);
   o = head.writeDoubleBE(r.at, o);
   head.writeUInt8(DIRECTION[direction], o);
   const crc = Buffer.allocUnsafe(CRC_BYTES);
@@ -192,7 +198,7 @@ export function decodeRecord(buf: Buffer): RecordResult {
   if (direction === undefined) return bad('unknown direction code');
   const from: From | undefined = direction === 'master' || direction === 'replica' ? direction : undefined;
   let fields: Record<string, unknown> = {};
-  if (kindCode !== RECORD_KIND.bytes && kindCode !== RECORD_KIND.end) {
+  if (kindCode !== RECORD_KIND.bytes && kindCode !== RECORD_KIND.end && kindCode !== RECORD_KIND.tick) {
     try {
       fields = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
     } catch {
@@ -230,6 +236,10 @@ export function decodeRecord(buf: Buffer): RecordResult {
       };
     case RECORD_KIND.end:
       return { ok: true, length, record: { kind: 'end', at } };
+    case RECORD_KIND.tick:
+      return { ok: true, length, record: { kind: 'tick', at } };
+    case RECORD_KIND['server-info']:
+      return { ok: true, length, record: { kind: 'server-info', at, server: String(fields.server), text: String(fields.text) } };
     default:
       return bad('unknown record kind');
   }

@@ -83,7 +83,7 @@ export async function extractFullSync(capture: Capture, link?: number): Promise<
 
 /** Keeps the master→replica bytes of the links asked for, up to the first gap. */
 function collect(e: WireEvent, link: number | undefined, rec: (id: number) => LinkRecord): void {
-  if (link !== undefined && e.link !== link) return;
+  if (e.kind === 'tick' || e.kind === 'server-info' || (link !== undefined && e.link !== link)) return;
   if (e.kind === 'bytes' && e.from === 'master') {
     const r = rec(e.link);
     if (r.gap) return;

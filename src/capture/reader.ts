@@ -2,9 +2,9 @@
 // delivered first; then a CaptureError names the file and the byte offset of the damage.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { WireEvent } from '../core/events.js';
-import { recordDecoderFor } from './compat.js';
+import { readerFor, ticksUpTo, type FormatReader } from './compat.js';
 import { CaptureError } from './errors.js';
-import { decodeHeader, HEADER_PREFIX_BYTES, type CaptureMeta, type GapDetail, type RecordResult } from './format.js';
+import { decodeHeader, HEADER_PREFIX_BYTES, type CaptureMeta, type GapDetail } from './format.js';
 
 const READ_BLOCK_BYTES = 1 << 20;
 
@@ -38,9 +38,9 @@ export async function openCapture(file: string): Promise<Capture> {
       }
       throw new CaptureError(header.code, file, header.offset, header.problem);
     }
-    const decode = recordDecoderFor(header.version);
-    if (!decode) throw new CaptureError('RSPY_CAPTURE_VERSION', file, 8, `no reader for capture format version ${header.version}`);
-    return makeCapture(file, size, header.version, header.meta, header.length, decode);
+    const reader = readerFor(header.version);
+    if (!reader) throw new CaptureError('RSPY_CAPTURE_VERSION', file, 8, `no reader for capture format version ${header.version}`);
+    return makeCapture(file, size, header.version, header.meta, header.length, reader);
   } finally {
     await fh.close();
   }
@@ -52,7 +52,7 @@ function makeCapture(
   formatVersion: number,
   meta: CaptureMeta,
   firstRecordAt: number,
-  decode: (buf: Buffer) => RecordResult,
+  { decode, ticksRecorded }: FormatReader,
 ): Capture {
   let endAt: number | null = null;
   const gaps = new WeakMap<WireEvent, GapDetail>();
@@ -64,6 +64,7 @@ function makeCapture(
       let buf: Buffer = Buffer.alloc(0);
       let filePos = firstRecordAt; // next byte to read from the file
       let records = 0;
+      const clock = { next: null as number | null }; // made-up ticks of a capture that recorded none
       const fail = (code: 'RSPY_CAPTURE_FORMAT' | 'RSPY_CAPTURE_TRUNCATED', at: number, problem: string) =>
         new CaptureError(code, file, at, `${problem}; ${records} complete records before it were read`, records);
       for (;;) {
@@ -78,6 +79,7 @@ function makeCapture(
             return;
           }
           if (r.gap) gaps.set(r.record, r.gap);
+          if (!ticksRecorded) yield* ticksUpTo(clock, r.record.at);
           yield r.record;
           continue;
         }

@@ -181,6 +181,14 @@ class Writer implements CaptureWriter {
   }
 
   private take(e: WireEvent): void {
+    if (e.kind === 'tick') {
+      if (this.links.size > 0) this.enqueue({ record: encodeRecordParts(e) }); // the clock matters only to open links
+      return;
+    }
+    if (e.kind === 'server-info') {
+      this.enqueue({ record: encodeRecordParts(e) });
+      return;
+    }
     const link = this.link(e.link);
     switch (e.kind) {
       case 'bytes': {

@@ -2,19 +2,18 @@
 // (flags, control interface) and resync reasons, shown in the TUI or as lines/JSON. Everything stops with it.
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { ResyncAnalyzer } from '../analysis/resync-analyzer.js';
 import type { WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import { startControlServer, type ControlServer } from '../lab/control-server.js';
 import { FaultControl } from '../lab/fault-control.js';
 import { parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
-import { pollReplicationInfo } from '../lab/info-poller.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { LinkRegistry } from '../lab/link-registry.js';
 import { findRedisServer, redisVersion } from '../lab/redis-binary.js';
 import type { TuiFaults } from '../tui/index.js';
 import { failAndExit } from './fail.js';
+import { pollServerInfo } from './info-poller.js';
 import { subcommandFlags } from './subcommand-flags.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
@@ -82,8 +81,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   const bin = findRedisServer(flags.redisServer);
   const password = flags.password ?? randomBytes(8).toString('hex');
 
-  const analyzer = new ResyncAnalyzer();
-  const live = startLive(flags, { upstream: 'lab', enrich: (e, emit) => analyzer.observe(e, emit) });
+  const live = startLive(flags, { upstream: 'lab' });
   const { mode, logger, pipeline, capture } = live;
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   const registry = new LinkRegistry();
@@ -96,7 +94,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   let lab: Lab | null = null;
   let output: AttachedOutput | null = null;
   let controlServer: ControlServer | null = null;
-  let poller: ReturnType<typeof pollReplicationInfo> | null = null;
+  let poller: ReturnType<typeof pollServerInfo> | null = null;
   let stopping: Promise<void> | null = null;
   const shutdown = (code: number): Promise<void> => {
     stopping ??= (async () => {
@@ -129,7 +127,11 @@ async function runLab(flags: LabFlags): Promise<void> {
   const running = lab;
   control = new FaultControl(registry, running.replicas.map((r) => r.process.port), (m) => logger.warn(m));
   pipeline.subscribe((e) => control?.observe(e));
-  poller = pollReplicationInfo([running.master, ...running.replicas].map((s) => s.process), (addr, info) => analyzer.setMasterInfo(addr, info));
+  const servers = [running.master, ...running.replicas].map(({ process: p }) => ({
+    server: formatHostPort(p.host, p.port),
+    read: async () => String(await p.client.send(['INFO', 'replication'])),
+  }));
+  poller = pollServerInfo(servers, live.onWire);
   const faultControl = control;
   controlServer = await startControlServer({ status: () => labStatus(running, password, faultControl, controlServer?.url), fault: (spec) => faultControl.apply(spec) }, controlPort);
 

@@ -14,6 +14,7 @@ import { createPipeline } from '../core/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { tlsFromFlags, type TlsFlags } from '../net/tls-options.js';
 import { failAndExit } from './fail.js';
+import { parseAckTimeout } from './run-live.js';
 import { subcommandFlags } from './subcommand-flags.js';
 import { attachOutput, outputModeOf, type OutputFlags } from './output-mode.js';
 import { addListenTlsOptions, addTlsSettingsOptions, addUpstreamTlsOptions } from './tls-flags.js';
@@ -29,6 +30,7 @@ export interface ReplayFlags extends OutputFlags, TlsFlags {
   to?: string;
   toPassword?: string;
   timeout: string;
+  ackTimeout: string;
   debug?: boolean;
 }
 
@@ -48,6 +50,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--db <n>', 'only commands in this db')
     .option('--show-secrets', 'show AUTH passwords kept in the capture (masked by default)')
     .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
+    .option('--ack-timeout <duration>', 'an ack-silence for a replica with nothing to acknowledge after this long without an ACK (2s when it has)', '3s')
     .option('--to <host:port>', 'give this server the dataset of one link: its RDB snapshot, then its commands')
     .option('--to-password <password>', 'AUTH for the --to server')
     .option('--timeout <ms>', 'with --to: how long the server may take to load and acknowledge', '60000')
@@ -78,6 +81,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
   const pipeline = createPipeline({
     showSecrets: flags.showSecrets,
     rdbSink: flags.rdbAnalysis ? makeRdbSink : undefined,
+    ackTimeoutMs: parseAckTimeout(flags.ackTimeout),
     onSubscriberError: (err) => process.stderr.write(`repl-spy: an output failed and was stopped: ${String(err)}\n`),
   });
   const { events, clock } = pacedReplay(capture.events(), speed);

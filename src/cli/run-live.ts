@@ -3,9 +3,9 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
-import type { ReplEvent, ReplSink, WireSink } from '../core/events.js';
+import { TICK_MS, type WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
-import { parseSize } from '../core/units.js';
+import { parseDuration, parseSize } from '../core/units.js';
 import { createPipeline, type Pipeline } from '../core/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { wireNow } from '../proxy/clock.js';
@@ -22,6 +22,7 @@ export interface LiveFlags extends OutputFlags {
   rdbChecksum: boolean;
   logFile?: string;
   debug?: boolean;
+  ackTimeout: string;
 }
 
 /** The flags every live command shares. */
@@ -38,6 +39,7 @@ export function addLiveOptions(cmd: Command): Command {
     .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
     .option('--no-rdb-checksum', "decode the RDB's keys but do not verify its CRC-64 (the replica verifies it too; most of the analysis CPU with large values)")
     .option('--log-file <path>', 'write logs there instead of stderr (with the TUI: repl-spy.log)')
+    .option('--ack-timeout <duration>', 'an ack-silence for a replica with nothing to acknowledge after this long without an ACK (2s when it has)', '3s')
     .option('--debug', 'debug logs and stack traces');
 }
 
@@ -53,7 +55,7 @@ export interface Live {
   end(output: AttachedOutput | null): Promise<void>;
 }
 
-export function startLive(flags: LiveFlags, opts: { upstream: string; enrich?: (e: ReplEvent, emit: ReplSink) => void }): Live {
+export function startLive(flags: LiveFlags, opts: { upstream: string }): Live {
   if (flags.captureRdb !== 'full' && flags.captureRdb !== 'none') {
     throw new ReplSpyError('RSPY_BAD_ARGS', `--capture-rdb must be full or none, not ${JSON.stringify(flags.captureRdb)}`);
   }
@@ -62,7 +64,7 @@ export function startLive(flags: LiveFlags, opts: { upstream: string; enrich?: (
   const pipeline = createPipeline({
     showSecrets: flags.showSecrets,
     rdbSink: flags.rdbAnalysis ? (ctx) => makeRdbSink(ctx, { verifyChecksum: flags.rdbChecksum }) : undefined,
-    enrich: opts.enrich,
+    ackTimeoutMs: parseAckTimeout(flags.ackTimeout),
     onSubscriberError: (err) => logger.error({ err }, 'an output failed and was stopped; forwarding continues'),
   });
   const capture =
@@ -87,11 +89,21 @@ export function startLive(flags: LiveFlags, opts: { upstream: string; enrich?: (
     capture?.wire(e);
     pipeline.wire(e);
   };
+  // The decoders' clock: lag that grows between ACKs, a replica that stops acknowledging.
+  const ticker = setInterval(() => onWire({ kind: 'tick', at: wireNow() }), TICK_MS);
   const end = async (output: AttachedOutput | null): Promise<void> => {
+    clearInterval(ticker);
     const endAt = wireNow();
     pipeline.end(endAt);
     await output?.stop();
     await capture?.close(endAt);
   };
   return { mode, logger, pipeline, capture, onWire, end };
+}
+
+/** `--ack-timeout` (live and replay: replay decodes again). */
+export function parseAckTimeout(text: string): number {
+  return parseDuration(text, (why) => {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `--ack-timeout: ${why}`);
+  });
 }

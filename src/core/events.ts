@@ -71,8 +71,31 @@ export interface WireFault {
   fault: string;
   detail: Record<string, unknown>;
 }
-export type WireEvent = WireLinkOpen | WireBytes | WireGap | WireLinkClose | WireFault;
+/** Time passing: the live command's timer every TICK_MS (recorded in the capture, so replay sees the same ticks).
+ *  Decoders are pure, so this is how they learn that time went by while no byte came: lag grows with it, and a
+ *  replica that stops acknowledging is noticed. Not tied to a link. */
+export interface WireTick {
+  kind: 'tick';
+  at: number;
+}
+/** A server's `INFO replication`, read on a side connection (`--master-info`, the lab): the facts the wire cannot
+ *  show (replid2, the backlog window) for the resync reasons. Recorded in the capture, so replay explains alike. */
+export interface WireServerInfo {
+  kind: 'server-info';
+  at: number;
+  /** "host:port" as the proxy dials it (the `master` of link-open) or as the server listens */
+  server: string;
+  /** the reply text of INFO replication */
+  text: string;
+}
+/** What one proxy link emits. */
+export type WireLinkEvent = WireLinkOpen | WireBytes | WireGap | WireLinkClose | WireFault;
+export type WireEvent = WireLinkEvent | WireTick | WireServerInfo;
 export type WireSink = (e: WireEvent) => void;
+export type WireLinkSink = (e: WireLinkEvent) => void;
+
+/** How often the live commands tick. */
+export const TICK_MS = 250;
 
 // ---------------------------------------------------------------- decoded level
 // Names and required fields of these types are a public contract (`--json`): add fields, never rename.
@@ -131,7 +154,9 @@ export type ResyncReasonCode =
   | 'outside-backlog'
   | 'forced-full-sync'
   | 'within-backlog'
-  | 'failover-new-replid';
+  | 'failover-new-replid'
+  /** the wire alone cannot tell (the master's INFO would) */
+  | 'undetermined';
 /** A replica that full-syncs again and again (e.g. its output buffer limit is hit during every transfer). */
 export interface SyncLoopEvent extends Base {
   type: 'sync-loop';
@@ -217,6 +242,36 @@ export interface AckEvent extends Base {
   /** first ACK after a full sync: ms from the end of the RDB transfer (the replica's load time) */
   loadMs?: number;
 }
+/** The lag of a replica between its ACKs: emitted on the clock (at most once a second) when it changed since the
+ *  last `ack` or `lag` event, so it grows while the replica is silent. Same definitions as in `ack`. */
+export interface LagEvent extends Base {
+  type: 'lag';
+  /** master offset forwarded to this replica */
+  offset: number;
+  /** the last offset it acknowledged */
+  ackOffset: number;
+  lagBytes: number;
+  lagMs: number;
+}
+/** No ACK for longer than 2 s while the replica has un-acknowledged bytes, or than the ACK timeout when it has none. */
+export interface AckSilenceEvent extends Base {
+  type: 'ack-silence';
+  lastAckAt: number;
+  /** ms since the last ACK */
+  silentMs: number;
+  ackOffset: number;
+  lagBytes: number;
+  lagMs: number;
+}
+/** The first ACK after an `ack-silence`. */
+export interface AckResumedEvent extends Base {
+  type: 'ack-resumed';
+  /** ms between the last ACK before the silence and this one */
+  silentMs: number;
+  offset: number;
+  lagBytes: number;
+  lagMs: number;
+}
 /** Links served by one BGSAVE / fork. A later event with the same `snapshot` id replaces the membership (a
  *  diskless replica whose EOF mark reveals another fork is taken out; one link left means not shared). */
 export interface SharedSnapshotEvent extends Base {
@@ -293,6 +348,9 @@ export type ReplEvent =
   | RdbEndEvent
   | CommandEvent
   | AckEvent
+  | LagEvent
+  | AckSilenceEvent
+  | AckResumedEvent
   | SharedSnapshotEvent
   | ProtocolViolationEvent
   | GapEvent

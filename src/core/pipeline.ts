@@ -1,17 +1,26 @@
 // Wire events in (from the live proxy or a capture), decoded ReplEvents out to every subscriber.
-// One LinkDecoder per link plus the Session for cross-link facts. Subscribers are isolated: one that throws is
-// disabled and reported once, and nothing here can reach back into the forward path.
+// One LinkDecoder per link plus the Session for cross-link facts, and the resync analysis, which gives every
+// +FULLRESYNC / +CONTINUE its reason before anyone sees it (from the wire, and from the servers' INFO when a side
+// connection read it). Subscribers are isolated: one that throws is disabled and reported once, and nothing here
+// can reach back into the forward path.
 
-import type { ReplEvent, ReplSink, WireEvent } from './events.js';
+import type { From, ReplEvent, ReplSink, WireEvent } from './events.js';
+import { parseReplicationInfo } from '../analysis/master-info.js';
+import { ResyncAnalyzer } from '../analysis/resync-analyzer.js';
 import { LinkDecoder, type LinkDecoderOptions } from '../decode/link-decoder.js';
+import type { Lag } from '../decode/link-state.js';
 import { Session } from '../decode/session.js';
 
 export interface PipelineOptions extends LinkDecoderOptions {
-  /** Sees every decoded event before the subscribers: may add fields to it (e.g. a resync reason) and emit
-   *  events of its own, published right after it. */
-  enrich?: (e: ReplEvent, emit: ReplSink) => void;
   /** Called once when a subscriber throws (it is then disabled). */
   onSubscriberError?: (err: unknown) => void;
+}
+
+/** One link's lag at a moment (see LagWatch): what `ack` and `lag` events say, read between them. */
+export interface LinkLag extends Lag {
+  link: number;
+  /** no ACK for longer than the silence limit (an `ack-silence` not yet followed by an ACK) */
+  ackSilent: boolean;
 }
 
 export interface Pipeline {
@@ -19,6 +28,8 @@ export interface Pipeline {
   /** An event that does not come from the wire (the capture's losses): straight to the subscribers. */
   note(e: ReplEvent): void;
   subscribe(fn: ReplSink): () => void;
+  /** The lag of every open link that has acknowledged something, at `at` (e.g. for a metrics endpoint). */
+  currentLag(at: number): LinkLag[];
   end(at: number): void;
 }
 
@@ -44,34 +55,48 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       if (d) d.state.rdbEndAt = at;
     },
   });
-  const enriched: ReplEvent[] = []; // events the enrich stage emitted, published after the one it saw
+  const analyzer = new ResyncAnalyzer();
+  const enriched: ReplEvent[] = []; // events the analysis emitted, published after the one it saw
   const enrichEmit: ReplSink = (x) => enriched.push(x);
   const emit: ReplSink = (e) => {
-    if (opts.enrich) {
-      try {
-        opts.enrich(e, enrichEmit);
-      } catch (err) {
-        opts.onSubscriberError?.(err); // an analysis bug costs its annotation, never the event
-      }
+    try {
+      analyzer.observe(e, enrichEmit);
+    } catch (err) {
+      opts.onSubscriberError?.(err); // an analysis bug costs its annotation, never the event
     }
     publish(e);
     session.observe(e);
     if (enriched.length > 0) for (const x of enriched.splice(0)) publish(x);
   };
 
+  /** Runs one decoder step; a decoder bug is reported once and stops decoding that link (forwarding never
+   *  depends on us), only its close is still reported. */
+  const guarded = (link: number, at: number, from: From, step: () => void): void => {
+    try {
+      step();
+    } catch (err) {
+      failed.add(link);
+      publish({ type: 'protocol-violation', at, link, from, code: 'RSPY_DECODER_BUG', pos: -1, message: `decoder failed: ${err instanceof Error ? err.message : String(err)}`, excerptHex: '' });
+    }
+  };
+
   const wire = (e: WireEvent): void => {
+    if (e.kind === 'tick') {
+      for (const [link, d] of decoders) if (!failed.has(link)) guarded(link, e.at, 'replica', () => d.lag.tick(e.at));
+      return;
+    }
+    if (e.kind === 'server-info') {
+      const info = parseReplicationInfo(e.text, e.at);
+      if (info) analyzer.setMasterInfo(e.server, info);
+      return;
+    }
     let d = decoders.get(e.link);
     if (!d) {
       d = new LinkDecoder(e.link, emit, opts);
       decoders.set(e.link, d);
     }
-    try {
-      if (!failed.has(e.link) || e.kind === 'close') d.feed(e);
-    } catch (err) {
-      // A decoder bug: report it once and stop decoding this link; forwarding never depends on us.
-      failed.add(e.link);
-      publish({ type: 'protocol-violation', at: e.at, link: e.link, from: e.kind === 'bytes' || e.kind === 'gap' ? e.from : 'master', code: 'RSPY_DECODER_BUG', pos: -1, message: `decoder failed: ${err instanceof Error ? err.message : String(err)}`, excerptHex: '' });
-    }
+    const decoder = d;
+    if (!failed.has(e.link) || e.kind === 'close') guarded(e.link, e.at, e.kind === 'bytes' || e.kind === 'gap' ? e.from : 'master', () => decoder.feed(e));
     if (e.kind === 'close') {
       decoders.delete(e.link);
       failed.delete(e.link);
@@ -84,6 +109,14 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     subscribe(fn) {
       subscribers.add(fn);
       return () => subscribers.delete(fn);
+    },
+    currentLag(at) {
+      const out: LinkLag[] = [];
+      for (const [link, d] of decoders) {
+        const lag = d.lag.current(at);
+        if (lag) out.push({ link, ...lag, ackSilent: d.lag.ackSilent });
+      }
+      return out;
     },
     end(at) {
       // the same guarded close as a live one: a decoder bug here must not stop the caller's shutdown

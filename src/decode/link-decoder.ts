@@ -1,7 +1,8 @@
 // One link = one replica connection through the proxy. Feeds each direction's bytes to its decoder; both share
-// the link's offsets and timing (LinkState). Pure: wire events in, ReplEvents out.
+// the link's offsets and timing (LinkState); clock ticks go to its LagWatch. Pure: wire events in, ReplEvents out.
 
-import type { ReplSink, WireEvent } from '../core/events.js';
+import type { ReplSink, WireLinkEvent } from '../core/events.js';
+import { LagWatch } from './lag-watch.js';
 import { LinkState } from './link-state.js';
 import { MasterStream, type RdbSink } from './master-stream.js';
 import { ReplicaStream } from './replica-stream.js';
@@ -13,6 +14,8 @@ export interface LinkDecoderOptions {
   rdbSink?: (ctx: RdbSinkContext) => RdbSink;
   /** Arguments larger than this keep only their first bytes. */
   keepArgBytes?: number;
+  /** No ACK for this long from a replica with nothing to acknowledge is an `ack-silence` (default 3 s). */
+  ackTimeoutMs?: number;
 }
 
 export interface RdbSinkContext {
@@ -26,6 +29,7 @@ export class LinkDecoder {
   readonly state = new LinkState();
   readonly master: MasterStream;
   readonly replica: ReplicaStream;
+  readonly lag: LagWatch;
   closed = false;
 
   constructor(
@@ -36,10 +40,11 @@ export class LinkDecoder {
     const rdbSink = opts.rdbSink;
     const ctx: RdbSinkContext = { link, emit, setStartDb: (db) => this.master.setStartDb(db) };
     this.master = new MasterStream(link, this.state, emit, rdbSink ? () => rdbSink(ctx) : null, opts.keepArgBytes);
-    this.replica = new ReplicaStream(link, this.state, emit, opts.showSecrets ?? false, (offset, at) => this.master.anchor(offset, at));
+    this.lag = new LagWatch(link, this.state, emit, opts.ackTimeoutMs);
+    this.replica = new ReplicaStream(link, this.state, emit, opts.showSecrets ?? false, this.lag, (offset, at) => this.master.anchor(offset, at));
   }
 
-  feed(e: WireEvent): void {
+  feed(e: WireLinkEvent): void {
     switch (e.kind) {
       case 'open':
         this.emit({ type: 'link-open', at: e.at, link: e.link, replica: e.replica, master: e.master, ...(e.tls ? { tls: e.tls } : {}) });

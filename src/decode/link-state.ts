@@ -1,10 +1,18 @@
 // Facts one link's two directions share: the master's offset as forwarded to this replica, when each stream byte
-// was sent (for the ACK lag in milliseconds), and when the replica asked for a sync.
+// was sent and what the replica acknowledged (its lag in bytes and milliseconds), and when it asked for a sync.
 
 export interface SentMark {
   /** replication offset of the first byte of a chunk */
   firstOffset: number;
   at: number;
+}
+
+export interface Lag {
+  /** master offset forwarded to the replica */
+  offset: number;
+  ackOffset: number;
+  lagBytes: number;
+  lagMs: number;
 }
 
 /** At most one mark per millisecond, so a replica that stops acknowledging costs ~60k marks per minute at most. */
@@ -21,6 +29,9 @@ export class LinkState {
   masterKeepalives = 0;
   /** End of the last RDB transfer, until the replica's first ACK after it. */
   rdbEndAt: number | null = null;
+  /** The last offset the replica acknowledged, and when (null until its first ACK). */
+  ackOffset: number | null = null;
+  ackAt: number | null = null;
   private marks: SentMark[] = [];
   private head = 0; // marks before head are acknowledged
 
@@ -32,18 +43,28 @@ export class LinkState {
     this.marks.push({ firstOffset, at });
   }
 
-  /** Lag in ms for an ACK of `ackOffset` at time `at`: age of the oldest byte not yet acknowledged. */
-  lagMs(ackOffset: number, at: number): number {
+  /** The replica acknowledged `ackOffset` at `at`: the marks of acknowledged bytes are dropped. */
+  acked(ackOffset: number, at: number): void {
+    this.ackOffset = ackOffset;
+    this.ackAt = at;
     if (this.masterOffset === null || ackOffset >= this.masterOffset) {
       this.head = this.marks.length;
       this.compact(false);
-      return 0;
+      return;
     }
     const firstUnacked = ackOffset + 1;
     while (this.head + 1 < this.marks.length && this.marks[this.head + 1].firstOffset <= firstUnacked) this.head++;
     this.compact(false);
-    const mark = this.marks[this.head];
-    return mark ? Math.max(0, at - mark.at) : 0;
+  }
+
+  /** The lag at `at` (null before the replica's first ACK): the master offset forwarded minus the acknowledged
+   *  one, and the age of the oldest byte not yet acknowledged. */
+  lagAt(at: number): Lag | null {
+    if (this.ackOffset === null) return null;
+    const offset = this.masterOffset ?? this.ackOffset;
+    const lagBytes = Math.max(0, offset - this.ackOffset);
+    const mark = lagBytes > 0 ? this.marks[this.head] : undefined;
+    return { offset, ackOffset: this.ackOffset, lagBytes, lagMs: mark ? Math.max(0, at - mark.at) : 0 };
   }
 
   private compact(force: boolean): void {

@@ -3,6 +3,7 @@
 
 import type { AckEvent, ReplSink } from '../core/events.js';
 import { excerptHex } from './excerpt.js';
+import type { LagWatch } from './lag-watch.js';
 import type { LinkState } from './link-state.js';
 import { maskSecrets } from './mask-secrets.js';
 import { RespFramer } from './resp-framer.js';
@@ -23,6 +24,7 @@ export class ReplicaStream {
     private readonly state: LinkState,
     private readonly emit: ReplSink,
     private readonly showSecrets: boolean,
+    private readonly lag: LagWatch,
     /** every REPLCONF ACK, before its event (a master stream joined mid-stream takes its offsets from one) */
     private readonly onAckOffset: (offset: number, at: number) => void = () => undefined,
   ) {
@@ -122,9 +124,9 @@ export class ReplicaStream {
     }
     const { at, link, state } = this;
     this.onAckOffset(offset, at);
-    const master = state.masterOffset;
-    const lagBytes = master === null ? 0 : Math.max(0, master - offset);
-    const lagMs = state.lagMs(offset, at);
+    const previousAckAt = state.ackAt;
+    state.acked(offset, at);
+    const { lagBytes, lagMs } = state.lagAt(at)!;
     const ev: AckEvent = { type: 'ack', at, link, offset, lagBytes, lagMs };
     if (argv.length >= 5 && argv[3].toString('latin1').toUpperCase() === 'FACK') {
       const fack = Number(argv[4].toString('latin1'));
@@ -135,6 +137,7 @@ export class ReplicaStream {
       state.rdbEndAt = null;
     }
     this.emit(ev);
+    this.lag.acked(ev, previousAckAt);
   }
 
   private onViolation(code: string, pos: number, message: string, excerpt?: Buffer): void {

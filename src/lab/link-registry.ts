@@ -1,7 +1,7 @@
 // The lab runs one proxy in front of every server (so replicas can be re-pointed at a promoted replica and stay
 // observed). Each proxy numbers its links from 1; this gives them one id space for the shared event stream and
 // finds the live ProxyLink behind an id for the fault controls.
-import type { WireEvent, WireSink } from '../core/events.js';
+import type { WireLinkEvent, WireLinkSink } from '../core/events.js';
 import type { Proxy, ProxyLink } from '../proxy/index.js';
 
 interface Place {
@@ -16,8 +16,8 @@ export class LinkRegistry {
   private proxies: (Proxy | undefined)[] = [];
 
   /** A wire sink for the proxy in front of server `front`: renumbers its links, then passes events on. */
-  sinkFor(front: number, downstream: WireSink): WireSink {
-    return (e: WireEvent) => {
+  sinkFor(front: number, downstream: WireLinkSink): WireLinkSink {
+    return (e: WireLinkEvent) => {
       const key = `${front}:${e.link}`;
       let id = this.idOf.get(key);
       if (id === undefined) {

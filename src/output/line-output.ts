@@ -43,6 +43,12 @@ function describe(e: ReplEvent): string {
       return `offset=${e.offset} db=${e.db ?? '?'} ${argvText(e.argv, e.argBytes).join(' ')}`;
     case 'ack':
       return `offset=${e.offset} lag=${e.lagBytes}B/${ms(e.lagMs)}${e.fack !== undefined ? ` fack=${e.fack}` : ''}${e.loadMs !== undefined ? ` loaded-in=${ms(e.loadMs)}` : ''}`;
+    case 'lag':
+      return `offset=${e.offset} acked=${e.ackOffset} lag=${e.lagBytes}B/${ms(e.lagMs)}`;
+    case 'ack-silence':
+      return `no ACK for ${ms(e.silentMs)} (last acked ${e.ackOffset}) lag=${e.lagBytes}B/${ms(e.lagMs)}`;
+    case 'ack-resumed':
+      return `ACKs again after ${ms(e.silentMs)}: offset=${e.offset} lag=${e.lagBytes}B/${ms(e.lagMs)}`;
     case 'shared-snapshot':
       return `links=${e.links.map((l) => `#${l}`).join(',')} share one snapshot replid=${e.replid} offset=${e.offset}`;
     case 'protocol-violation':

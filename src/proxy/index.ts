@@ -1,3 +1,3 @@
-export { startProxy, type Proxy, type ProxyOptions } from './proxy.js';
+export { startProxy, type MasterProbe, type Proxy, type ProxyOptions } from './proxy.js';
 export { ProxyLink, type LegStats, type LinkState } from './link.js';
 export type { ProxyLogger } from './logger.js';

@@ -6,7 +6,7 @@
 // silent masters leak no sockets. The lab's fault controls live here too.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import type { From, LinkTls, WireEvent } from '../core/events.js';
+import type { From, LinkTls, WireLinkSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
 import { abortSocket, dialRedis, timeoutError, tlsFailure } from '../net/dial.js';
@@ -36,7 +36,7 @@ export interface LinkOptions {
   connectTimeoutMs: number;
   /** After the replica closed its side: how long the master may send nothing before the proxy closes its leg. */
   halfCloseTimeoutMs: number;
-  emit: (e: WireEvent) => void;
+  emit: WireLinkSink;
   logger: ProxyLogger;
   /** Called once both sockets are closed, just before the `close` wire event. */
   onClosed: (link: ProxyLink) => void;
@@ -54,7 +54,7 @@ export class ProxyLink {
 
   private readonly replicaSocket: Socket;
   private readonly masterSocket: Socket;
-  private readonly emit: (e: WireEvent) => void;
+  private readonly emit: WireLinkSink;
   private readonly logger: ProxyLogger;
   private readonly notifyClosed: (link: ProxyLink) => void;
   private pipes: Pipe[] = [];

@@ -1,6 +1,6 @@
 // The listener: accepts any number of replicas on one port and gives each its own link to the master.
-import type { AddressInfo } from 'node:net';
-import type { WireEvent, WireSink } from '../core/events.js';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import type { WireLinkEvent, WireLinkSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
 import { createReplicaServer } from '../net/replica-server.js';
@@ -14,7 +14,7 @@ export interface ProxyOptions {
   upstream: HostPort;
   /** Sees every wire event. Runs synchronously after the bytes are queued for writing; if it throws, the
    *  error is logged once and forwarding goes on. */
-  onWire: WireSink;
+  onWire: WireLinkSink;
   logger?: ProxyLogger;
   /** How long to wait for the master to accept a connection, and for a replica's TLS handshake (default 10 s). */
   connectTimeoutMs?: number;
@@ -27,9 +27,15 @@ export interface ProxyOptions {
   halfCloseTimeoutMs?: number;
 }
 
+/** What one connection to the master at start found: it answers, it does not, or it is this proxy itself. */
+export type MasterProbe = { kind: 'answers' } | { kind: 'unreachable'; code: string } | { kind: 'loop' };
+
 export interface Proxy {
   /** The address actually listened on (port 0 resolved). */
   address(): HostPort;
+  /** Dials the master once (TCP, and hangs up): tells an unreachable master, or an upstream that leads back to this
+   *  very listener (which would forward each connection to itself until file descriptors run out). */
+  probeMaster(): Promise<MasterProbe>;
   /** Live links by id (ids count from 1). A link leaves the map when both of its sockets are closed. */
   readonly links: Map<number, ProxyLink>;
   /** Stops listening, closes every link (`close` events with by: 'proxy'), resolves when all is closed. */
@@ -42,12 +48,14 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
   const links = new Map<number, ProxyLink>();
   let nextLinkId = 1;
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+  const probes = new ProbeLoops();
 
   // Replica sockets come paused: a replica's first bytes wait until its master leg is connected.
   const { server, dropHandshakes } = createReplicaServer({
     tls: opts.listenTls ?? null,
     handshakeTimeoutMs: connectTimeoutMs,
     onReplica(replicaSocket) {
+      if (probes.isOwn(replicaSocket)) return void replicaSocket.destroy(); // never dial the master for our probe
       const link = new ProxyLink({
         id: nextLinkId++,
         replicaSocket,
@@ -64,6 +72,7 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
     },
     // A replica turned away in its TLS handshake: a link of its own that opens and closes (no master was dialled).
     onRefused({ replica, by, reason }) {
+      if (probes.isOwnAddress(replica)) return; // our probe, looped to a TLS listener, hung up in its handshake
       const link = nextLinkId++;
       logger.warn({ link, replica, reason }, 'replica refused');
       const at = wireNow();
@@ -78,6 +87,8 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
   });
   server.removeAllListeners('error');
   server.on('error', (err) => logger.error({ err }, 'listener error; still serving'));
+  // a TLS listener hands a replica over after its handshake: our probe is known at its TCP connection already
+  server.on('connection', (raw: Socket) => probes.isOwn(raw) && raw.destroy());
 
   let closing: Promise<void> | null = null;
   return {
@@ -86,6 +97,23 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
       return { host: address, port };
     },
     links,
+    probeMaster() {
+      return new Promise<MasterProbe>((resolve) => {
+        const probe = net.connect({ host: opts.upstream.host, port: opts.upstream.port });
+        const seen = probes.add(probe);
+        const done = (result: MasterProbe): void => {
+          probe.destroy();
+          resolve(result);
+        };
+        probe.setTimeout(connectTimeoutMs, () => done({ kind: 'unreachable', code: 'ETIMEDOUT' }));
+        probe.once('error', (err: NodeJS.ErrnoException) => done({ kind: 'unreachable', code: err.code ?? err.message }));
+        // our listener may see the connection a moment after the probe does: give it that moment
+        probe.once('connect', () => {
+          seen.address = formatHostPort(probe.localAddress ?? '', probe.localPort ?? 0);
+          setTimeout(() => done(seen.looped ? { kind: 'loop' } : { kind: 'answers' }), PROBE_SETTLE_MS);
+        });
+      });
+    },
     close() {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -101,10 +129,37 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
   };
 }
 
+/** How long after the probe connected its arrival on our own listener is awaited. */
+const PROBE_SETTLE_MS = 100;
+
+/** The probes this proxy sent to its master, to know them if they arrive at its own listener. Their local ends
+ *  are kept: a looped probe's late events (a TLS handshake it left) are known as ours too. */
+class ProbeLoops {
+  private probes: { socket: Socket; address: string | null; looped: boolean }[] = [];
+
+  add(socket: Socket): { address: string | null; looped: boolean } {
+    const p = { socket, address: null, looped: false };
+    this.probes.push(p);
+    return p;
+  }
+
+  isOwn(socket: Socket): boolean {
+    return this.isOwnAddress(formatHostPort(socket.remoteAddress ?? '', socket.remotePort ?? 0));
+  }
+
+  /** Marks the probe looped when `address` (a connection's remote end) is one of its local ends. */
+  isOwnAddress(address: string): boolean {
+    // the local end is readable once the connect began, before the probe's own 'connect' event
+    const p = this.probes.find((x) => (x.address ?? formatHostPort(x.socket.localAddress ?? '', x.socket.localPort ?? 0)) === address);
+    if (p) p.looped = true;
+    return p !== undefined;
+  }
+}
+
 /** The observer must never break forwarding: catch, log the first failure, keep going. */
-function guardedSink(onWire: WireSink, logger: ProxyLogger): WireSink {
+function guardedSink(onWire: WireLinkSink, logger: ProxyLogger): WireLinkSink {
   let failed = false;
-  return (e: WireEvent) => {
+  return (e: WireLinkEvent) => {
     try {
       onWire(e);
     } catch (err) {

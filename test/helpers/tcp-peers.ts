@@ -2,7 +2,7 @@
 // Used to prove the forward path byte for byte without Redis in the way.
 import { createHash, type Hash } from 'node:crypto';
 import net from 'node:net';
-import type { From, WireEvent } from '../../src/core/events.js';
+import type { From, WireLinkEvent } from '../../src/core/events.js';
 import { startProxy, type Proxy, type ProxyLink, type ProxyLogger } from '../../src/proxy/index.js';
 
 export interface TappedDirection {
@@ -15,18 +15,18 @@ export interface Harness {
   proxy: Proxy;
   upstream: net.Server;
   /** Every wire event except `bytes` (those are hashed into `tapped` instead of kept). */
-  events: WireEvent[];
+  events: WireLinkEvent[];
   /** Tapped bytes per link and direction. */
   tapped(link: number, from: From): TappedDirection;
   /** Connects a replica through the proxy; resolves with both ends and the link once it is open. */
   connect(): Promise<{ replica: net.Socket; master: net.Socket; link: ProxyLink }>;
   /** Resolves with the `close` wire event of `link`. */
-  closeEvent(link: number): Promise<WireEvent & { kind: 'close' }>;
+  closeEvent(link: number): Promise<WireLinkEvent & { kind: 'close' }>;
   stop(): Promise<void>;
 }
 
 export async function startHarness(
-  opts: { onWire?: (e: WireEvent) => void; logger?: ProxyLogger } = {},
+  opts: { onWire?: (e: WireLinkEvent) => void; logger?: ProxyLogger } = {},
 ): Promise<Harness> {
   const accepted: net.Socket[] = [];
   const acceptWaiters: ((s: net.Socket) => void)[] = [];
@@ -45,9 +45,9 @@ export async function startHarness(
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const upstreamPort = (upstream.address() as net.AddressInfo).port;
 
-  const events: WireEvent[] = [];
+  const events: WireLinkEvent[] = [];
   const tapped = new Map<string, TappedDirection>();
-  const listeners: ((e: WireEvent) => void)[] = [];
+  const listeners: ((e: WireLinkEvent) => void)[] = [];
   const tappedFor = (link: number, from: From): TappedDirection => {
     const key = `${link}/${from}`;
     let t = tapped.get(key);
@@ -80,14 +80,14 @@ export async function startHarness(
       else acceptWaiters.push(resolve);
     });
 
-  const waitEvent = <K extends WireEvent['kind']>(kind: K, link?: number): Promise<Extract<WireEvent, { kind: K }>> =>
+  const waitEvent = <K extends WireLinkEvent['kind']>(kind: K, link?: number): Promise<Extract<WireLinkEvent, { kind: K }>> =>
     new Promise((resolve) => {
       const seen = events.find((e) => e.kind === kind && (link === undefined || e.link === link));
-      if (seen) return resolve(seen as Extract<WireEvent, { kind: K }>);
-      const listener = (e: WireEvent): void => {
+      if (seen) return resolve(seen as Extract<WireLinkEvent, { kind: K }>);
+      const listener = (e: WireLinkEvent): void => {
         if (e.kind !== kind || (link !== undefined && e.link !== link)) return;
         listeners.splice(listeners.indexOf(listener), 1);
-        resolve(e as Extract<WireEvent, { kind: K }>);
+        resolve(e as Extract<WireLinkEvent, { kind: K }>);
       };
       listeners.push(listener);
     });

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReplSpyError } from '../../src/core/errors.js';
-import type { From, WireEvent } from '../../src/core/events.js';
+import type { From, WireLinkEvent } from '../../src/core/events.js';
 import { wireNow } from '../../src/proxy/clock.js';
 import { receiveAll, sendAll, sha256, startHarness, type Harness } from '../helpers/tcp-peers.js';
 
@@ -17,13 +17,13 @@ afterEach(async () => {
 });
 
 /** A wire event as logged by these tests: bytes events keep their size, not their chunk. */
-type Logged = Exclude<WireEvent, { kind: 'bytes' }> | { kind: 'bytes'; link: number; at: number; from: From; bytes: number };
+type Logged = Exclude<WireLinkEvent, { kind: 'bytes' }> | { kind: 'bytes'; link: number; at: number; from: From; bytes: number };
 type LoggedBytes = Extract<Logged, { kind: 'bytes' }>;
 const bytesFrom = (log: Logged[], from: From): LoggedBytes[] =>
   log.filter((e): e is LoggedBytes => e.kind === 'bytes' && e.from === from);
 
 /** A harness that also logs every wire event in order. */
-async function loggedHarness(extra?: (e: WireEvent) => void): Promise<{ h: Harness; log: Logged[] }> {
+async function loggedHarness(extra?: (e: WireLinkEvent) => void): Promise<{ h: Harness; log: Logged[] }> {
   const log: Logged[] = [];
   const h = await startHarness({
     onWire: (e) => {

@@ -35,7 +35,7 @@ function direction(capture: Capture, events: WireEvent[], link: number, from: Fr
   const bytes: Buffer[] = [];
   const gaps: Array<{ pos: number; bytes: number; reason: string; sha256?: string }> = [];
   for (const e of events) {
-    if (e.link !== link || !(e.kind === 'bytes' || e.kind === 'gap') || e.from !== from) continue;
+    if (!(e.kind === 'bytes' || e.kind === 'gap') || e.link !== link || e.from !== from) continue;
     if (e.kind === 'bytes') {
       bytes.push(e.chunk);
       pos += e.chunk.length;
