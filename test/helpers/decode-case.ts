@@ -5,15 +5,18 @@ import type { From, ReplEvent } from '../../src/core/events.js';
 import { LinkDecoder, type LinkDecoderOptions } from '../../src/decode/link-decoder.js';
 import { chunkings, sampledChunkings } from './chunkings.js';
 
-export interface Step {
-  from: From;
-  bytes: Buffer | string;
-  /** time of the step (ms); defaults to its index */
-  at?: number;
-  /** instead of bytes: this many bytes missing (a gap), with this reason */
-  gap?: number;
-  reason?: string;
-}
+export type Step =
+  | {
+      from: From;
+      bytes: Buffer | string;
+      /** time of the step (ms); defaults to its index */
+      at?: number;
+      /** instead of bytes: this many bytes missing (a gap), with this reason */
+      gap?: number;
+      reason?: string;
+    }
+  /** a clock tick at this time (ms), as the live command's timer gives one */
+  | { tick: number };
 
 /** A step of `bytes` bytes missing from that direction. */
 export function gapStep(from: From, bytes: number, at?: number, reason = 'not in the capture'): Step {
@@ -25,6 +28,7 @@ function decodeSteps(steps: Step[], split: (i: number, b: Buffer) => Buffer[] = 
   const out: ReplEvent[] = [];
   const d = new LinkDecoder(1, (e) => out.push(e.type === 'command' ? { ...e, argv: e.argv.map((a) => Buffer.from(a)) } : e), opts);
   steps.forEach((s, i) => {
+    if ('tick' in s) return d.lag.tick(s.tick);
     if (s.gap !== undefined) return d.feed({ kind: 'gap', link: 1, at: s.at ?? i, from: s.from, bytes: s.gap, reason: s.reason ?? 'gap' });
     const bytes = typeof s.bytes === 'string' ? Buffer.from(s.bytes, 'latin1') : s.bytes;
     for (const chunk of split(i, bytes)) d.feed({ kind: 'bytes', link: 1, at: s.at ?? i, from: s.from, chunk });
@@ -37,6 +41,7 @@ export function decodeEveryChunking(steps: Step[], opts: LinkDecoderOptions = {}
   const whole = decodeSteps(steps, undefined, opts);
   const expected = normalise(whole);
   steps.forEach((s, i) => {
+    if ('tick' in s) return;
     const bytes = typeof s.bytes === 'string' ? Buffer.from(s.bytes, 'latin1') : s.bytes;
     for (const c of bytes.length > 2000 ? sampledChunkings(bytes, 200, 10) : chunkings(bytes, 10)) {
       const got = normalise(decodeSteps(steps, (k, b) => (k === i ? c.chunks : [b]), opts));

@@ -28,6 +28,7 @@ export function detailSegments(r: ReplicaRecord, now: number, width: number): Se
     fit(
       `offset ${row.offset ?? '-'}  acked ${r.ackOffset ?? '-'}  lag ${r.lagBytes === null ? '-' : formatBytes(r.lagBytes)}` +
         ` ${r.lagMs === null ? '' : formatDuration(r.lagMs)}` +
+        (row.ackSilentMs !== null ? `  NO ACK for ${formatDuration(row.ackSilentMs)}` : '') +
         (r.psyncAsk ? `  asked PSYNC ${shortId(r.psyncAsk.replid)} ${r.psyncAsk.offset}` : ''),
       width,
     ),
@@ -40,7 +41,7 @@ export function detailSegments(r: ReplicaRecord, now: number, width: number): Se
   if (r.loop) {
     head.push(...wrap(`SYNC LOOP x${r.loop.count} since ${formatClock(r.loop.sinceAt)}: ${r.loop.pattern}`, width, '  '));
   }
-  const flags = flagsText({ ...row, loopCount: null });
+  const flags = flagsText({ ...row, loopCount: null, ackSilentMs: null });
   if (flags) head.push(fit(`in force: ${flags}`, width));
   if (r.lastFault) head.push(fit(`last fault: ${r.lastFault}`, width));
   head.push(fit('', width));

@@ -51,10 +51,12 @@ export function replicaLines(row: ReplicaRow, width: number, prefix1 = '  ', pre
   return [fit(line1, width), fit(line2, width)];
 }
 
-/** What needs attention before the sync outcome: a sync loop, and the faults in force on the link. */
+/** What needs attention before the sync outcome: a sync loop, a replica that stopped acknowledging, and the
+ *  faults in force on the link. */
 export function flagsText(row: ReplicaRow): string {
   const flags: string[] = [];
   if (row.loopCount !== null) flags.push(`LOOP x${row.loopCount}`);
+  if (row.ackSilentMs !== null) flags.push(`NO ACK ${formatDuration(row.ackSilentMs)}`);
   if (row.frozen) flags.push('FROZEN');
   if (row.delayMs > 0) flags.push(`delay ${formatDuration(row.delayMs)}`);
   if (row.bandwidth !== null) flags.push(`bw ${formatByteRate(row.bandwidth)}`);

@@ -22,6 +22,8 @@ export interface ReplicaRow {
   offset: number | null;
   lagBytes: number | null;
   lagMs: number | null;
+  /** ms without an ACK once the replica went silent (ack-silence), else null */
+  ackSilentMs: number | null;
   rdb: RdbProgress | null;
   /** ms spent waiting for the snapshot so far (or in total), with the keepalives seen */
   waitMs: number | null;
@@ -75,6 +77,7 @@ export function replicaRow(r: ReplicaRecord, now: number): ReplicaRow {
     offset: r.masterOffset ?? r.syncOffset,
     lagBytes: r.lagBytes,
     lagMs: r.lagMs,
+    ackSilentMs: r.ackSilentSince === null || r.closeAt !== null ? null : Math.max(0, now - r.ackSilentSince),
     rdb: rdbProgressOf(r),
     waitMs: r.rdbWaitMs ?? (r.syncAt !== null && r.syncKind !== 'partial' ? waitEnd - r.syncAt : null),
     keepalives: r.keepalives,

@@ -75,6 +75,8 @@ export interface ReplicaRecord {
   loadMs: number | null;
   /** first ACK with no lag after firstAckAt */
   caughtUpAt: number | null;
+  /** time of the last ACK before an ack-silence, until ACKs resume */
+  ackSilentSince: number | null;
 
   commands: Ring<CommandEntry>;
   rates: RateSeries;
@@ -140,6 +142,7 @@ export function createReplica(link: number, at: number, replicaAddr = '?', maste
     firstAckAt: null,
     loadMs: null,
     caughtUpAt: null,
+    ackSilentSince: null,
     commands: new Ring<CommandEntry>(perLinkCommands),
     rates: createRateSeries(),
     group: null,

@@ -180,6 +180,17 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
       }
       if (r.firstAckAt !== null && r.caughtUpAt === null && e.lagBytes === 0) r.caughtUpAt = e.at;
       break;
+    case 'lag':
+      r.ackOffset = e.ackOffset;
+      r.lagBytes = e.lagBytes;
+      r.lagMs = e.lagMs;
+      break;
+    case 'ack-silence':
+      r.ackSilentSince = e.lastAckAt;
+      break;
+    case 'ack-resumed':
+      r.ackSilentSince = null;
+      break;
     case 'protocol-violation':
       r.violations++;
       r.lastViolation = `${e.code} at ${e.from} byte ${e.pos}: ${e.message}`;

@@ -75,6 +75,22 @@ describe('replica state from the event sequence', () => {
     const s2 = feed([...base, full, start, end, ack(T0 + 3500, 300)]);
     expect(replicaRow(s2.owner.get(1)!, s2.now).lagBytes).toBe(300);
   });
+
+  it('between ACKs the lag comes from the lag events; a silent replica is marked on its row until ACKs resume', () => {
+    const lag = (at: number, lagBytes: number, lagMs: number): ReplEvent => ({ type: 'lag', link: 1, at, offset: 10 + lagBytes, ackOffset: 10, lagBytes, lagMs });
+    const silence: ReplEvent = { type: 'ack-silence', link: 1, at: T0 + 6600, lastAckAt: T0 + 4500, silentMs: 2100, ackOffset: 10, lagBytes: 900, lagMs: 2000 };
+    const s = feed([...base, full, start, end, ack(T0 + 3500, 300), ack(T0 + 4500, 0), lag(T0 + 5600, 400, 1000), lag(T0 + 6600, 900, 2000), silence]);
+    s.now = T0 + 7000; // the screen's clock moves on between events
+    const row = replicaRow(s.owner.get(1)!, s.now);
+    expect([row.lagBytes, row.lagMs, row.ackSilentMs]).toEqual([900, 2000, 2500]);
+    const screen = renderFrame(s, createUi(), { width: 100, height: 20, label: 'live', replay: null, faults: false }).lines.join('\n');
+    expect(screen).toContain('NO ACK 2.50 s');
+    expect(screen).toContain('lag 900 B 2.00 s');
+    apply(s, { type: 'ack', link: 1, at: T0 + 7100, offset: 910, lagBytes: 0, lagMs: 0 });
+    apply(s, { type: 'ack-resumed', link: 1, at: T0 + 7100, silentMs: 2600, offset: 910, lagBytes: 0, lagMs: 0 });
+    const after = replicaRow(s.owner.get(1)!, s.now);
+    expect([after.lagBytes, after.lagMs, after.ackSilentMs]).toEqual([0, 0, null]);
+  });
 });
 
 describe('sync timeline', () => {
