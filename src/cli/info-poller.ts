@@ -17,7 +17,14 @@ export interface InfoSource {
   read(): Promise<string>;
 }
 
-export function pollServerInfo(sources: InfoSource[], onWire: WireSink): { stop(): void; firstRound: Promise<void> } {
+export interface InfoPoller {
+  stop(): void;
+  firstRound: Promise<void>;
+  /** A round now (e.g. a replica's link closed: its PSYNC will come soon, better with a fresh reading). */
+  readNow(): void;
+}
+
+export function pollServerInfo(sources: InfoSource[], onWire: WireSink): InfoPoller {
   const last = new Map<string, string>(); // server → the facts of its last reading handed on
   let busy = false;
   const round = async (): Promise<void> => {
@@ -40,7 +47,7 @@ export function pollServerInfo(sources: InfoSource[], onWire: WireSink): { stop(
   // A first reading right away: a replica's own history is known before it is pointed at the master.
   const firstRound = round();
   const timer = setInterval(() => void round(), INFO_POLL_MS);
-  return { stop: () => clearInterval(timer), firstRound };
+  return { stop: () => clearInterval(timer), firstRound, readNow: () => void round() };
 }
 
 export interface SideAuth {

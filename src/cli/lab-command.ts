@@ -13,7 +13,7 @@ import { LinkRegistry } from '../lab/link-registry.js';
 import { findRedisServer, redisVersion } from '../lab/redis-binary.js';
 import type { TuiFaults } from '../tui/index.js';
 import { failAndExit } from './fail.js';
-import { pollServerInfo } from './info-poller.js';
+import { pollServerInfo, type InfoPoller } from './info-poller.js';
 import { subcommandFlags } from './subcommand-flags.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
@@ -94,7 +94,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   let lab: Lab | null = null;
   let output: AttachedOutput | null = null;
   let controlServer: ControlServer | null = null;
-  let poller: ReturnType<typeof pollServerInfo> | null = null;
+  let poller: InfoPoller | null = null;
   let stopping: Promise<void> | null = null;
   const shutdown = (code: number): Promise<void> => {
     stopping ??= (async () => {
@@ -132,6 +132,7 @@ async function runLab(flags: LabFlags): Promise<void> {
     read: async () => String(await p.client.send(['INFO', 'replication'])),
   }));
   poller = pollServerInfo(servers, live.onWire);
+  pipeline.subscribe((e) => e.type === 'link-close' && poller?.readNow());
   const faultControl = control;
   controlServer = await startControlServer({ status: () => labStatus(running, password, faultControl, controlServer?.url), fault: (spec) => faultControl.apply(spec) }, controlPort);
 

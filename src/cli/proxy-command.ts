@@ -81,6 +81,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
       })
     : null;
   const poller = side ? pollServerInfo([side], onWire) : null;
+  if (poller) pipeline.subscribe((e) => e.type === 'link-close' && poller.readNow());
 
   const output = await attachOutput(mode, pipeline.subscribe, {
     label: `live ${where} → ${master}${tlsLabel(listenTls, upstreamTls)}${capture ? `  capture ${capture.path}` : ''}`,

@@ -21,9 +21,16 @@ export interface CliRun {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function runCli(args: string[], opts: { cwd?: string } = {}): CliRun {
+export interface CliOptions {
+  cwd?: string;
+  /** added to this process's environment */
+  env?: Record<string, string>;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): CliRun {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: build first (npx tsc -p .)`);
-  const proc = spawn(process.execPath, [cliPath, ...args], { cwd: opts.cwd ?? repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, ...opts.env };
+  const proc = spawn(process.execPath, [cliPath, ...args], { cwd: opts.cwd ?? repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -49,8 +56,8 @@ export function runCli(args: string[], opts: { cwd?: string } = {}): CliRun {
 }
 
 /** Starts the proxy command on a free port (`--listen 127.0.0.1:0`) and resolves once it listens. */
-export async function startCliProxy(upstreamPort: number, flags: string[]): Promise<CliRun & { port: number }> {
-  const run = runCli(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${upstreamPort}`, ...flags]);
+export async function startCliProxy(upstreamPort: number, flags: string[], opts: CliOptions = {}): Promise<CliRun & { port: number }> {
+  const run = runCli(['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${upstreamPort}`, ...flags], opts);
   let port = 0;
   await waitFor(
     () => {

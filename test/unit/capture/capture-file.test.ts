@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TlsLeg, WireEvent } from '../../../src/core/events.js';
+import { TICK_MS, type TlsLeg, type WireEvent } from '../../../src/core/events.js';
 import { CaptureError } from '../../../src/capture/errors.js';
 import { encodeHeader, FORMAT_VERSION, type CaptureMeta } from '../../../src/capture/format.js';
 import { openCapture } from '../../../src/capture/reader.js';
@@ -21,7 +21,9 @@ const events: WireEvent[] = [
   { kind: 'open', link: 1, at: t0, replica: '127.0.0.1:50000', master: '127.0.0.1:6379' },
   { kind: 'bytes', link: 1, at: t0 + 1, from: 'replica', chunk: Buffer.concat([resp('PING'), resp('AUTH', 'pw')]) },
   { kind: 'bytes', link: 1, at: t0 + 2.5, from: 'master', chunk: Buffer.from('+PONG\r\n+OK\r\n') },
+  { kind: 'tick', at: t0 + 2.75 },
   { kind: 'fault', link: 1, at: t0 + 3, fault: 'freeze', detail: { ms: 100 } },
+  { kind: 'server-info', at: t0 + 3.5, server: '127.0.0.1:6379', text: '# Replication\r\nrole:master\r\n' },
   { kind: 'gap', link: 1, at: t0 + 4, from: 'master', bytes: 10, reason: 'test' },
   { kind: 'open', link: 2, at: t0 + 5, replica: '127.0.0.1:50001', master: '127.0.0.1:6379' },
   { kind: 'bytes', link: 2, at: t0 + 6, from: 'master', chunk: Buffer.alloc(300, 7) },
@@ -51,6 +53,18 @@ async function readAll(file: string): Promise<{ events: WireEvent[]; error?: Cap
   return { events: out };
 }
 
+/** A copy of a capture as an older format version wrote it: those layouts are the current one, so only the
+ *  version field and the header CRC differ (for captures without the kinds that came later). */
+function asVersion(version: number, file: string): string {
+  const buf = readFileSync(file);
+  buf.writeUInt16BE(version, 8);
+  const crcAt = 8 + 2 + 4 + buf.readUInt32BE(10);
+  buf.writeUInt32BE(crc32(buf.subarray(0, crcAt)), crcAt);
+  const copy = fresh(`v${version}.rspy`);
+  writeFileSync(copy, buf);
+  return copy;
+}
+
 /** Byte offsets where each record starts, and the end of the last one (found by a clean read). */
 function recordStarts(file: string): number[] {
   const buf = readFileSync(file);
@@ -74,7 +88,7 @@ describe('capture writer and reader', () => {
     for await (const e of capture.events()) got.push(e);
     expect(got).toEqual(masked);
     expect(capture.endAt).toBe(t0 + 9);
-    expect(capture.gapDetail(got[4]!)).toEqual({ pos: 12 });
+    expect(capture.gapDetail(got[6]!)).toEqual({ pos: 12 });
     expect(statSync(w.path).mode & 0o777).toBe(0o600);
     expect(w.stats()).toMatchObject({ droppedBytes: 0, error: null, queuedBytes: 0 });
   });
@@ -152,22 +166,17 @@ describe('capture writer and reader', () => {
       { kind: 'bytes', link: 2, at: t0 + 2, from: 'master', chunk: Buffer.from('+PONG\r\n') },
     ];
     const w = await write(tlsEvents);
-    expect((await openCapture(w.path)).formatVersion).toBe(2);
+    expect((await openCapture(w.path)).formatVersion).toBe(FORMAT_VERSION);
     expect((await readAll(w.path)).events).toEqual(tlsEvents);
   });
 
   it('a version 1 capture (written before TLS) still reads, every link plaintext as it was', async () => {
-    const w = await write(events);
-    const v1 = readFileSync(w.path);
-    v1.writeUInt16BE(1, 8);
-    const headerLength = 8 + 2 + 4 + v1.readUInt32BE(10) + 4;
-    v1.writeUInt32BE(crc32(v1.subarray(0, headerLength - 4)), headerLength - 4);
-    const file = fresh('v1.rspy');
-    writeFileSync(file, v1);
+    const before3 = (e: WireEvent) => e.kind !== 'tick' && e.kind !== 'server-info'; // kinds of version 3
+    const file = asVersion(1, (await write(events.filter(before3))).path);
     expect((await openCapture(file)).formatVersion).toBe(1);
     const r = await readAll(file);
     expect(r.error).toBeUndefined();
-    expect(r.events).toEqual(masked);
+    expect(r.events).toEqual(masked.filter(before3)); // 8 ms of recording: no tick is made up
     for (const e of r.events) if (e.kind === 'open') expect(e.tls).toBeUndefined();
   });
 
@@ -179,6 +188,25 @@ describe('capture writer and reader', () => {
     const err = (await readAll(file)).error!;
     expect(err.code).toBe('RSPY_CAPTURE_VERSION');
     expect(err.message).toMatch(new RegExp(`${file}: byte 8: capture format version ${FORMAT_VERSION + 1} is newer`));
+  });
+
+  it('a tick with no link open is not worth a record', async () => {
+    const w = await write([{ kind: 'tick', at: t0 }, events[0]!, { kind: 'tick', at: t0 + 1 }]);
+    expect((await readAll(w.path)).events).toEqual([events[0], { kind: 'tick', at: t0 + 1 }]);
+  });
+
+  it('a capture of format 1 or 2 (no tick records) reads back with the ticks a live run records, every TICK_MS', async () => {
+    const old: WireEvent[] = [
+      { kind: 'open', link: 1, at: t0, replica: '127.0.0.1:50000', master: '127.0.0.1:6379' },
+      { kind: 'bytes', link: 1, at: t0 + 600, from: 'master', chunk: Buffer.from('+PONG\r\n') },
+      { kind: 'close', link: 1, at: t0 + 1000, by: 'proxy', reason: 'shutdown' },
+    ];
+    const tick = (dt: number): WireEvent => ({ kind: 'tick', at: t0 + dt });
+    for (const version of [1, 2]) {
+      const file = asVersion(version, (await write(old)).path);
+      expect((await openCapture(file)).formatVersion).toBe(version);
+      expect((await readAll(file)).events).toEqual([old[0], tick(TICK_MS), tick(2 * TICK_MS), old[1], tick(3 * TICK_MS), tick(4 * TICK_MS), old[2]]);
+    }
   });
 
   it('a file that is not a capture, and an empty file: a clear error', async () => {

@@ -82,4 +82,15 @@ describe('ResyncAnalyzer', () => {
     const out = feed(analyzer, [1, 2, 3].flatMap((i) => sync(i, i, 6380 + i, [OWN, 1], 'fullresync')));
     expect(out.some((e) => e.type === 'sync-loop')).toBe(false);
   });
+
+  it('from the wire alone: a replid the master answered with before is one it may still know, so the wire cannot tell', () => {
+    const analyzer = new ResyncAnalyzer();
+    const C = 'c'.repeat(40);
+    feed(analyzer, sync(1, 0, 6380, ['?', -1], 'fullresync', A, 0)); // the master's history was A
+    feed(analyzer, sync(2, 10, 6381, [A, 500], 'continue', C)); // then a failover: C continues A
+    const earlier = feed(analyzer, sync(3, 20, 6382, [A, 900], 'fullresync', C, 1000)).at(-1);
+    expect(earlier).toMatchObject({ reasonCode: 'undetermined', reason: expect.stringMatching(/^full sync; the wire cannot tell why: the replica asked for aaaaaaaa… offset 900, a history this master had before cccccccc…/) });
+    const never = feed(analyzer, sync(4, 30, 6383, [OWN, 900], 'fullresync', C, 1000)).at(-1);
+    expect(never).toMatchObject({ reasonCode: 'replid-unknown', reason: "replid unknown to the master: the replica asked for eeeeeeee…, the master's history is cccccccc…" });
+  });
 });
