@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { JsonEvent } from './spy.js';
 import { waitFor } from './redis.js';
-import { repoRoot } from './wire-corpus.js';
+import { repoRoot } from './repo-root.js';
 
 export const cliPath = path.join(repoRoot, 'dist/cli.js');
 

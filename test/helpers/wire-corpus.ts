@@ -1,4 +1,4 @@
-// Loads the recorded replication sessions of ../shared/corpus/wire and turns them into WireEvents, either with the
+// Loads the recorded replication sessions of the corpus (corpus.ts: ../shared/corpus/wire) and turns them into WireEvents, either with the
 // recorded chunking or re-chunked. A re-chunked piece is delivered at the time of its last byte (it cannot have
 // been read before that byte arrived). A piece never spans a turn of the conversation (a point where the other
 // direction spoke in between): the proxy taps what it reads before the peer can answer it, so a reply can never
@@ -6,11 +6,10 @@
 
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { From, WireEvent } from '../../src/core/events.js';
+import { corpusPath } from './corpus.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const wireCorpusDir = path.resolve(repoRoot, '../shared/corpus/wire');
+const wireCorpusDir = corpusPath('wire');
 
 export interface RecordedConn {
   conn: number;

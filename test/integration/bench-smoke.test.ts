@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { requireRedis } from '../helpers/redis.js';
-import { repoRoot } from '../helpers/wire-corpus.js';
+import { repoRoot } from '../helpers/repo-root.js';
 
 const hasRedis = requireRedis();
 const SCENARIOS = ['decoder-throughput', 'rdb-decode', 'forward-latency', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory', 'pcap-decode'];

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../helpers/wire-corpus.js';
+import { repoRoot } from '../helpers/repo-root.js';
 
 const src = path.join(repoRoot, 'src');
 

@@ -1,13 +1,12 @@
-// Turns a recorded session of ../shared/corpus/wire into the WireEvents the proxy would have emitted,
+// Turns a recorded session of the wire corpus into the WireEvents the proxy would have emitted,
 // chunk by chunk with the recorded times (every connection is one link).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WireEvent } from '../../../src/core/events.js';
-
-export const repoRoot = path.resolve(import.meta.dirname, '../../..');
+import { corpusPath } from '../../helpers/corpus.js';
 
 export function corpusEvents(session: string, t0 = 1_700_000_000_000): WireEvent[] {
-  const dir = path.resolve(repoRoot, '../shared/corpus/wire', session);
+  const dir = corpusPath('wire', session);
   const conns = readdirSync(dir)
     .map((f) => /^conn(\d+)\.chunks\.jsonl$/.exec(f)?.[1])
     .filter((n): n is string => n !== undefined)

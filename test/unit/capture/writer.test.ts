@@ -8,7 +8,8 @@ import type { From, WireEvent } from '../../../src/core/events.js';
 import { CaptureError } from '../../../src/capture/errors.js';
 import { openCapture, type Capture } from '../../../src/capture/reader.js';
 import { openCaptureWriter, type CaptureLoss, type CaptureWriterOptions } from '../../../src/capture/writer.js';
-import { corpusEvents, repoRoot } from './corpus-events.js';
+import { corpusPath, requireCorpus } from '../../helpers/corpus.js';
+import { corpusEvents } from './corpus-events.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'repl-spy-writer-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -153,9 +154,9 @@ describe('capture writer: never in the way', () => {
   });
 });
 
-describe('capture writer: real sessions', () => {
+describe.skipIf(!requireCorpus('wire', 'the capture writer on recorded sessions'))('capture writer: real sessions', () => {
   const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-  const corpus = (session: string, file: string) => readFileSync(path.resolve(repoRoot, '../shared/corpus/wire', session, file));
+  const corpus = (session: string, file: string) => readFileSync(corpusPath('wire', session, file));
 
   it('full capture: every byte and time as recorded, the AUTH password masked, its length not kept', async () => {
     const input = corpusEvents('r70-disk-auth');

@@ -1,13 +1,13 @@
 // The link decoder on hand-written transcripts taken from protocol.md, each under every chunking of every step.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
 import { LinkDecoder } from '../../../src/decode/link-decoder.js';
 import { makeRdbSink } from '../../../src/decode/rdb-sink.js';
 import { decodeEveryChunking, resp, types, type Step } from '../../helpers/decode-case.js';
-import { repoRoot } from '../../helpers/wire-corpus.js';
+import { corpusPath, requireCorpus } from '../../helpers/corpus.js';
 
+const hasRdbCorpus = requireCorpus('rdb', 'the start db from an RDB corpus file');
 const REPLID = '8b1e' + 'a'.repeat(36);
 const MARK = '3a9f' + '0'.repeat(36);
 const RDB = Buffer.concat([Buffer.from('REDIS0010'), Buffer.from([0xff]), Buffer.alloc(8)]); // an empty RDB, CRC 0
@@ -162,8 +162,8 @@ describe('link decoder', () => {
     expect(only(events, 'rdb-end')).toMatchObject([{ bytes: RDB.length }]);
   });
 
-  it('the start db comes from the RDB aux field repl-stream-db when no SELECT came', () => {
-    const rdb = readFileSync(path.join(repoRoot, '../shared/corpus/rdb/redis/scriptbackup.rdb'));
+  it.skipIf(!hasRdbCorpus)('the start db comes from the RDB aux field repl-stream-db when no SELECT came', () => {
+    const rdb = readFileSync(corpusPath('rdb', 'redis/scriptbackup.rdb'));
     const events = decodeEveryChunking(
       [
         { from: 'replica', bytes: resp('PSYNC', '?', '-1') },

@@ -1,38 +1,15 @@
-// Every recorded session of ../shared/corpus/wire decodes to what the servers themselves reported (meta.json),
+// Every recorded session of the wire corpus decodes to what the servers themselves reported (meta.json),
 // under the recorded chunking and under every re-chunking of each direction.
 import { describe, expect, it } from 'vitest';
-import { createPipeline } from '../../../src/core/pipeline.js';
-import type { ReplEvent } from '../../../src/core/events.js';
 import { chunkings, sampledChunkings } from '../../helpers/chunkings.js';
-import { loadWireSession, sessionWireEvents, wireSessionNames, type Rechunk, type WireSession } from '../../helpers/wire-corpus.js';
+import { requireCorpus } from '../../helpers/corpus.js';
+import { chunkingFreeFacts, decodeSession } from '../../helpers/session-decode.js';
+import { loadWireSession, wireSessionNames, type Rechunk } from '../../helpers/wire-corpus.js';
 
-function decode(s: WireSession, rechunk?: Rechunk, showSecrets = false): ReplEvent[] {
-  const p = createPipeline({ showSecrets });
-  const out: ReplEvent[] = [];
-  p.subscribe((e) => out.push(e.type === 'command' ? { ...e, argv: e.argv.map((a) => Buffer.from(a)) } : e));
-  for (const w of sessionWireEvents(s, rechunk)) p.wire(w);
-  p.end(1e12);
-  return out;
-}
+const hasCorpus = requireCorpus('wire', 'decoding of every recorded session against the servers\' own INFO');
+const names = hasCorpus ? wireSessionNames() : [];
 
-/** What must not depend on chunking: per link and direction, the decoded facts without times and lags. */
-function facts(events: ReplEvent[]): string[] {
-  return events
-    .filter((e) => e.type !== 'rdb-progress' && e.type !== 'shared-snapshot' && e.type !== 'link-pair')
-    .map((e) => {
-      const { at: _at, ...rest } = e as ReplEvent & Record<string, unknown>;
-      if (e.type === 'ack') return `${e.link} ack ${e.offset}`;
-      if (e.type === 'rdb-start') return `${e.link} rdb-start ${e.mode} ${e.size} ka=${e.keepalives}`;
-      if (e.type === 'rdb-end') return `${e.link} rdb-end ${e.bytes}`;
-      if (e.type === 'command') return `${e.link} command ${e.offset} ${e.db} ${e.argv.map((a) => a.toString('latin1')).join(' ')}`;
-      return `${e.link} ${JSON.stringify(rest)}`;
-    })
-    .sort();
-}
-
-const names = wireSessionNames();
-
-describe('wire corpus', () => {
+describe.skipIf(!hasCorpus)('wire corpus', () => {
   it('has the recorded sessions', () => {
     expect(names.length).toBeGreaterThanOrEqual(8);
   });
@@ -40,7 +17,7 @@ describe('wire corpus', () => {
   for (const name of names) {
     describe(name, () => {
       const s = loadWireSession(name);
-      const events = decode(s);
+      const events = decodeSession(s);
       const mi = s.meta.master_info_replication;
 
       it('decodes without protocol violations', () => {
@@ -68,7 +45,7 @@ describe('wire corpus', () => {
       });
 
       it('never shows a password unless asked', () => {
-        const shown = decode(s, undefined, true);
+        const shown = decodeSession(s, undefined, true);
         const secrets = shown.flatMap((e) => (e.type === 'replica-command' && e.argv[0].toUpperCase() === 'AUTH' ? e.argv.slice(-1) : []));
         const masked = JSON.stringify(events.map((e) => (e.type === 'command' ? { ...e, argv: e.argv.map(String) } : e)));
         for (const secret of secrets) expect(masked).not.toContain(secret);
@@ -91,7 +68,7 @@ describe('wire corpus', () => {
       });
 
       it('gives the same facts under every chunking of every direction', () => {
-        const expected = facts(events);
+        const expected = chunkingFreeFacts(events);
         let runs = 0;
         for (const c of s.conns) {
           for (const from of ['master', 'replica'] as const) {
@@ -99,7 +76,7 @@ describe('wire corpus', () => {
             const gen = bytes.length > 1500 ? sampledChunkings(bytes, 300, 10) : chunkings(bytes, 10);
             for (const ch of gen) {
               const rechunk: Rechunk = (conn, f, _b, rec) => (conn === c.conn && f === from ? ch.chunks : rec);
-              const got = facts(decode(s, rechunk));
+              const got = chunkingFreeFacts(decodeSession(s, rechunk));
               if (got.join('\n') !== expected.join('\n')) {
                 expect(got, `conn${c.conn} ${from} ${ch.name}`).toEqual(expected);
               }

@@ -8,12 +8,13 @@ import { encodeHeader, encodeRecord } from '../../../src/capture/format.js';
 import { splitSnapshot } from '../../../src/capture/full-sync.js';
 import { humanReport, inspect } from '../../../src/cli/inspect-command.js';
 import { RdbObserver } from '../../../src/decode/rdb/rdb-observer.js';
+import { requireCorpus } from '../../helpers/corpus.js';
 import { corpusEvents } from '../capture/corpus-events.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-inspect-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('inspect a capture', () => {
+describe.skipIf(!requireCorpus('wire', 'inspect on captures written from recorded sessions'))('inspect a capture', () => {
   for (const session of ['r74-diskless-hfe', 'r70-disk-auth']) {
     it(`${session}: the link's snapshot, as the RDB decoder sees it`, async () => {
       const events = corpusEvents(session);

@@ -1,10 +1,9 @@
-// Reads ../shared/corpus/rdb/MANIFEST.md: what an independent walker found in each corpus file.
+// Reads the corpus's rdb/MANIFEST.md: what an independent walker found in each corpus file.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { corpusPath } from '../../helpers/corpus.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const corpusDir = path.resolve(repoRoot, '../shared/corpus/rdb');
+export const corpusDir = corpusPath('rdb');
 
 export interface ManifestEntry {
   file: string; // "<dir>/<name>"
