@@ -1,7 +1,10 @@
 // `replay --to`: gives a real server the master's exact dataset by acting as a tiny master. The target is
 // told `REPLICAOF <us>`; we answer its handshake, send +FULLRESYNC, the recorded RDB and the recorded stream,
-// wait until its ACK reaches the final offset, then tell it `REPLICAOF NO ONE`.
+// wait until its ACK reaches the final offset, then tell it `REPLICAOF NO ONE`. A full sync replaces everything
+// the target holds, so a target with keys, a master of its own or replicas of its own is refused unless forced.
 import type net from 'node:net';
+import { ReplSpyError } from '../core/errors.js';
+import { formatHostPort } from '../core/host-port.js';
 import { RespClient, RespError } from '../lab/resp-client.js';
 import { createReplicaServer } from '../net/replica-server.js';
 import type { ClientTls, ServerTls } from '../net/tls-options.js';
@@ -12,6 +15,9 @@ export interface ServeOptions {
   target: { host: string; port: number };
   /** AUTH for our own connection to the target */
   password?: string;
+  user?: string;
+  /** replace what the target holds (it is only said, before starting) */
+  force: boolean;
   /** our connection to the target is TLS (null: plaintext) */
   targetTls: ClientTls | null;
   /** the target replicates from us over TLS (its tls-replication yes; null: plaintext) */
@@ -21,12 +27,19 @@ export interface ServeOptions {
   log: (line: string) => void;
 }
 
+const AUTH_HINT = "give the target's credentials with --to-password (and --to-user for an ACL user) or REDISCLI_AUTH";
+
 /** Resolves with the offset the target acknowledged; rejects with a clear message on any failure. */
 export async function replayToServer(opts: ServeOptions): Promise<number> {
   const { host: targetHost, port: targetPort } = opts.target;
-  const admin = await RespClient.connect(targetHost, targetPort, undefined, { tls: opts.targetTls });
+  const where = formatHostPort(targetHost, targetPort);
+  const admin = await RespClient.connect(targetHost, targetPort, opts.password, { user: opts.user, tls: opts.targetTls }).catch((err: Error) => {
+    if (err instanceof RespError) throw new ReplSpyError('RSPY_REPLAY', `${where} refused AUTH (${err.message})`, { hint: AUTH_HINT });
+    throw err;
+  });
   const command = (...argv: string[]) =>
     admin.send(argv).catch((err: Error) => {
+      if (err instanceof RespError && /^NOAUTH/.test(err.message)) throw new ReplSpyError('RSPY_REPLAY', `${where} needs a password (${err.message})`, { hint: AUTH_HINT });
       throw new Error(err instanceof RespError ? `the target answered: ${err.message}` : err.message);
     });
   let replica: net.Socket | null = null;
@@ -49,7 +62,13 @@ export async function replayToServer(opts: ServeOptions): Promise<number> {
     opts.timeoutMs,
   );
   try {
-    if (opts.password !== undefined) await command('AUTH', opts.password);
+    const held = whatItHolds(String(await command('INFO', 'keyspace')), String(await command('INFO', 'replication')));
+    if (held.length > 0 && !opts.force) {
+      throw new ReplSpyError('RSPY_REPLAY_REFUSED', `refusing to replay into ${where}: ${held.join('; ')}`, {
+        hint: 'a full sync replaces all of it: point --to at an empty master, or add --force to replace it',
+      });
+    }
+    if (held.length > 0) opts.log(`--force: ${where} will be replaced: ${held.join('; ')}`);
     // listen where the target can reach us: our own address on the route to it
     const host = admin.localAddress;
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
@@ -66,6 +85,21 @@ export async function replayToServer(opts: ServeOptions): Promise<number> {
     dropHandshakes();
     admin.close();
   }
+}
+
+/** What a full sync would destroy on the target, from its INFO keyspace and INFO replication. */
+export function whatItHolds(keyspace: string, replication: string): string[] {
+  const held: string[] = [];
+  const dbs = [...keyspace.matchAll(/^db(\d+):keys=(\d+)/gm)].map((m) => ({ db: m[1], keys: Number(m[2]) }));
+  const keys = dbs.reduce((n, d) => n + d.keys, 0);
+  if (keys > 0) held.push(`it holds ${keys} key${keys === 1 ? '' : 's'} (${dbs.map((d) => `db${d.db}: ${d.keys}`).join(', ')})`);
+  const field = (name: string): string | undefined => new RegExp(`^${name}:(.*?)\r?$`, 'm').exec(replication)?.[1];
+  if (field('role') === 'slave') {
+    held.push(`it is a replica of ${field('master_host')}:${field('master_port')} (it would be detached from it and left a master)`);
+  }
+  const replicas = Number(field('connected_slaves') ?? 0);
+  if (replicas > 0) held.push(`it is the master of ${replicas} replica${replicas === 1 ? '' : 's'} (they would get the replayed data too)`);
+  return held;
 }
 
 function serveReplica(socket: net.Socket, opts: ServeOptions, done: (offset: number) => void, fail: (err: Error) => void): void {

@@ -29,6 +29,8 @@ export interface ReplayFlags extends OutputFlags, TlsFlags {
   rdbAnalysis: boolean;
   to?: string;
   toPassword?: string;
+  toUser?: string;
+  force?: boolean;
   timeout: string;
   ackTimeout: string;
   debug?: boolean;
@@ -52,7 +54,9 @@ export function registerReplayCommand(program: Command): void {
     .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
     .option('--ack-timeout <duration>', 'an ack-silence for a replica with nothing to acknowledge after this long without an ACK (2s when it has)', '3s')
     .option('--to <host:port>', 'give this server the dataset of one link: its RDB snapshot, then its commands')
-    .option('--to-password <password>', 'AUTH for the --to server')
+    .option('--to-password <password>', 'AUTH for the --to server (default: REDISCLI_AUTH)')
+    .option('--to-user <user>', 'ACL user for the --to server')
+    .option('--force', 'with --to: replace what the server holds (keys, its master, its replicas), after saying what')
     .option('--timeout <ms>', 'with --to: how long the server may take to load and acknowledge', '60000')
     .option('--debug', 'stack traces');
   // with --to: our connection to the server (--upstream-*), and the master port it replicates from (--tls-*)
@@ -132,7 +136,9 @@ async function replayTo(file: string, flags: ReplayFlags): Promise<void> {
   if (!sync) throw new ReplSpyError('RSPY_REPLAY', `nothing of ${file} could be replayed to ${flags.to}`);
   const acked = await replayToServer({
     target,
-    password: flags.toPassword,
+    password: flags.toPassword ?? (process.env.REDISCLI_AUTH || undefined),
+    user: flags.toUser,
+    force: flags.force ?? false,
     targetTls,
     listenTls,
     sync,

@@ -10,6 +10,8 @@ export type ReplSpyErrorCode =
   | 'RSPY_CAPTURE_FORMAT'
   | 'RSPY_CAPTURE_VERSION'
   | 'RSPY_REPLAY'
+  /** replay --to would replace data that is there (keys, a replication link, replicas) */
+  | 'RSPY_REPLAY_REFUSED'
   | 'RSPY_EXPORT'
   | 'RSPY_NO_REDIS'
   | 'RSPY_LAB_START';
