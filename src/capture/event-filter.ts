@@ -30,3 +30,9 @@ function concernsLink(e: ReplEvent, link: number): boolean {
   if (e.type === 'shared-snapshot') return e.links.includes(link);
   return e.link === link;
 }
+
+/** `--link N` when the capture has no link N: what to say (null when there is nothing to say). */
+export function missingLink(link: number | undefined, seen: ReadonlySet<number>): string | null {
+  if (link === undefined || seen.has(link)) return null;
+  return `the capture has no link ${link} (its links: ${seen.size > 0 ? [...seen].sort((a, b) => a - b).join(', ') : 'none'})`;
+}

@@ -5,6 +5,7 @@ import type { WireEvent } from '../core/events.js';
 import { createPipeline } from '../core/pipeline.js';
 import { RespFramer } from '../resp/framer.js';
 import type { Capture } from './reader.js';
+import { missingLink } from './event-filter.js';
 
 export interface LinkFullSync {
   link: number;
@@ -46,10 +47,12 @@ export async function extractFullSync(capture: Capture, link?: number): Promise<
     else if (e.type === 'command' && !rec(e.link).gap) rec(e.link).lastOffset = e.offset;
   });
   const problems: string[] = [];
+  const seen = new Set<number>();
   let lastAt = 0;
   try {
     for await (const e of capture.events()) {
       lastAt = e.at;
+      if ('link' in e) seen.add(e.link);
       collect(e, link, rec);
       pipeline.wire(e);
     }
@@ -59,6 +62,11 @@ export async function extractFullSync(capture: Capture, link?: number): Promise<
   pipeline.end(capture.endAt ?? lastAt);
 
   const candidates = [...links].filter(([id, r]) => r.fullresync && (link === undefined || id === link));
+  const missing = missingLink(link, seen);
+  if (missing) {
+    problems.push(missing);
+    return { sync: null, problems };
+  }
   if (candidates.length === 0) {
     problems.push(link === undefined ? 'no link of this capture has a full sync (+FULLRESYNC) to replay' : `link ${link} has no full sync (+FULLRESYNC) in this capture (a partial resync or an rdb-channel main link cannot be replayed on its own)`);
     return { sync: null, problems };

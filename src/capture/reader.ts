@@ -24,7 +24,9 @@ export interface Capture {
 export async function openCapture(file: string): Promise<Capture> {
   const fh = await open(file, 'r');
   try {
-    const size = (await fh.stat()).size;
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR', path: file });
+    const size = st.size;
     let head = await readAt(fh, 0, Math.min(size, 4096));
     let header = decodeHeader(head);
     if (!header.ok && header.need !== undefined && header.need <= size) {

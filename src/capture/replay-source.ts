@@ -8,8 +8,11 @@ export interface ReplayClock {
   pause(): void;
   resume(): void;
   readonly speed: number;
-  /** The recorded time the replay has reached, moving with the wall clock between events at the current speed. */
+  /** The recorded time the replay has reached, moving with the wall clock between events at the current speed;
+   *  once the capture is over it stays at its last event. */
   now(): number | null;
+  /** the capture has no more events */
+  readonly ended: boolean;
 }
 
 /** Longest single sleep, so a speed change or pause takes effect soon. */
@@ -26,6 +29,7 @@ export function pacedReplay(events: AsyncIterable<WireEvent>, initialSpeed: numb
     wallAnchor = performance.now();
   };
   let lastAt: number | null = null;
+  let ended = false;
 
   async function* paced(): AsyncGenerator<WireEvent> {
     for await (const e of events) {
@@ -43,6 +47,7 @@ export function pacedReplay(events: AsyncIterable<WireEvent>, initialSpeed: numb
       lastAt = e.at;
       yield e;
     }
+    ended = true;
   }
 
   const clock: ReplayClock = {
@@ -60,8 +65,11 @@ export function pacedReplay(events: AsyncIterable<WireEvent>, initialSpeed: numb
     get speed() {
       return speed;
     },
+    get ended() {
+      return ended;
+    },
     now() {
-      if (atAnchor === null || paused || !Number.isFinite(speed)) return lastAt;
+      if (atAnchor === null || paused || ended || !Number.isFinite(speed)) return lastAt;
       return atAnchor + (performance.now() - wallAnchor) * speed;
     },
   };

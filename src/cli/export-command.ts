@@ -3,7 +3,7 @@
 // link as a TCP connection, for Wireshark (export-pcap.ts).
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { eventFilter } from '../capture/event-filter.js';
+import { eventFilter, missingLink } from '../capture/event-filter.js';
 import { openCapture } from '../capture/reader.js';
 import type { ReplEvent } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
@@ -66,9 +66,11 @@ async function runExport(file: string, flags: ExportFlags): Promise<void> {
   });
   let lastAt = capture.meta.startedAt;
   let damage: unknown = null;
+  const seen = new Set<number>();
   try {
     for await (const e of capture.events()) {
       lastAt = e.at;
+      if ('link' in e) seen.add(e.link);
       pipeline.wire(e);
       if (!resp) await writeLines(lines.splice(0));
       else if (link !== undefined) await write(resp.drain(link));
@@ -77,6 +79,8 @@ async function runExport(file: string, flags: ExportFlags): Promise<void> {
     damage = err; // everything before the damage is exported
   }
   pipeline.end(capture.endAt ?? lastAt);
+  const missing = missingLink(link, seen);
+  if (missing) throw new ReplSpyError('RSPY_EXPORT', `${file}: ${missing}`);
   if (resp) {
     const chosen = link ?? resp.onlyLink();
     await write(resp.drain(chosen));

@@ -25,7 +25,7 @@ interface InspectFlags {
   debug?: boolean;
 }
 
-type Kind = 'rdb' | 'aof' | 'aof-dir' | 'capture';
+type Kind = 'rdb' | 'aof' | 'aof-dir' | 'capture' | 'unknown';
 
 /** Commands found after a preamble or in incremental files. */
 interface CommandTail {
@@ -81,8 +81,10 @@ export function registerInspectCommand(program: Command): void {
         const result = await inspect(file, opts);
         await afterChunk();
         if (!flags.keys) process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : humanReport(result));
-        const rdbError = result.rdb?.error !== undefined;
-        if (rdbError || result.problems.length > 0 || (result.commands?.problems.length ?? 0) > 0) process.exitCode = 1;
+        // whatever went to stdout (or not, with --keys), every problem reaches stderr, with its byte offset
+        const problems = problemLines(result);
+        for (const p of problems) process.stderr.write(`repl-spy: ${result.file}: ${p}\n`);
+        if (problems.length > 0) process.exitCode = 1;
       } catch (err) {
         failAndExit(err, flags.debug);
       }
@@ -110,6 +112,10 @@ export async function inspect(file: string, opts: InspectOptions): Promise<Inspe
   }
   const rdb = await readRdbFile(file, opts, tail);
   const hasTail = tail.count > 0 || tail.problems.length > 0 || tail.annotations > 0;
+  if ((rdb.error as { code?: string } | undefined)?.code === 'RDB_BAD_MAGIC' && !hasTail) {
+    const problem = `byte 0: unknown file type: not an RDB file, an append-only file, an append-only directory or a capture (it starts with ${JSON.stringify(head)})`;
+    return { file, kind: 'unknown', rdb: null, commands: null, problems: [problem] };
+  }
   return { file, kind: hasTail ? 'aof' : 'rdb', rdb, commands: hasTail ? tail : null, problems: [] };
 }
 
@@ -251,7 +257,16 @@ export function humanReport(r: Inspection): string {
 }
 
 function kindName(kind: Kind): string {
-  return { rdb: 'RDB file', aof: 'append-only file', 'aof-dir': 'append-only directory', capture: 'capture' }[kind];
+  return { rdb: 'RDB file', aof: 'append-only file', 'aof-dir': 'append-only directory', capture: 'capture', unknown: 'unknown type' }[kind];
+}
+
+/** Every problem of an inspection as one line, with the byte offset where there is one. */
+function problemLines(r: Inspection): string[] {
+  const lines = [...r.problems];
+  const e = r.rdb?.error as { code: string; pos: number; expected: string; message: string } | undefined;
+  if (e) lines.push(`byte ${e.pos}: ${e.code}: ${e.message} (expected ${e.expected})`);
+  for (const p of r.commands?.problems ?? []) lines.push(`${p.file} at byte ${p.pos}: ${p.message} (expected ${p.expected})`);
+  return lines;
 }
 
 function rdbLines(s: Record<string, unknown>, line: (label: string, text: string) => void): void {

@@ -2,7 +2,7 @@
 // paced by the recorded times. `repl-spy replay FILE --to host:port`: one link's full sync into a real server.
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { eventFilter } from '../capture/event-filter.js';
+import { eventFilter, missingLink } from '../capture/event-filter.js';
 import { replayToServer } from '../capture/fake-master.js';
 import { extractFullSync } from '../capture/full-sync.js';
 import { openCapture } from '../capture/reader.js';
@@ -75,8 +75,9 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
   }
   const mode = outputModeOf(flags);
   const speed = parseSpeed(flags.speed ?? (mode === 'tui' ? '1' : 'max'));
+  const filterLink = optionalInt(flags.link, '--link');
   const filter = eventFilter({
-    link: optionalInt(flags.link, '--link'),
+    link: filterLink,
     command: flags.command,
     key: flags.key,
     db: optionalInt(flags.db, '--db'),
@@ -108,10 +109,12 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
   let lastAt = capture.meta.startedAt;
   let damage: unknown = null;
   const losses: string[] = [];
+  const seen = new Set<number>();
   try {
     for await (const e of events) {
       if (quit) break;
       lastAt = e.at;
+      if ('link' in e) seen.add(e.link);
       if (e.kind === 'gap' && e.reason !== 'rdb-elided') losses.push(lossText(e, capture.gapDetail(e)?.untilAt));
       pipeline.wire(e);
       if (!quit && process.stdout.writableLength > OUTPUT_HIGH_WATER_BYTES) await once(process.stdout, 'drain').catch(() => undefined);
@@ -124,7 +127,9 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
   await output.stop();
   if (losses.length > 0) process.stderr.write(`repl-spy: the capture has gaps (bytes not recorded, everything else replayed): ${losses.join('; ')}\n`);
   if (damage) failAndExit(damage, flags.debug);
-  process.exit(0);
+  const missing = quit ? null : missingLink(filterLink, seen);
+  if (missing) process.stderr.write(`repl-spy: ${file}: ${missing}\n`);
+  process.exit(missing ? 1 : 0);
 }
 
 async function replayTo(file: string, flags: ReplayFlags): Promise<void> {

@@ -16,6 +16,8 @@ export interface ReplayControls {
   readonly speed: number;
   /** the recorded time the replay has reached (null before the first event) */
   now(): number | null;
+  /** the capture is over: its clock stands still */
+  readonly ended: boolean;
 }
 
 export interface TuiOptions {
@@ -82,7 +84,7 @@ export function startTui(opts: TuiOptions): { stop(): void } {
         width,
         height,
         label: opts.label,
-        replay: replay ? { speed: replay.speed, paused: replayPaused } : null,
+        replay: replay ? { speed: replay.speed, paused: replayPaused, ended: replay.ended } : null,
         faults: faults !== undefined,
       }),
     );

@@ -1,5 +1,5 @@
 import { currentRate } from '../model/rates.js';
-import { linksItems } from '../model/links.js';
+import { linksItems, replicaCount } from '../model/links.js';
 import type { TuiState } from '../model/state.js';
 import { isPaused, type UiState } from '../model/ui.js';
 import { detailSegments } from './detail-view.js';
@@ -17,7 +17,7 @@ export interface FrameInput {
   width: number;
   height: number;
   label: string;
-  replay: { speed: number; paused: boolean } | null;
+  replay: { speed: number; paused: boolean; ended: boolean } | null;
   /** fault keys work (live, with a fault control) */
   faults: boolean;
 }
@@ -42,11 +42,18 @@ export function renderFrame(s: TuiState, ui: UiState, input: FrameInput): Frame 
 function headerLine(s: TuiState, ui: UiState, input: FrameInput, width: number): string {
   const view = ui.help ? 'help' : ui.view === 'detail' ? `detail #${ui.detailLink}` : ui.view;
   const left = ` repl-spy [${view}] ${input.label}`;
-  const replay = input.replay ? `  replay ${input.replay.paused ? 'paused' : Number.isFinite(input.replay.speed) ? `x${input.replay.speed}` : 'max'}` : '';
-  const rates = `${s.replicas.size} replica${s.replicas.size === 1 ? '' : 's'}  ${formatCount(currentRate(s.rates, s.now, 'commands'))} cmd/s  ${formatByteRate(currentRate(s.rates, s.now, 'bytes'))}`;
+  const replay = input.replay ? `  replay ${replayState(input.replay)}` : '';
+  const replicas = replicaCount(s);
+  const rates = `${replicas} replica${replicas === 1 ? '' : 's'}  ${formatCount(currentRate(s.rates, s.now, 'commands'))} cmd/s  ${formatByteRate(currentRate(s.rates, s.now, 'bytes'))}`;
   const clock = s.firstAt === null ? '' : `  ${formatClock(s.now)}`;
   const losing = s.captureLosing.size > 0 ? `  CAPTURE LOSING DATA (${[...s.captureLosing.values()][0]})` : '';
   return fit(spread(left + losing, `${rates}${replay}${clock} `, width), width);
+}
+
+function replayState(r: NonNullable<FrameInput['replay']>): string {
+  if (r.ended) return 'ended (end of capture)';
+  if (r.paused) return 'paused';
+  return Number.isFinite(r.speed) ? `x${r.speed}` : 'max';
 }
 
 function footerLine(ui: UiState, input: FrameInput, width: number): string {

@@ -1,5 +1,6 @@
 // Glyphs: block elements and heavy box lines only. blessed turns the light box-drawing set (and ·) into
 // the terminal's alternate character set, which screen scrapers and some terminals show as letters.
+import type { ResyncReasonCode } from '../../core/events.js';
 import type { LinksItem, ReplicaRow } from '../model/links.js';
 import { progressBar } from './bar.js';
 import { fit, shortId, spread, truncate } from './text.js';
@@ -9,6 +10,18 @@ import { formatByteRate, formatBytes, formatDuration } from './units.js';
 // replicas framed under a "N replicas, 1 BGSAVE" header.
 
 const ADDR = 21;
+
+const SHORT_REASONS: Record<ResyncReasonCode, string> = {
+  'first-sync': 'first sync',
+  'full-sync-requested': 'requested by replica',
+  'replid-unknown': 'replid unknown',
+  'past-failover-point': 'past failover point',
+  'outside-backlog': 'outside backlog',
+  'forced-full-sync': 'forced',
+  'within-backlog': 'within backlog',
+  'failover-new-replid': 'new replid (failover)',
+  undetermined: 'reason unknown',
+};
 
 export function linksHeader(width: number): string {
   return fit(`  ${fit('LINK', 4)} ${fit('REPLICA', ADDR)} ${fit('PORT', 6)} ${fit('STATE', 10)} SYNC`, width);
@@ -38,7 +51,8 @@ export function linksLines(items: LinksItem[], width: number): LinksLines {
 
 export function replicaLines(row: ReplicaRow, width: number, prefix1 = '  ', prefix2 = '  '): [string, string] {
   const port = row.announcedPort ? `:${row.announcedPort}` : '-';
-  const sync = row.outcome === null ? '-' : row.reason ? `${row.outcome} (${row.reason})` : row.outcome;
+  // the reason's short form fits the row; the detail has the sentence
+  const sync = row.outcome === null ? '-' : row.reasonCode ? `${row.outcome}: ${SHORT_REASONS[row.reasonCode]}` : row.outcome;
   const link = `#${row.link}${row.rdbLink !== null ? '+' : ''}`;
   const flags = flagsText(row);
   const line1 = `${prefix1}${fit(link, 4)} ${fit(row.replicaAddr, ADDR)} ${fit(port, 6)} ${fit(row.phase, 10)} ${flags ? flags + '  ' : ''}${sync}`;

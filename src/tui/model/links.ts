@@ -1,3 +1,5 @@
+import type { ResyncReasonCode } from '../../core/events.js';
+import { hostOf } from '../../analysis/listening-port.js';
 import type { TuiState } from './state.js';
 import { phaseOf, type ReplicaPhase, type ReplicaRecord, type SnapshotGroup } from './replica.js';
 
@@ -17,6 +19,7 @@ export interface ReplicaRow {
   /** "full", "partial" or "full, 2-channel", null before the master answered */
   outcome: string | null;
   reason: string | null;
+  reasonCode: ResyncReasonCode | null;
   replid: string | null;
   /** master offset forwarded to the replica (last command), else the sync offset */
   offset: number | null;
@@ -65,6 +68,7 @@ export function rdbProgressOf(r: ReplicaRecord): RdbProgress | null {
 
 export function replicaRow(r: ReplicaRecord, now: number): ReplicaRow {
   const waitEnd = r.rdbStartAt ?? (r.closeAt ?? now);
+  const waitFrom = r.psyncAt ?? r.syncAt; // the replica waits from its PSYNC, as rdb-start's waitMs counts
   return {
     link: r.link,
     rdbLink: r.rdbLink,
@@ -73,13 +77,14 @@ export function replicaRow(r: ReplicaRecord, now: number): ReplicaRow {
     phase: phaseOf(r),
     outcome: outcomeOf(r),
     reason: r.syncReason,
+    reasonCode: r.syncReasonCode,
     replid: r.replid,
     offset: r.masterOffset ?? r.syncOffset,
     lagBytes: r.lagBytes,
     lagMs: r.lagMs,
     ackSilentMs: r.ackSilentSince === null || r.closeAt !== null ? null : Math.max(0, now - r.ackSilentSince),
     rdb: rdbProgressOf(r),
-    waitMs: r.rdbWaitMs ?? (r.syncAt !== null && r.syncKind !== 'partial' ? waitEnd - r.syncAt : null),
+    waitMs: r.rdbWaitMs ?? (waitFrom !== null && r.syncKind !== 'partial' ? waitEnd - waitFrom : null),
     keepalives: r.keepalives,
     loopCount: r.loop?.count ?? null,
     frozen: r.closeAt === null && r.frozen,
@@ -109,6 +114,14 @@ export function linksItems(s: TuiState): LinksItem[] {
     });
   }
   return items;
+}
+
+/** Replicas, not connections: a replica known by its address and announced port counts once however often it
+ *  reconnected; one whose port is not known yet counts as its link. */
+export function replicaCount(s: TuiState): number {
+  const seen = new Set<string>();
+  for (const r of s.replicas.values()) seen.add(r.announcedPort === null ? `link ${r.link}` : `${hostOf(r.replicaAddr)}:${r.announcedPort}`);
+  return seen.size;
 }
 
 /** Main links in display order (what the selection moves over). */

@@ -1,4 +1,4 @@
-import type { From, LinkTls, RdbChannelSyncEvent } from '../../core/events.js';
+import type { From, LinkTls, RdbChannelSyncEvent, ResyncReasonCode } from '../../core/events.js';
 import type { CommandEntry } from './command-entry.js';
 import { Ring } from './ring.js';
 import { createRateSeries, type RateSeries } from './rates.js';
@@ -45,6 +45,7 @@ export interface ReplicaRecord {
   psyncAsk: { replid: string; offset: number } | null;
   syncKind: 'full' | 'partial' | null;
   syncReason: string | null;
+  syncReasonCode: ResyncReasonCode | null;
   twoChannel: RdbChannelSyncEvent['flavor'] | null;
   /** time of the master's answer that decided the sync (+FULLRESYNC, +CONTINUE, two-channel reply) */
   syncAt: number | null;
@@ -119,6 +120,7 @@ export function createReplica(link: number, at: number, replicaAddr = '?', maste
     psyncAsk: null,
     syncKind: null,
     syncReason: null,
+    syncReasonCode: null,
     twoChannel: null,
     syncAt: null,
     replid: null,
@@ -165,7 +167,8 @@ export function phaseOf(r: ReplicaRecord): ReplicaPhase {
   if (r.rdbEndAt !== null) return 'loading';
   if (r.rdbStartAt !== null) return 'receiving';
   if (r.syncKind === 'partial') return 'streaming';
-  if (r.syncKind === 'full' || r.twoChannel !== null) return 'waiting';
+  // after the PSYNC a full sync waits (a diskless master answers only once it forks)
+  if (r.syncKind === 'full' || r.twoChannel !== null || r.psyncAt !== null) return 'waiting';
   return 'handshake';
 }
 
@@ -178,6 +181,7 @@ export function mergeRdbChannel(main: ReplicaRecord, rdb: ReplicaRecord): void {
     .slice(-HANDSHAKE_LINES);
   if (rdb.syncKind === 'full') main.syncKind = 'full';
   main.syncReason ??= rdb.syncReason;
+  main.syncReasonCode ??= rdb.syncReasonCode;
   main.syncAt ??= rdb.syncAt;
   main.replid ??= rdb.replid;
   main.syncOffset ??= rdb.syncOffset;

@@ -118,6 +118,7 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
       r.syncKind = 'full';
       r.syncAt ??= e.at;
       if (e.type === 'fullresync' && e.reason !== undefined) r.syncReason = e.reason;
+      if (e.type === 'fullresync' && e.reasonCode !== undefined) r.syncReasonCode = e.reasonCode;
       r.replid = e.replid;
       r.syncOffset = e.offset;
       break;
@@ -126,6 +127,7 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
       if (r.twoChannel === null && r.syncKind === null) r.syncKind = 'partial';
       r.syncAt ??= e.at;
       if (e.reason !== undefined) r.syncReason = e.reason;
+      if (e.reasonCode !== undefined) r.syncReasonCode = e.reasonCode;
       r.replid ??= e.replid;
       r.syncOffset ??= e.offset;
       break;

@@ -36,4 +36,12 @@ describe('pacedReplay', () => {
     await it.next();
     expect(clock.now()).toBe(5200);
   });
+
+  it('its clock stops at the end of the capture and says so', async () => {
+    const { events, clock } = pacedReplay(recorded([7000, 7010]), 1);
+    for await (const _e of events) expect(clock.ended).toBe(false);
+    expect(clock.ended).toBe(true);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(clock.now()).toBe(7010);
+  });
 });

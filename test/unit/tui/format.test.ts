@@ -45,7 +45,7 @@ function screen(events: ReplEvent[], keys: Key[], width: number, height: number,
   for (const e of events) apply(s, e);
   const ui = createUi();
   for (const k of keys) handleKey(ui, k, s, { pageRows: height - 6, replay, faults });
-  const frame = renderFrame(s, ui, { width, height, label: '127.0.0.1:7000 → 127.0.0.1:6379', replay: replay ? { speed: 4, paused: false } : null, faults });
+  const frame = renderFrame(s, ui, { width, height, label: '127.0.0.1:7000 → 127.0.0.1:6379', replay: replay ? { speed: 4, paused: false, ended: false } : null, faults });
   for (const line of frame.lines) expect(line).toHaveLength(width);
   expect(frame.lines).toHaveLength(height);
   return frame.lines.join('\n');
@@ -88,5 +88,13 @@ describe('whole screens, fixed sizes', () => {
     expect(text).toContain('RDB ████░░░░░░  40% 20.0 MB/s');
     expect(text).toContain('waiting 2.99 s, 1 keepalive');
     expect(text).toContain('RDB 30.0 MB diskless 15.0 MB/s');
+  });
+
+  it('a replay at the end of its capture says so in the header', () => {
+    const s = createTuiState();
+    for (const e of events) apply(s, e);
+    const header = (ended: boolean) => renderFrame(s, createUi(), { width: 140, height: 10, label: 'replay x.rspy', replay: { speed: 4, paused: false, ended }, faults: false }).lines[0];
+    expect(header(false)).toContain('replay x4');
+    expect(header(true)).toContain('replay ended (end of capture)');
   });
 });

@@ -25,7 +25,8 @@ describe('replica state from the event sequence', () => {
   const ack = (at: number, lagBytes: number): ReplEvent => ({ type: 'ack', link: 1, at, offset: 10, lagBytes, lagMs: lagBytes ? 40 : 0 });
 
   it('walks handshake → waiting → receiving → loading → streaming → closed', () => {
-    expect(phaseAfter(base)).toBe('handshake');
+    expect(phaseAfter(base.slice(0, -2))).toBe('handshake');
+    expect(phaseAfter(base)).toBe('waiting'); // from the PSYNC on (a diskless master answers only when it forks)
     expect(phaseAfter([...base, full])).toBe('waiting');
     expect(phaseAfter([...base, full, start])).toBe('receiving');
     expect(phaseAfter([...base, full, start, end])).toBe('loading');
@@ -98,11 +99,11 @@ describe('sync timeline', () => {
     const s = feed(sharedBgsave());
     const phases = syncTimeline(s.owner.get(3)!, s.now);
     const open3 = T0 + 800;
-    const sync3 = open3 + 1.5;
+    const psync3 = open3 + 1.3;
     const rdbAt = T0 + 3106;
     expect(phases.map((p) => [p.name, p.endAt - p.startAt, p.ongoing])).toEqual([
-      ['handshake', 1.5, false],
-      ['waiting for BGSAVE', rdbAt - sync3, false],
+      ['handshake', psync3 - open3, false],
+      ['waiting for BGSAVE', rdbAt - psync3, false],
       ['RDB transfer', 2, false],
       ['replica load', 100, false], // rdb-end at +2, first ACK at +102
       ['catch-up', 1000, false], // first ACK at +102 with lag, lag 0 at +1102
@@ -115,7 +116,43 @@ describe('sync timeline', () => {
     const s = feed(events);
     apply(s, { type: 'keepalive', link: 1, at: T0 + 5002, from: 'master' });
     const phases = syncTimeline(s.owner.get(1)!, s.now);
-    expect(phases.at(-1)).toMatchObject({ name: 'waiting for BGSAVE', ongoing: true, startAt: T0 + 2, endAt: T0 + 5002, note: '1 keepalive' });
+    expect(phases.at(-1)).toMatchObject({ name: 'waiting for BGSAVE', ongoing: true, startAt: T0 + 1.3, endAt: T0 + 5002, note: '1 keepalive' });
+  });
+
+  it('a diskless delay is waiting for the fork, not handshake; the phases add up to the total', () => {
+    const at = (ms: number) => T0 + ms;
+    const s = feed([
+      ...handshake(1, T0, 6380),
+      { type: 'keepalive', link: 1, at: at(1000), from: 'master' },
+      { type: 'keepalive', link: 1, at: at(2000), from: 'master' },
+      { type: 'fullresync', link: 1, at: at(5001), replid: REPLID, offset: 0 },
+      { type: 'rdb-start', link: 1, at: at(5002), mode: 'diskless', size: null, waitMs: 5000, keepalives: 2 },
+      { type: 'rdb-end', link: 1, at: at(5100), bytes: 1000, durationMs: 98, bytesPerSec: 10204 },
+      { type: 'ack', link: 1, at: at(5300), offset: 0, lagBytes: 0, lagMs: 0 },
+    ]);
+    const r = s.owner.get(1)!;
+    const phases = syncTimeline(r, s.now);
+    expect(phases.map((p) => [p.name, Math.round(p.endAt - p.startAt)])).toEqual([
+      ['handshake', 1],
+      ['waiting for the fork', 5001],
+      ['RDB transfer', 98],
+      ['replica load', 200],
+      ['catch-up', 0],
+    ]);
+    const sum = phases.reduce((n, p) => n + (p.endAt - p.startAt), 0);
+    expect(sum).toBeCloseTo(phases.at(-1)!.endAt - phases[0]!.startAt, 6);
+    // while the master has not answered yet, the row says waiting, not handshake
+    const before = feed([...handshake(2, T0, 6381), { type: 'keepalive', link: 2, at: at(3000), from: 'master' }]);
+    expect(replicaRow(before.owner.get(2)!, at(3000))).toMatchObject({ phase: 'waiting', keepalives: 1 });
+    expect(syncTimeline(before.owner.get(2)!, at(3000)).at(-1)).toMatchObject({ name: 'waiting for the fork', ongoing: true });
+  });
+
+  it('times of two channels that overlap still give consecutive phases', () => {
+    const r = feed([...handshake(1, T0, 6380)]).owner.get(1)!;
+    Object.assign(r, { syncKind: 'full', syncAt: T0 + 50, rdbMode: 'disk', rdbStartAt: T0 + 20, rdbEndAt: T0 + 40, firstAckAt: T0 + 60, caughtUpAt: T0 + 60 });
+    const phases = syncTimeline(r, T0 + 100);
+    for (let i = 1; i < phases.length; i++) expect(phases[i]!.startAt).toBe(phases[i - 1]!.endAt);
+    for (const p of phases) expect(p.endAt).toBeGreaterThanOrEqual(p.startAt);
   });
 });
 
