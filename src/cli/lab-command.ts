@@ -1,13 +1,15 @@
 // `repl-spy lab`: a real master and N replicas replicating through repl-spy, a light write load, fault injection
 // (flags, control interface) and resync reasons, shown in the TUI or as lines/JSON. Everything stops with it.
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import { startControlServer, type ControlServer } from '../lab/control-server.js';
 import { FaultControl } from '../lab/fault-control.js';
-import { parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
+import { checkReplicaTarget, parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { LinkRegistry } from '../lab/link-registry.js';
 import { findRedisServer, redisVersion } from '../lab/redis-binary.js';
@@ -78,6 +80,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   const durationS = flags.duration === undefined ? null : Number(flags.duration);
   if (durationS !== null && !(durationS > 0)) throw new ReplSpyError('RSPY_BAD_ARGS', `--duration must be a positive number of seconds`);
   const faults: FaultSpec[] = flags.fault.map(parseFaultSpec);
+  for (const spec of faults) checkReplicaTarget(spec, replicaCount); // before any server starts
   const bin = findRedisServer(flags.redisServer);
   const password = flags.password ?? randomBytes(8).toString('hex');
 
@@ -125,7 +128,8 @@ async function runLab(flags: LabFlags): Promise<void> {
     tls: flags.tls ?? false, masteruser: flags.masteruser,
   });
   const running = lab;
-  control = new FaultControl(registry, running.replicas.map((r) => r.process.port), (m) => logger.warn(m));
+  const ports = running.replicas.map((r) => r.process.port);
+  control = new FaultControl(registry, ports, (m) => logger.warn(m));
   pipeline.subscribe((e) => control?.observe(e));
   const servers = [running.master, ...running.replicas].map(({ process: p }) => ({
     server: formatHostPort(p.host, p.port),
@@ -136,7 +140,10 @@ async function runLab(flags: LabFlags): Promise<void> {
   const faultControl = control;
   controlServer = await startControlServer({ status: () => labStatus(running, password, faultControl, controlServer?.url), fault: (spec) => faultControl.apply(spec) }, controlPort);
 
-  printSummary(running, password, controlServer.url, capture?.path ?? null, keys, rate, say);
+  // the password for redis-cli, owner-only, in the lab directory (removed with it)
+  const passwordFile = path.join(running.dir, 'password');
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  printSummary(running, flags.showSecrets ? password : null, passwordFile, controlServer.url, capture?.path ?? null, keys, rate, say);
   for (const spec of faults) say(`repl-spy lab: fault ${faultControl.apply(spec)}`);
 
   output = await attachOutput(mode, pipeline.subscribe, {
@@ -144,6 +151,8 @@ async function runLab(flags: LabFlags): Promise<void> {
     faults: tuiFaults(faultControl),
     onQuit: () => void shutdown(0),
     onLost: (why) => logger.warn(why),
+    // #N on the screen is replica=N of --fault and of the control interface
+    replicaNumber: (port) => ports.indexOf(Number(port)) + 1 || null,
   });
   await poller.firstRound;
   await running.replicate();
@@ -189,7 +198,8 @@ function labStatus(lab: Lab, password: string, faults: FaultControl, controlUrl:
   };
 }
 
-function printSummary(lab: Lab, password: string, controlUrl: string, capturePath: string | null, keys: number, rate: number, say: (line: string) => void): void {
+/** `password` null: masked (without --show-secrets), the file that holds it is named instead. */
+function printSummary(lab: Lab, password: string | null, passwordFile: string, controlUrl: string, capturePath: string | null, keys: number, rate: number, say: (line: string) => void): void {
   const row = (s: Lab['master']): string => {
     const front = s.front.address();
     return `  ${s.name.padEnd(10)} 127.0.0.1:${s.process.port}  via proxy ${formatHostPort(front.host, front.port)}  log ${s.process.logFile}`;
@@ -199,7 +209,7 @@ function printSummary(lab: Lab, password: string, controlUrl: string, capturePat
   for (const r of lab.replicas) say(row(r));
   const own = lab.certs?.certs['repl-spy'];
   const tlsArgs = lab.certs && own ? ` --tls --cacert ${lab.certs.ca} --cert ${own.cert} --key ${own.key}` : '';
-  say(`  password   ${password}   e.g. redis-cli${tlsArgs} -p ${lab.master.process.port} -a ${password} --no-auth-warning info replication`);
+  say(`  password   ${password ?? '*** (--show-secrets shows it)'}   in ${passwordFile} (mode 0600), e.g. REDISCLI_AUTH=$(cat ${passwordFile}) redis-cli${tlsArgs} -p ${lab.master.process.port} info replication`);
   if (lab.certs) say(`  tls        CA and certificates in ${lab.certs.dir} (repl-spy.crt is the proxies' and the example's)`);
   say(`  control    ${controlUrl}   e.g. curl -s -d '{"replica":1,"cut":true}' ${controlUrl}/fault ; curl -s ${controlUrl}/status`);
   if (capturePath) say(`  capture    ${capturePath}`);

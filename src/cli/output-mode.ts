@@ -6,7 +6,7 @@ import { wireNow } from '../proxy/clock.js';
 import { createEventWriter } from '../output/event-writer.js';
 import { jsonLine } from '../output/json-output.js';
 import { textLine } from '../output/line-output.js';
-import type { ReplayControls, TuiFaults } from '../tui/index.js';
+import type { ReplayControls, ReplicaNumbering, TuiFaults } from '../tui/index.js';
 
 export interface OutputFlags {
   json?: boolean;
@@ -39,6 +39,8 @@ export async function attachOutput(
     onLost?: (why: string) => void;
     /** the time the events are at, for the TUI (default: the wall clock live, the recorded time in replay) */
     clock?: () => number | null;
+    /** the lab: its replica numbers, shown on the screen */
+    replicaNumber?: ReplicaNumbering;
   },
 ): Promise<AttachedOutput> {
   const filter = opts.filter ?? (() => true);
@@ -64,6 +66,7 @@ export async function attachOutput(
       replay,
       faults: opts.faults,
       onQuit: opts.onQuit,
+      replicaNumber: opts.replicaNumber,
       // live: the proxy stamps events with wireNow(); replay: the recorded time the pacing has reached
       clock: opts.clock ?? (replay ? () => replay.now() : wireNow),
       onFailure: (err) => loseTui(`the TUI failed (${err instanceof Error ? err.message : String(err)}) and stopped`),

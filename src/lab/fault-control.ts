@@ -5,7 +5,7 @@
 import { announcedPort } from '../analysis/listening-port.js';
 import type { ReplEvent, WireEvent } from '../core/events.js';
 import type { ProxyLink } from '../proxy/index.js';
-import { describeTarget, type FaultSpec } from './fault-spec.js';
+import { checkReplicaTarget, describeTarget, type FaultSpec } from './fault-spec.js';
 import type { LinkRegistry } from './link-registry.js';
 
 interface Armed {
@@ -42,6 +42,7 @@ export class FaultControl {
 
   /** Applies or arms a fault; says what it did. Throws a ReplSpyError-free Error for a closed link. */
   apply(spec: FaultSpec): string {
+    checkReplicaTarget(spec, this.replicaPorts.length);
     if (spec.afterMs > 0) {
       const timer = setTimeout(() => {
         this.timers.delete(timer);

@@ -115,6 +115,13 @@ function positive(n: number, what: string, fail: (why: string) => never): number
   return n >= 1 ? n : fail(`${what} must be at least 1 byte`);
 }
 
+/** A fault for a replica the lab does not have would wait for ever: refused (the lab's replicas are 1..count). */
+export function checkReplicaTarget(spec: FaultSpec, count: number): void {
+  if ('replica' in spec.target && spec.target.replica > count) {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `fault ${JSON.stringify(spec.text)}: there is no replica ${spec.target.replica}: the lab has ${count} (replica=1${count > 1 ? `..${count}` : ''}, #N on the screen)`);
+  }
+}
+
 export function describeTarget(t: FaultTarget): string {
   return 'link' in t ? `link ${t.link}` : `replica ${t.replica}`;
 }

@@ -1,7 +1,7 @@
 import type { ReplSink } from '../core/events.js';
 import { renderFrame } from './format/frame.js';
 import { runFault, type TuiFaults } from './model/faults.js';
-import { apply, createTuiState } from './model/state.js';
+import { apply, createTuiState, type ReplicaNumbering } from './model/state.js';
 import { createUi, handleKey, type Key } from './model/ui.js';
 import { openTerminal } from './screen/terminal.js';
 
@@ -27,6 +27,8 @@ export interface TuiOptions {
   /** fault control of a live command: the fault keys act on the selected replica's link */
   faults?: TuiFaults;
   onQuit: () => void;
+  /** The lab's numbers of its replicas (replica=N), shown as #N. */
+  replicaNumber?: ReplicaNumbering;
   /** The time the event stream is at (live: the wall clock in the events' time base; replay: the recorded time it
    *  has reached). Lets waiting times grow between events; without it, time moves only with events. */
   clock?: () => number | null;
@@ -34,7 +36,7 @@ export interface TuiOptions {
   onFailure?: (err: unknown) => void;
 }
 
-export type { TuiFaults };
+export type { ReplicaNumbering, TuiFaults };
 
 export const FPS = 10;
 const MIN_SPEED = 1 / 16;
@@ -47,7 +49,7 @@ function nextSpeed(speed: number, factor: number): number {
 }
 
 export function startTui(opts: TuiOptions): { stop(): void } {
-  const state = createTuiState();
+  const state = createTuiState({}, opts.replicaNumber ?? null);
   const ui = createUi();
   const term = openTerminal(`repl-spy ${opts.label}`);
   const replay = opts.replay;

@@ -14,18 +14,19 @@ const HEIGHT = 30;
 const ready = requireRedis() && requireTmux();
 
 interface Row {
-  link: number;
+  replica: number;
   port: string;
   state: string;
   rest: string;
 }
 
-/** First lines of the replica rows on the links view: "#2   127.0.0.1:51234   :41001 streaming  partial (...)". */
+/** First lines of the replica rows on the links view: "#2   127.0.0.1:51234   :41001 streaming  partial: ...". In the
+ *  lab, #N is the replica's number (replica=N), whatever link it is on. */
 function rows(screen: string): Row[] {
   const out: Row[] = [];
   for (const line of screen.split('\n')) {
     const m = /^[┃┗ ] #(\d+)\+? +\S+ +(:\d+|-) +(\S+) +(.*)$/.exec(line);
-    if (m) out.push({ link: Number(m[1]), port: m[2]!, state: m[3]!, rest: m[4]!.trimEnd() });
+    if (m) out.push({ replica: Number(m[1]), port: m[2]!, state: m[3]!, rest: m[4]!.trimEnd() });
   }
   return out;
 }
@@ -60,24 +61,28 @@ describe.skipIf(!ready)('TUI of repl-spy lab in a real terminal: fault keys', ()
     lab.type('x');
     const asked = await lab.waitScreen('the cut confirmation', (s) => /cut link #\d+ .*\? y cuts/.test(s));
     const chosen = Number(/cut link #(\d+)/.exec(asked)![1]);
-    expect(chosen).toBe(before[1]!.link);
-    const port = before[1]!.port;
+    const { replica, port } = before[1]!;
 
     lab.type('y');
     const cut = await lab.waitScreen('the cut applied and the replica back', (s) => {
-      const now = rows(s);
-      return now.some((r) => r.link === chosen && r.state === 'closed') && now.some((r) => r.link !== chosen && r.port === port && r.state === 'streaming');
+      const now = rows(s).filter((r) => r.replica === replica);
+      return now.some((r) => r.state === 'closed') && now.some((r) => r.state === 'streaming');
     });
     expect(cut).toContain(`link=${chosen},cut: applied to link ${chosen}`); // the status line
     expect(cut).toContain(`closed by proxy: cut: link=${chosen},cut`);
-    const back = rows(cut).find((r) => r.link !== chosen && r.port === port)!;
-    expect(back.rest).toMatch(/^partial \(partial resync within the backlog from offset \d+/);
+    const back = rows(cut).find((r) => r.replica === replica && r.state === 'streaming')!;
+    expect(back).toMatchObject({ port, rest: expect.stringMatching(/^partial: within backlog$/) });
     // The other replica kept its link.
-    expect(rows(cut).find((r) => r.link === before[0]!.link)!.state).toBe('streaming');
+    expect(rows(cut).find((r) => r.replica === before[0]!.replica)!.state).toBe('streaming');
 
-    // The selection followed the replica to its new link: Enter shows the partial resync there.
+    // The selection followed the replica to its new link: Enter shows the partial resync and its reason there.
     lab.keys('Enter');
-    const resumed = await lab.waitScreen('the detail of the new link', (s) => s.includes(`[detail #${back.link}]`));
+    const resumed = await lab.waitScreen('the detail of the new link', (s) => /\[detail #\d+\]/.test(s) && s.includes('+CONTINUE'));
+    const newLink = Number(/\[detail #(\d+)\]/.exec(resumed)![1]);
+    expect(newLink).not.toBe(chosen);
+    expect(resumed).toContain(`#${replica} replica `);
+    expect(resumed).toContain(` on link #${newLink} → master`);
+    expect(resumed).toMatch(/reason partial resync within the backlog from offset \d+/);
     expect(resumed).toContain('← master  +CONTINUE');
     lab.keys('Escape');
     lab.type('k'); // up to the closed row of the cut link: the fault event itself

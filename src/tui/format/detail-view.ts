@@ -12,11 +12,12 @@ import { formatBytes, formatClock, formatDuration } from './units.js';
 // The link detail: who the replica is, its sync as a waterfall, the handshake exchange, RDB facts, and the
 // tail of its command stream (built only for the rows on screen).
 
-export function detailSegments(r: ReplicaRecord, now: number, width: number): Segment[] {
+export function detailSegments(r: ReplicaRecord, tag: string, now: number, width: number): Segment[] {
   const row = replicaRow(r, now);
   const port = r.announcedPort ? ` (listening-port ${r.announcedPort})` : '';
+  const link = tag.startsWith(`#${r.link}`) ? '' : ` on link #${r.link}`;
   const head = [
-    fit(`#${r.link} replica ${r.replicaAddr}${port} → master ${r.masterAddr}`, width),
+    fit(`${tag} replica ${r.replicaAddr}${port}${link} → master ${r.masterAddr}`, width),
     ...(r.tls ? wrap(tlsText(r.tls), width, '    ') : []),
     fit(
       `state ${row.phase}  sync ${outcomeOf(r) ?? '-'}` +

@@ -1,5 +1,5 @@
 import { currentRate } from '../model/rates.js';
-import { linksItems, replicaCount } from '../model/links.js';
+import { linksItems, replicaCount, replicaTag } from '../model/links.js';
 import type { TuiState } from '../model/state.js';
 import { isPaused, type UiState } from '../model/ui.js';
 import { detailSegments } from './detail-view.js';
@@ -86,7 +86,7 @@ function bodyLines(s: TuiState, ui: UiState, width: number, height: number, inpu
   if (ui.view === 'detail') {
     const r = ui.detailLink === null ? undefined : s.owner.get(ui.detailLink);
     if (!r) return pad([fit('  (this link is gone)', width)], width, height, null);
-    const segments = detailSegments(r, s.now, width);
+    const segments = detailSegments(r, replicaTag(s, r), s.now, width);
     ui.detailScroll = Math.min(ui.detailScroll, Math.max(0, totalLines(segments) - height));
     return pad(sliceLines(segments, ui.detailScroll, height), width, height, null);
   }
@@ -95,7 +95,7 @@ function bodyLines(s: TuiState, ui: UiState, width: number, height: number, inpu
 
 function linksBody(s: TuiState, ui: UiState, width: number, height: number): { lines: string[]; selected: number | null } {
   const items = linksItems(s);
-  if (items.length === 0) return pad([linksHeader(width), fit('  waiting for replicas to connect…', width)], width, height, null);
+  if (items.length === 0) return pad([linksHeader(width, s.replicaNumber !== null), fit('  waiting for replicas to connect…', width)], width, height, null);
   const { lines, firstLine } = linksLines(items, width);
   // A selected replica that came back on a new link stays selected (once: the user may go back to the old row).
   for (let r = ui.selectedLink === null ? undefined : s.replicas.get(ui.selectedLink); r?.closeAt != null && r.successor !== null && !ui.followedFrom.has(r.link); r = s.replicas.get(r.successor)) {
@@ -111,7 +111,7 @@ function linksBody(s: TuiState, ui: UiState, width: number, height: number): { l
   // Scroll just enough to keep both lines of the selected replica visible.
   const start = Math.max(0, sel + 2 - rows);
   const visible = lines.slice(start, start + rows);
-  return pad([linksHeader(width), ...visible], width, height, sel - start + 1);
+  return pad([linksHeader(width, s.replicaNumber !== null), ...visible], width, height, sel - start + 1);
 }
 
 function pad(lines: string[], width: number, height: number, selected: number | null): { lines: string[]; selected: number | null } {

@@ -23,8 +23,9 @@ const SHORT_REASONS: Record<ResyncReasonCode, string> = {
   undetermined: 'reason unknown',
 };
 
-export function linksHeader(width: number): string {
-  return fit(`  ${fit('LINK', 4)} ${fit('REPLICA', ADDR)} ${fit('PORT', 6)} ${fit('STATE', 10)} SYNC`, width);
+/** `numbered`: the first column is the lab's replica number, not the link id. */
+export function linksHeader(width: number, numbered: boolean): string {
+  return fit(`  ${fit(numbered ? '#' : 'LINK', 4)} ${fit('REPLICA', ADDR)} ${fit('PORT', 6)} ${fit('STATE', 10)} SYNC`, width);
 }
 
 export interface LinksLines {
@@ -44,18 +45,17 @@ export function linksLines(items: LinksItem[], width: number): LinksLines {
     }
     const [p1, p2] = it.inGroup === null ? ['  ', '  '] : it.inGroup === 'last' ? ['┃ ', '┗ '] : ['┃ ', '┃ '];
     firstLine.set(it.row.link, lines.length);
-    lines.push(...replicaLines(it.row, width, p1, p2));
+    lines.push(...replicaLines(it.row, it.tag, width, p1, p2));
   }
   return { lines, firstLine };
 }
 
-export function replicaLines(row: ReplicaRow, width: number, prefix1 = '  ', prefix2 = '  '): [string, string] {
+export function replicaLines(row: ReplicaRow, tag: string, width: number, prefix1 = '  ', prefix2 = '  '): [string, string] {
   const port = row.announcedPort ? `:${row.announcedPort}` : '-';
   // the reason's short form fits the row; the detail has the sentence
   const sync = row.outcome === null ? '-' : row.reasonCode ? `${row.outcome}: ${SHORT_REASONS[row.reasonCode]}` : row.outcome;
-  const link = `#${row.link}${row.rdbLink !== null ? '+' : ''}`;
   const flags = flagsText(row);
-  const line1 = `${prefix1}${fit(link, 4)} ${fit(row.replicaAddr, ADDR)} ${fit(port, 6)} ${fit(row.phase, 10)} ${flags ? flags + '  ' : ''}${sync}`;
+  const line1 = `${prefix1}${fit(tag, 4)} ${fit(row.replicaAddr, ADDR)} ${fit(port, 6)} ${fit(row.phase, 10)} ${flags ? flags + '  ' : ''}${sync}`;
   const lag = row.lagBytes === null ? 'lag -' : `lag ${formatBytes(row.lagBytes)} ${formatDuration(row.lagMs)}`;
   const left = `replid ${shortId(row.replid)}  off ${row.offset ?? '-'}  ${lag}`;
   const indent = `${prefix2}     `;

@@ -8,7 +8,7 @@ import { phaseOf, type ReplicaPhase, type ReplicaRecord, type SnapshotGroup } fr
 
 export type LinksItem =
   | { kind: 'group'; group: SnapshotGroup; size: number }
-  | { kind: 'replica'; row: ReplicaRow; inGroup: 'first' | 'middle' | 'last' | null };
+  | { kind: 'replica'; row: ReplicaRow; tag: string; inGroup: 'first' | 'middle' | 'last' | null };
 
 export interface ReplicaRow {
   link: number;
@@ -102,7 +102,7 @@ export function linksItems(s: TuiState): LinksItem[] {
     const g = r.group;
     const members = g ? g.links.map((l) => s.replicas.get(l)).filter((m): m is ReplicaRecord => m !== undefined) : [];
     if (!g || members.length < 2) {
-      items.push({ kind: 'replica', row: replicaRow(r, s.now), inGroup: null });
+      items.push({ kind: 'replica', row: replicaRow(r, s.now), tag: replicaTag(s, r), inGroup: null });
       continue;
     }
     if (shown.has(g)) continue;
@@ -110,10 +110,17 @@ export function linksItems(s: TuiState): LinksItem[] {
     items.push({ kind: 'group', group: g, size: members.length });
     members.forEach((m, i) => {
       const inGroup = i === members.length - 1 ? 'last' : i === 0 ? 'first' : 'middle';
-      items.push({ kind: 'replica', row: replicaRow(m, s.now), inGroup });
+      items.push({ kind: 'replica', row: replicaRow(m, s.now), tag: replicaTag(s, m), inGroup });
     });
   }
   return items;
+}
+
+/** How the screen names a replica: `#N` with the number the lab gave it (what its replica=N means), else `#link`;
+ *  `+` marks a paired RDB channel. */
+export function replicaTag(s: TuiState, r: ReplicaRecord): string {
+  const n = r.announcedPort === null ? null : (s.replicaNumber?.(r.announcedPort) ?? null);
+  return `#${n ?? r.link}${r.rdbLink !== null ? '+' : ''}`;
 }
 
 /** Replicas, not connections: a replica known by its address and announced port counts once however often it

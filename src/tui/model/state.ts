@@ -28,8 +28,13 @@ export interface TuiLimits {
 
 export const DEFAULT_LIMITS: TuiLimits = { commands: 10_000, perLinkCommands: 200, closedReplicas: 50 };
 
+/** The number a command gives the replica that announces this listening port (the lab's replica=N), if any. */
+export type ReplicaNumbering = (announcedPort: string) => number | null;
+
 export interface TuiState {
   limits: TuiLimits;
+  /** the lab numbers its replicas: the screen shows those numbers (#N) rather than link ids */
+  replicaNumber: ReplicaNumbering | null;
   /** latest event time seen: the "now" of every duration and rate, so replay and live read the same */
   now: number;
   firstAt: number | null;
@@ -45,10 +50,11 @@ export interface TuiState {
   captureLosing: Map<string, string>;
 }
 
-export function createTuiState(limits: Partial<TuiLimits> = {}): TuiState {
+export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: ReplicaNumbering | null = null): TuiState {
   const l = { ...DEFAULT_LIMITS, ...limits };
   return {
     limits: l,
+    replicaNumber,
     now: 0,
     firstAt: null,
     events: 0,

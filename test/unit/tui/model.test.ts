@@ -5,7 +5,7 @@ import { linksItems, linkOrder, replicaRow } from '../../../src/tui/model/links.
 import { phaseOf } from '../../../src/tui/model/replica.js';
 import { apply, createTuiState, type TuiState } from '../../../src/tui/model/state.js';
 import { syncTimeline } from '../../../src/tui/model/timeline.js';
-import { createUi } from '../../../src/tui/model/ui.js';
+import { createUi, handleKey } from '../../../src/tui/model/ui.js';
 import { cmd, handshake, REPLID, sharedBgsave, T0 } from './scenario.js';
 
 function feed(events: ReplEvent[], s: TuiState = createTuiState()): TuiState {
@@ -327,5 +327,20 @@ describe('capture losses', () => {
     apply(s, loss('ended', 5000));
     expect(frame('links')).not.toContain('CAPTURE LOSING');
     expect(frame('detail')).toContain('4.88 KB not in the capture (recorded as gaps)');
+  });
+});
+
+describe('the lab numbers its replicas', () => {
+  it('#N on the screen is the replica=N of the lab, whatever link it is on; the detail names the link', () => {
+    const s = createTuiState({}, (port) => ({ '6381': 1, '6382': 2 })[port] ?? null);
+    for (const e of [...handshake(7, T0, 6382), ...handshake(8, T0 + 1, 6381), ...handshake(9, T0 + 2, 7000)]) apply(s, e);
+    const text = renderFrame(s, createUi(), { width: 100, height: 20, label: 'lab', replay: null, faults: true }).lines.join('\n');
+    expect(text).toMatch(/^ {2}# {4}REPLICA/m);
+    expect(text).toMatch(/^ {2}#2 +127\.0\.0\.1:40007 +:6382 /m);
+    expect(text).toMatch(/^ {2}#1 +127\.0\.0\.1:40008 +:6381 /m);
+    expect(text).toMatch(/^ {2}#9 +127\.0\.0\.1:40009 +:7000 /m); // not one of the lab's replicas: its link
+    const ui = createUi();
+    handleKey(ui, 'enter', s, { pageRows: 10, replay: false, faults: true });
+    expect(renderFrame(s, ui, { width: 100, height: 20, label: 'lab', replay: null, faults: true }).lines[1]).toMatch(/^#2 replica 127\.0\.0\.1:40007 \(listening-port 6382\) on link #7 → master/);
   });
 });
