@@ -7,12 +7,14 @@ import type { Command } from 'commander';
 import type { WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
+import type { LinkLag } from '../core/pipeline.js';
 import { startControlServer, type ControlServer } from '../lab/control-server.js';
 import { FaultControl } from '../lab/fault-control.js';
 import { checkReplicaTarget, parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { LinkRegistry } from '../lab/link-registry.js';
 import { findRedisServer, redisVersion } from '../lab/redis-binary.js';
+import { wireNow } from '../proxy/clock.js';
 import type { TuiFaults } from '../tui/index.js';
 import { failAndExit } from './fail.js';
 import { pollServerInfo, type InfoPoller } from './info-poller.js';
@@ -138,7 +140,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   poller = pollServerInfo(servers, live.onWire);
   pipeline.subscribe((e) => e.type === 'link-close' && poller?.readNow());
   const faultControl = control;
-  controlServer = await startControlServer({ status: () => labStatus(running, password, faultControl, controlServer?.url), fault: (spec) => faultControl.apply(spec) }, controlPort);
+  controlServer = await startControlServer({ status: () => labStatus(running, password, faultControl, controlServer?.url, pipeline.currentLag(wireNow())), fault: (spec) => faultControl.apply(spec) }, controlPort);
 
   // the password for redis-cli, owner-only, in the lab directory (removed with it)
   const passwordFile = path.join(running.dir, 'password');
@@ -175,7 +177,8 @@ function tuiFaults(control: FaultControl): TuiFaults {
   };
 }
 
-function labStatus(lab: Lab, password: string, faults: FaultControl, controlUrl: string | undefined): unknown {
+/** `lag`: the pipeline's current lag per link (what ack and lag events say, read now). */
+function labStatus(lab: Lab, password: string, faults: FaultControl, controlUrl: string | undefined, lag: LinkLag[]): unknown {
   const server = (s: Lab['master']) => ({
     name: s.name,
     host: s.process.host,
@@ -193,7 +196,11 @@ function labStatus(lab: Lab, password: string, faults: FaultControl, controlUrl:
     guardPid: lab.guard.pid,
     master: server(lab.master),
     replicas: lab.replicas.map(server),
-    links: faults.links().map((l) => ({ ...l, server: l.server === undefined ? null : l.server === 0 ? 'master' : `replica-${l.server}` })),
+    links: faults.links().map((l) => ({
+      ...l,
+      server: l.server === undefined ? null : l.server === 0 ? 'master' : `replica-${l.server}`,
+      lag: lag.find((x) => x.link === l.link) ?? null,
+    })),
     armedFaults: faults.armedFaults(),
   };
 }

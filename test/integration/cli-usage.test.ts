@@ -200,6 +200,15 @@ describe.skipIf(!hasRedis)('the lab', () => {
       expect(readFileSync(file, 'utf8').trim()).toBe(PASSWORD);
       expect(statSync(file).mode & 0o777).toBe(0o600);
       expect(lab.stderr()).toContain(`REDISCLI_AUTH=$(cat ${file}) redis-cli -p `);
+      // the control interface shows each link's lag as the pipeline has it now
+      const control = /control +(http:\/\/127\.0\.0\.1:\d+)/.exec(lab.stderr())![1]!;
+      type Status = { links: { link: number; lag: { lagBytes: number; lagMs: number; ackSilent: boolean } | null }[] };
+      let status: Status = { links: [] };
+      await waitFor(async () => {
+        status = (await (await fetch(`${control}/status`)).json()) as Status;
+        return status.links.length === 1 && status.links[0]!.lag !== null;
+      }, 20_000, 'a link with its lag on /status');
+      expect(status.links[0]!.lag).toMatchObject({ link: status.links[0]!.link, lagBytes: expect.any(Number), lagMs: expect.any(Number), ackSilent: false });
       await lab.stop();
       expect(existsSync(file)).toBe(false);
     } finally {
