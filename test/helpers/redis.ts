@@ -119,6 +119,19 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
   }
 }
 
+/** The servers one test file starts, stopped together: `afterAll(() => pool.stopAll())`. */
+export function redisPool(): { start(opts?: StartRedisOptions): Promise<RedisServer>; stopAll(): Promise<void> } {
+  const servers: RedisServer[] = [];
+  return {
+    async start(opts) {
+      const s = await startRedis(opts);
+      servers.push(s);
+      return s;
+    },
+    stopAll: async () => void (await Promise.all(servers.map((s) => s.stop()))),
+  };
+}
+
 /** A replica that replicates from the proxy listening on `proxyPort` (on 127.0.0.1). */
 export function startReplicaThrough(
   proxyPort: number,

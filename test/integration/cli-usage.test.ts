@@ -10,25 +10,20 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/reader.js';
 import { runCli, startCliProxy, type CliRun } from '../helpers/cli.js';
-import { freePort, requireRedis, startRedis, startReplicaThrough, waitFor, waitForLinkUp, type RedisServer } from '../helpers/redis.js';
+import { freePort, redisPool, requireRedis, waitFor, waitForLinkUp } from '../helpers/redis.js';
 import { repoRoot } from '../helpers/repo-root.js';
 
 const hasRedis = requireRedis();
 const PASSWORD = 'usage-Pw-51d0';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-usage-'));
-const servers: RedisServer[] = [];
+const pool = redisPool();
 const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
+  await pool.stopAll();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function server(opts: Parameters<typeof startRedis>[0] = {}): Promise<RedisServer> {
-  const s = await startRedis(opts);
-  servers.push(s);
-  return s;
-}
 
 /** The exit within `ms`, or a failure that says the CLI kept running (and stops it). */
 async function exitWithin(run: CliRun, ms: number): Promise<number | null> {
@@ -100,7 +95,7 @@ describe('the master, at start', () => {
   });
 
   it.skipIf(!hasRedis)('a master that answers: no word about it', async () => {
-    const master = await server();
+    const master = await pool.start();
     const run = await startCliProxy(master.port, ['--json', '--no-capture']);
     await new Promise((r) => setTimeout(r, 500)); // the probe's settle time, with margin
     await run.stop();
@@ -114,12 +109,12 @@ describe.skipIf(!hasRedis)('redis-cli habits for the side connection', () => {
     ['-a password', (port: number) => `127.0.0.1:${port}`, ['-a', PASSWORD]],
   ] as const) {
     it(`${name}: INFO is read (and recorded), the password is shown nowhere`, async () => {
-      const master = await server({ password: PASSWORD });
+      const master = await pool.start({ password: PASSWORD });
       const file = path.join(tmp, `side-${flags.length}.rspy`);
       const run = runCli(['--listen', '127.0.0.1:0', '--upstream', upstream(master.port), '--master-info', '--json', '--capture', file, ...flags], { env: { REDISCLI_AUTH: '' } });
       await waitFor(() => /listening on 127\.0\.0\.1:\d+/.test(run.stderr()), 10_000, 'repl-spy to listen');
       const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(run.stderr())![1]);
-      const replica = await server({ args: ['--replicaof', '127.0.0.1', String(port), '--masterauth', PASSWORD] });
+      const replica = await pool.start({ args: ['--replicaof', '127.0.0.1', String(port), '--masterauth', PASSWORD] });
       await waitForLinkUp(replica);
       await run.stop();
       expect(run.stderr()).not.toContain('--master-info:');
@@ -135,7 +130,7 @@ describe.skipIf(!hasRedis)('redis-cli habits for the side connection', () => {
 
 describe.skipIf(!hasRedis)('inspect and replay name the file and the byte', () => {
   it('inspect: a cut RDB with --keys says where on stderr; unknown, missing and directory paths get a sentence', async () => {
-    const master = await server();
+    const master = await pool.start();
     await master.cmd('DEBUG', 'POPULATE', 100, 'k', 10);
     await master.cmd('SAVE');
     const rdb = path.join(tmp, 'cut.rdb');
@@ -168,10 +163,10 @@ describe.skipIf(!hasRedis)('inspect and replay name the file and the byte', () =
   });
 
   it('replay --link N of a link the capture does not have: it says so and exits non-zero', async () => {
-    const master = await server();
+    const master = await pool.start();
     const file = path.join(tmp, 'links.rspy');
     const run = await startCliProxy(master.port, ['--json', '--capture', file]);
-    const replica = await server({ args: ['--replicaof', '127.0.0.1', String(run.port)] });
+    const replica = await pool.start({ args: ['--replicaof', '127.0.0.1', String(run.port)] });
     await waitForLinkUp(replica);
     await run.stop();
     const replay = runCli(['replay', file, '--json', '--link', '7']);

@@ -7,24 +7,19 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/reader.js';
 import { runCli, startCliProxy, type CliRun } from '../helpers/cli.js';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, waitForLinkUp, type RedisServer } from '../helpers/redis.js';
+import { redisPool, requireRedis, waitFor, waitForLinkUp } from '../helpers/redis.js';
 import type { JsonEvent } from '../helpers/spy.js';
 
 const hasRedis = requireRedis();
 const PASSWORD = 'reasons-Pw-81c2';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-reasons-'));
-const servers: RedisServer[] = [];
+const pool = redisPool();
 
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
+  await pool.stopAll();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function server(opts: Parameters<typeof startRedis>[0]): Promise<RedisServer> {
-  const s = await startRedis(opts);
-  servers.push(s);
-  return s;
-}
 
 /** The master's decision for each PSYNC of `replicaPort`, in its own words, as the reason code it means. */
 function masterDecisions(log: string, replicaPort: number): string[] {
@@ -62,10 +57,10 @@ describe.skipIf(!hasRedis).each([
   const withInfo = flags.length > 0;
 
   it('first sync, partial within the backlog, outside the backlog, replid unknown: as the master logged them, live and replayed', async () => {
-    const master = await server({ password: PASSWORD, args: ['--repl-backlog-size', '16kb'] });
+    const master = await pool.start({ password: PASSWORD, args: ['--repl-backlog-size', '16kb'] });
     const file = path.join(tmp, `master-${withInfo ? 'info' : 'wire'}.rspy`);
     const run = await startCliProxy(master.port, ['--json', '--capture', file, ...flags], { env: { REDISCLI_AUTH: PASSWORD } });
-    const replica = await server({ args: ['--replicaof', '127.0.0.1', String(run.port), '--masterauth', PASSWORD] });
+    const replica = await pool.start({ args: ['--replicaof', '127.0.0.1', String(run.port), '--masterauth', PASSWORD] });
     const answers = () => reasons(run.events()).length;
     const step = async (n: number, what: string): Promise<void> => {
       await waitFor(() => answers() === n, 20_000, what);
@@ -117,12 +112,12 @@ describe.skipIf(!hasRedis).each([
   });
 
   it('a failover: the promoted replica continues the history under its new replid, as it logged', async () => {
-    const top = await server({});
-    const promoted = await server({ password: PASSWORD, args: ['--replicaof', '127.0.0.1', String(top.port)] });
+    const top = await pool.start({});
+    const promoted = await pool.start({ password: PASSWORD, args: ['--replicaof', '127.0.0.1', String(top.port)] });
     await waitForLinkUp(promoted);
     const file = path.join(tmp, `failover-${withInfo ? 'info' : 'wire'}.rspy`);
     const run = await startCliProxy(promoted.port, ['--json', '--capture', file, ...flags], { env: { REDISCLI_AUTH: PASSWORD } });
-    const replica = await server({ args: ['--replicaof', '127.0.0.1', String(run.port), '--masterauth', PASSWORD] });
+    const replica = await pool.start({ args: ['--replicaof', '127.0.0.1', String(run.port), '--masterauth', PASSWORD] });
     try {
       await waitFor(() => reasons(run.events()).length === 1, 20_000, 'the first sync');
       await waitForLinkUp(replica);
@@ -143,9 +138,9 @@ describe.skipIf(!hasRedis).each([
 
 describe.skipIf(!hasRedis)('--master-info takes no credentials from the wire', () => {
   it("a master with a password and none given: a clear message, the replica's AUTH is not used, reasons from the wire", async () => {
-    const master = await server({ password: PASSWORD });
+    const master = await pool.start({ password: PASSWORD });
     const run = await startCliProxy(master.port, ['--json', '--no-capture', '--master-info'], { env: { REDISCLI_AUTH: '' } });
-    const replica = await server({ args: ['--replicaof', '127.0.0.1', String(run.port), '--masterauth', PASSWORD] });
+    const replica = await pool.start({ args: ['--replicaof', '127.0.0.1', String(run.port), '--masterauth', PASSWORD] });
     try {
       await waitForLinkUp(replica);
       await waitFor(() => /--master-info: /.test(run.stderr()), 10_000, 'the side connection to say why it cannot read INFO');

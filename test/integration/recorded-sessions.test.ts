@@ -19,17 +19,17 @@ import { makeRdbSink } from '../../src/decode/rdb-sink.js';
 import { RdbObserver } from '../../src/decode/rdb/rdb-observer.js';
 import { sampledChunkings } from '../helpers/chunkings.js';
 import { startRecorder } from '../helpers/record-session.js';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, waitForLinkUp, type RedisServer } from '../helpers/redis.js';
+import { redisPool, requireRedis, waitFor, waitForLinkUp, type RedisServer } from '../helpers/redis.js';
 import { chunkingFreeFacts, decodeSession } from '../helpers/session-decode.js';
 import { sessionWireEvents, type Rechunk, type WireSession } from '../helpers/wire-corpus.js';
 
 const hasRedis = requireRedis();
 const PASSWORD = 'recorded-Pw-3f9a';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-recorded-'));
-const servers: RedisServer[] = [];
+const pool = redisPool();
 
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
+  await pool.stopAll();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -64,12 +64,10 @@ async function writes(master: RedisServer, tag: string): Promise<void> {
 
 /** Records until the replica is at the master offset and its last ACK (as decoded) says so. */
 async function record(name: string, opts: { diskless: boolean; password?: string; partialResync: boolean }): Promise<Recorded> {
-  const master = await startRedis({ password: opts.password, args: ['--repl-diskless-sync', opts.diskless ? 'yes' : 'no'] });
-  servers.push(master);
+  const master = await pool.start({ password: opts.password, args: ['--repl-diskless-sync', opts.diskless ? 'yes' : 'no'] });
   const snapshotKeys = await load(master);
   const recorder = await startRecorder(name, master.port);
-  const replica = await startReplicaThrough(recorder.port, { masterauth: opts.password });
-  servers.push(replica);
+  const replica = await pool.start({ args: ['--replicaof', '127.0.0.1', String(recorder.port), ...(opts.password ? ['--masterauth', opts.password] : [])] });
   const caughtUp = async (): Promise<WireSession> => {
     let session: WireSession | null = null;
     await waitFor(

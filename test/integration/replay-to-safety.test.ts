@@ -8,21 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCaptureWriter } from '../../src/capture/writer.js';
 import { startProxy } from '../../src/proxy/index.js';
 import { runCli } from '../helpers/cli.js';
-import { requireRedis, startRedis, startReplicaThrough, waitFor, waitForLinkUp, type RedisServer } from '../helpers/redis.js';
+import { redisPool, requireRedis, waitFor, waitForLinkUp, type RedisServer } from '../helpers/redis.js';
 
 const hasRedis = requireRedis();
 const PASSWORD = 'target-Pw-77aa';
 
 describe.skipIf(!hasRedis)('replay --to refuses to replace data unless forced', () => {
-  const servers: RedisServer[] = [];
+  const pool = redisPool();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-replay-to-'));
   const file = path.join(tmp, 'session.rspy');
   let digest = '';
-  const server = async (opts: Parameters<typeof startRedis>[0] = {}): Promise<RedisServer> => {
-    const s = await startRedis(opts);
-    servers.push(s);
-    return s;
-  };
   const replayTo = async (target: RedisServer, args: string[] = [], env: Record<string, string> = {}) => {
     const run = runCli(['replay', file, '--to', `127.0.0.1:${target.port}`, '--timeout', '20000', ...args], { env: { REDISCLI_AUTH: '', ...env } });
     const { code } = await run.exited;
@@ -30,12 +25,11 @@ describe.skipIf(!hasRedis)('replay --to refuses to replace data unless forced', 
   };
 
   beforeAll(async () => {
-    const master = await server();
+    const master = await pool.start();
     for (let i = 0; i < 20; i++) await master.cmd('SET', `recorded:${i}`, i);
     const capture = openCaptureWriter({ path: file, upstream: `127.0.0.1:${master.port}`, captureRdb: 'full', captureSecrets: false });
     const proxy = await startProxy({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: master.port }, onWire: capture.wire });
-    const replica = await startReplicaThrough(proxy.address().port);
-    servers.push(replica);
+    const replica = await pool.start({ args: ['--replicaof', '127.0.0.1', String(proxy.address().port)] });
     await waitForLinkUp(replica);
     await master.cmd('SET', 'after-sync', 'x');
     const offset = Number((await master.info('replication')).master_repl_offset);
@@ -46,12 +40,12 @@ describe.skipIf(!hasRedis)('replay --to refuses to replace data unless forced', 
   });
 
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
+    await pool.stopAll();
     rmSync(tmp, { recursive: true, force: true });
   });
 
   it('a target with keys: exit 2, it says how many, and the keys are still there', async () => {
-    const target = await server();
+    const target = await pool.start();
     await target.cmd('SET', 'precious', '1');
     await target.cmd('SELECT', 4);
     await target.cmd('SET', 'precious', '2');
@@ -63,8 +57,8 @@ describe.skipIf(!hasRedis)('replay --to refuses to replace data unless forced', 
   });
 
   it('a replica: exit 2, it names its master, and it stays that master\'s replica', async () => {
-    const upstream = await server();
-    const target = await server({ args: ['--replicaof', '127.0.0.1', String(upstream.port)] });
+    const upstream = await pool.start();
+    const target = await pool.start({ args: ['--replicaof', '127.0.0.1', String(upstream.port)] });
     await waitForLinkUp(target);
     const r = await replayTo(target);
     expect(r.code).toBe(2);
@@ -73,8 +67,8 @@ describe.skipIf(!hasRedis)('replay --to refuses to replace data unless forced', 
   });
 
   it('a master with a replica: exit 2, it says so', async () => {
-    const target = await server();
-    const follower = await server({ args: ['--replicaof', '127.0.0.1', String(target.port)] });
+    const target = await pool.start();
+    const follower = await pool.start({ args: ['--replicaof', '127.0.0.1', String(target.port)] });
     await waitForLinkUp(follower);
     const r = await replayTo(target);
     expect(r.code).toBe(2);
@@ -82,7 +76,7 @@ describe.skipIf(!hasRedis)('replay --to refuses to replace data unless forced', 
   });
 
   it('--force: it says first what will be replaced, then gives the target the dataset of the capture', async () => {
-    const target = await server();
+    const target = await pool.start();
     await target.cmd('SET', 'precious', '1');
     const r = await replayTo(target, ['--force']);
     expect(r.code).toBe(0);
@@ -94,7 +88,7 @@ describe.skipIf(!hasRedis)('replay --to refuses to replace data unless forced', 
   });
 
   it('credentials: a wrong password gets a hint, REDISCLI_AUTH or --to-user/--to-password work', async () => {
-    const target = await server({ password: PASSWORD });
+    const target = await pool.start({ password: PASSWORD });
     const none = await replayTo(target);
     expect(none.code).not.toBe(0);
     expect(none.stderr).toMatch(/needs a password \(NOAUTH[^)]*\): give the target's credentials with --to-password .*REDISCLI_AUTH/);
@@ -105,7 +99,7 @@ describe.skipIf(!hasRedis)('replay --to refuses to replace data unless forced', 
     expect(viaEnv.code).toBe(0);
     expect(await target.cmd('DEBUG', 'DIGEST')).toBe(digest);
 
-    const acl = await server({ password: PASSWORD });
+    const acl = await pool.start({ password: PASSWORD });
     await acl.cmd('ACL', 'SETUSER', 'loader', 'on', '>loader-pw', '~*', '&*', '+@all');
     const asUser = await replayTo(acl, ['--to-user', 'loader', '--to-password', 'loader-pw']);
     expect(asUser.code).toBe(0);
