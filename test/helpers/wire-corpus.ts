@@ -1,5 +1,5 @@
-// Loads the recorded replication sessions of the corpus (corpus.ts: ../shared/corpus/wire) and turns them into WireEvents, either with the
-// recorded chunking or re-chunked. A re-chunked piece is delivered at the time of its last byte (it cannot have
+// Loads the recorded replication sessions of the corpus (see corpus.ts) and turns them into WireEvents, either with
+// the recorded chunking or re-chunked. A re-chunked piece is delivered at the time of its last byte (it cannot have
 // been read before that byte arrived). A piece never spans a turn of the conversation (a point where the other
 // direction spoke in between): the proxy taps what it reads before the peer can answer it, so a reply can never
 // be decoded before the request that caused it.

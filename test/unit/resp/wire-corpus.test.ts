@@ -1,20 +1,15 @@
-// Every recorded connection of ../shared/corpus/wire frames without an error under every chunking: what the master
+// Every recorded connection of the wire corpus frames without an error under every chunking: what the master
 // sent as replication, what the replica sent as requests, with one RDB payload per full sync.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isCI } from '../../helpers/redis.js';
+import { requireCorpus } from '../../helpers/corpus.js';
 import { frameEveryChunking, type Segment } from '../../helpers/segments.js';
-import { loadWireSession, repoRoot, wireSessionNames } from '../../helpers/wire-corpus.js';
+import { loadWireSession, wireSessionNames } from '../../helpers/wire-corpus.js';
 
-const hasCorpus = existsSync(path.resolve(repoRoot, '../shared/corpus/wire'));
-if (!hasCorpus) console.warn('SKIPPED: ../shared/corpus/wire is missing, the recorded sessions are not framed');
+const hasCorpus = requireCorpus('wire', 'RespFramer on the recorded sessions');
 
 const count = (segments: Segment[], kind: Segment['kind']) => segments.filter((s) => s.kind === kind).length;
 
-describe('RespFramer on the recorded sessions', () => {
-  it.runIf(isCI())('has the corpus under CI', () => expect(hasCorpus, '../shared/corpus/wire is missing').toBe(true));
-
+describe.skipIf(!hasCorpus)('RespFramer on the recorded sessions', () => {
   for (const name of hasCorpus ? wireSessionNames() : []) {
     it(name, () => {
       for (const conn of loadWireSession(name).conns) {
