@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FORMAT_VERSION } from '../../src/capture/format.js';
 import { openCapture } from '../../src/capture/reader.js';
 import type { WireEvent } from '../../src/core/events.js';
 import { runCli, startCliProxy, type CliRun } from '../helpers/cli.js';
@@ -70,7 +71,7 @@ describe.skipIf(!hasTls)('repl-spy CLI with TLS', () => {
     it('the capture is owner-only and records each link as TLS with protocol, cipher and certificate subjects', async () => {
       expect(statSync(file).mode & 0o777).toBe(0o600);
       const capture = await openCapture(file);
-      expect(capture.formatVersion).toBe(2);
+      expect(capture.formatVersion).toBe(FORMAT_VERSION);
       const events: WireEvent[] = [];
       for await (const e of capture.events()) events.push(e);
       const open = events.find((e) => e.kind === 'open');
