@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplSpyError } from '../../src/core/errors.js';
-import type { WireEvent } from '../../src/core/events.js';
+import type { WireLinkEvent } from '../../src/core/events.js';
 import { startProxy, type Proxy } from '../../src/proxy/index.js';
 import { freePort, requireRedis, startRedis, waitFor, type RedisServer } from '../helpers/redis.js';
 import { receiveAll, sha256, tcpHandles } from '../helpers/tcp-peers.js';
@@ -13,13 +13,13 @@ const hasRedis = requireRedis();
 
 interface Observed {
   proxy: Proxy;
-  events: WireEvent[];
+  events: WireLinkEvent[];
   sent: { master: Buffer[]; replica: Buffer[] };
-  closeEvent(link: number): Promise<Extract<WireEvent, { kind: 'close' }>>;
+  closeEvent(link: number): Promise<Extract<WireLinkEvent, { kind: 'close' }>>;
 }
 
 async function proxyTo(upstreamPort: number): Promise<Observed> {
-  const events: WireEvent[] = [];
+  const events: WireLinkEvent[] = [];
   const sent = { master: [] as Buffer[], replica: [] as Buffer[] };
   const proxy = await startProxy({
     listen: { host: '127.0.0.1', port: 0 },
@@ -31,7 +31,7 @@ async function proxyTo(upstreamPort: number): Promise<Observed> {
   });
   const closeEvent = async (link: number) => {
     await waitFor(() => events.some((e) => e.kind === 'close' && e.link === link), 10_000, `close of link ${link}`);
-    return events.find((e) => e.kind === 'close' && e.link === link) as Extract<WireEvent, { kind: 'close' }>;
+    return events.find((e) => e.kind === 'close' && e.link === link) as Extract<WireLinkEvent, { kind: 'close' }>;
   };
   return { proxy, events, sent, closeEvent };
 }

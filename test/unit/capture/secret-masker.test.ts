@@ -1,16 +1,14 @@
 // The capture's secret masker under every chunking: each secret argument (as decode/mask-secrets.ts decides)
 // becomes `$3\r\n***\r\n`, keeping neither the password nor its length, and a capture decoded with secrets shown
 // reads exactly as the live stream decoded with secrets masked: one rule for both.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SecretMasker } from '../../../src/capture/secret-masker.js';
 import type { ReplEvent } from '../../../src/core/events.js';
 import { LinkDecoder } from '../../../src/decode/link-decoder.js';
 import { maskSecrets } from '../../../src/decode/mask-secrets.js';
 import { chunkings, sampledChunkings } from '../../helpers/chunkings.js';
-import { isCI } from '../../helpers/redis.js';
-import { repoRoot } from '../../helpers/wire-corpus.js';
+import { corpusPath, requireCorpus } from '../../helpers/corpus.js';
 
 function masked(chunks: Buffer[]): string {
   const masker = new SecretMasker();
@@ -74,18 +72,12 @@ describe('SecretMasker', () => {
     expect(maskSecrets(argv)).toBe(argv);
   });
 
-  const wire = path.resolve(repoRoot, '../shared/corpus/wire');
-  const haveCorpus = existsSync(wire);
-  if (!haveCorpus) {
-    if (isCI()) throw new Error(`${wire} is missing and CI is set`);
-    console.warn(`\n!!!!! SKIPPING the wire-corpus masking test: ${wire} is missing !!!!!\n`);
-  }
-  it.skipIf(!haveCorpus)('masks the passwords of the real sessions and nothing else', () => {
+  it.skipIf(!requireCorpus('wire', 'secret masking of the recorded sessions'))('masks the passwords of the real sessions and nothing else', () => {
     for (const [session, secret] of [
       ['r70-disk-auth', 's3cret-pw'],
       ['r62-disk-acluser', 'repl-pass'],
     ] as const) {
-      const input = readFileSync(path.join(wire, session, 'conn1.r2m.bin'));
+      const input = readFileSync(corpusPath('wire', session, 'conn1.r2m.bin'));
       const expected = input.toString('latin1').replace(`$${secret.length}\r\n${secret}\r\n`, `$3\r\n***\r\n`);
       expect(expected).not.toContain(secret);
       for (const { name, chunks } of sampledChunkings(input, 100)) expect(masked(chunks), `${session} ${name}`).toBe(expected);
