@@ -105,10 +105,12 @@ describe.skipIf(!hasRedis).each([
     }
     expect(run.stderr()).not.toMatch(/--master-info: /);
 
-    // The replay of the capture says the same, word for word, and prints every other event as live did.
+    // The replay of the capture says the same, word for word, and prints every other event as live did (but for
+    // where the replica's commands sit: the capture keeps its AUTH password as `***`, not even its length).
     const again = await replayed(file);
     expect(reasons(again)).toEqual(live);
-    expect(again).toEqual(run.events());
+    const withoutReplicaPos = (events: JsonEvent[]) => events.map(({ pos, ...e }) => (e.type === 'replica-command' ? e : { ...e, pos }));
+    expect(withoutReplicaPos(again)).toEqual(withoutReplicaPos(run.events()));
   });
 
   it('a failover: the promoted replica continues the history under its new replid, as it logged', async () => {
