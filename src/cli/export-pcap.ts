@@ -19,7 +19,7 @@ export async function exportPcap(capture: Capture, link: number | undefined): Pr
   try {
     for await (const e of capture.events()) {
       lastAt = e.at;
-      if (link !== undefined && e.link !== link) continue;
+      if (!('link' in e) || (link !== undefined && e.link !== link)) continue; // ticks and INFO readings are no packets
       exporter.wire(e);
       if (process.stdout.writableLength > HIGH_WATER_BYTES) await once(process.stdout, 'drain');
     }

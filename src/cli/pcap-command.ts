@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ResyncAnalyzer } from '../analysis/resync-analyzer.js';
+import { ticksUpTo } from '../capture/compat.js';
 import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
 import { ReplSpyError } from '../core/errors.js';
 import type { WireEvent } from '../core/events.js';
@@ -66,11 +66,9 @@ async function runPcap(file: string, flags: PcapFlags): Promise<void> {
   }
   const name = live ? 'stdin' : file;
   const mode = outputModeOf(flags);
-  const analyzer = new ResyncAnalyzer();
   const pipeline = createPipeline({
     showSecrets: flags.showSecrets,
     rdbSink: flags.rdbAnalysis ? (ctx) => makeRdbSink(ctx, { verifyChecksum: flags.rdbChecksum }) : undefined,
-    enrich: (e, emit) => analyzer.observe(e, emit),
     onSubscriberError: (err) => process.stderr.write(`repl-spy: an output failed and was stopped: ${String(err)}\n`),
   });
   // the capture starts at the time of the first packet it holds
@@ -86,10 +84,16 @@ async function runPcap(file: string, flags: PcapFlags): Promise<void> {
           startedAt: at,
           onGap: (loss) => process.stderr.write(`repl-spy: the capture lost ${loss.bytes} bytes of link ${loss.link} (${loss.reason})\n`),
         }));
+  const deliver = (e: WireEvent): void => {
+    captureAt(e.at)?.wire(e);
+    pipeline.wire(e);
+  };
+  // the decoders' clock from the packets' times, as a live run would tick (lag between ACKs, silent replicas)
+  const clock = { next: null as number | null };
   const source = new PcapSource(
     (e: WireEvent) => {
-      captureAt(e.at)?.wire(e);
-      pipeline.wire(e);
+      for (const tick of ticksUpTo(clock, e.at)) deliver(tick);
+      deliver(e);
     },
     { ports },
   );

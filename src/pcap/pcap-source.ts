@@ -3,7 +3,7 @@
 // connection and direction reassembled (tcp-reassembly), and each connection's first bytes tell whether it is a
 // replication link and which side is the replica (link-detect). Until that is known, a connection's bytes are
 // held (at most DETECT_HOLD_BYTES; older ones become a gap). Pure: bytes in, wire events out.
-import type { From, WireSink } from '../core/events.js';
+import type { From, WireLinkSink } from '../core/events.js';
 import { formatHostPort } from '../core/host-port.js';
 import { LinkDetector, type Side, type Verdict } from './link-detect.js';
 import { PcapFileReader, type Packet } from './pcap-file.js';
@@ -211,7 +211,7 @@ export class PcapSource {
   gapBytes = 0;
 
   constructor(
-    readonly emit: WireSink,
+    readonly emit: WireLinkSink,
     opts: PcapSourceOptions = {},
   ) {
     this.ports = opts.ports && opts.ports.length > 0 ? new Set(opts.ports) : null;

@@ -3,7 +3,7 @@
 // chunking of the file; other connections are left out; damage (reordered, duplicated, missing packets, a snap
 // length) becomes gaps and resyncs, and a connection joined mid-stream is found from its ACKs.
 import { describe, expect, it } from 'vitest';
-import type { ReplEvent, WireEvent } from '../../../src/core/events.js';
+import type { ReplEvent, WireLinkEvent } from '../../../src/core/events.js';
 import { LinkDecoder } from '../../../src/decode/link-decoder.js';
 import { ANCHOR_QUIET_MS } from '../../../src/decode/master-stream.js';
 import { GAP_REASONS, PcapSource } from '../../../src/pcap/pcap-source.js';
@@ -53,8 +53,8 @@ function records(kind: LinkKind, list: SegmentSpec[]): PacketRecord[] {
 }
 
 /** Wire events of a capture file fed in these chunks. */
-function wire(chunks: Buffer[], ports?: number[]): { events: WireEvent[]; source: PcapSource } {
-  const events: WireEvent[] = [];
+function wire(chunks: Buffer[], ports?: number[]): { events: WireLinkEvent[]; source: PcapSource } {
+  const events: WireLinkEvent[] = [];
   const source = new PcapSource((e) => events.push(e.kind === 'bytes' ? { ...e, chunk: Buffer.from(e.chunk) } : e), { ports });
   for (const c of chunks) source.feed(c);
   source.end();
@@ -63,7 +63,7 @@ function wire(chunks: Buffer[], ports?: number[]): { events: WireEvent[]; source
 }
 
 /** Decoded events, with argv as text and the chunking-dependent rdb-progress left out. */
-function decode(events: WireEvent[]): unknown[] {
+function decode(events: WireLinkEvent[]): unknown[] {
   const out: ReplEvent[] = [];
   const decoders = new Map<number, LinkDecoder>();
   for (const e of events) {
@@ -75,7 +75,7 @@ function decode(events: WireEvent[]): unknown[] {
 
 /** The same conversation decoded straight from its bytes, as the proxy would see it. */
 function direct(client: string, server: string, steps: Step[], closeAt: number, by: 'replica' | 'master' = 'replica'): unknown[] {
-  const events: WireEvent[] = [{ kind: 'open', link: 1, at: OPEN_AT, replica: client, master: server }];
+  const events: WireLinkEvent[] = [{ kind: 'open', link: 1, at: OPEN_AT, replica: client, master: server }];
   for (const s of steps) events.push({ kind: 'bytes', link: 1, at: s.at, from: s.from === 'client' ? 'replica' : 'master', chunk: Buffer.from(s.bytes as string, 'latin1') });
   events.push({ kind: 'close', link: 1, at: closeAt, by, reason: `closed by the ${by}` });
   return decode(events);
@@ -175,7 +175,7 @@ describe('PcapSource', () => {
     const file = pcapFile(1, records('ethernet', list).map((r) => ({ ...r, data: r.data.subarray(0, snap), origLen: r.data.length })), { snapLen: snap });
     const { events } = wire([file]);
     const cut = list.reduce((n, p) => n + Math.max(0, ((p.payload as Buffer | undefined)?.length ?? 0) - 30), 0);
-    const gaps = events.filter((e): e is Extract<WireEvent, { kind: 'gap' }> => e.kind === 'gap');
+    const gaps = events.filter((e): e is Extract<WireLinkEvent, { kind: 'gap' }> => e.kind === 'gap');
     expect(gaps.reduce((n, g) => n + g.bytes, 0)).toBe(cut);
     expect(gaps.every((g) => g.reason === GAP_REASONS['snap-length'])).toBe(true);
     // every byte delivered is the conversation's byte at that place
