@@ -140,11 +140,11 @@ async function runLab(flags: LabFlags): Promise<void> {
   poller = pollServerInfo(servers, live.onWire);
   pipeline.subscribe((e) => e.type === 'link-close' && poller?.readNow());
   const faultControl = control;
-  controlServer = await startControlServer({ status: () => labStatus(running, password, faultControl, controlServer?.url, pipeline.currentLag(wireNow())), fault: (spec) => faultControl.apply(spec) }, controlPort);
-
   // the password for redis-cli, owner-only, in the lab directory (removed with it)
   const passwordFile = path.join(running.dir, 'password');
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  controlServer = await startControlServer({ status: () => labStatus(running, passwordFile, faultControl, controlServer?.url, pipeline.currentLag(wireNow())), fault: (spec) => faultControl.apply(spec) }, controlPort);
+
   printSummary(running, flags.showSecrets ? password : null, passwordFile, controlServer.url, capture?.path ?? null, keys, rate, say);
   for (const spec of faults) say(`repl-spy lab: fault ${faultControl.apply(spec)}`);
 
@@ -178,7 +178,8 @@ function tuiFaults(control: FaultControl): TuiFaults {
 }
 
 /** `lag`: the pipeline's current lag per link (what ack and lag events say, read now). */
-function labStatus(lab: Lab, password: string, faults: FaultControl, controlUrl: string | undefined, lag: LinkLag[]): unknown {
+/** What GET /status tells: never the password itself, but the 0600 file that holds it. */
+function labStatus(lab: Lab, passwordFile: string, faults: FaultControl, controlUrl: string | undefined, lag: LinkLag[]): unknown {
   const server = (s: Lab['master']) => ({
     name: s.name,
     host: s.process.host,
@@ -190,7 +191,7 @@ function labStatus(lab: Lab, password: string, faults: FaultControl, controlUrl:
   const own = lab.certs?.certs['repl-spy'];
   return {
     dir: lab.dir,
-    password,
+    passwordFile,
     tls: lab.certs && own ? { ca: lab.certs.ca, cert: own.cert, key: own.key } : null,
     control: controlUrl,
     guardPid: lab.guard.pid,

@@ -204,6 +204,10 @@ describe.skipIf(!hasRedis)('the lab', () => {
         return status.links.length === 1 && status.links[0]!.lag !== null;
       }, 20_000, 'a link with its lag on /status');
       expect(status.links[0]!.lag).toMatchObject({ link: status.links[0]!.link, lagBytes: expect.any(Number), lagMs: expect.any(Number), ackSilent: false });
+      // nor does the control interface say the password: it names the file
+      const raw = await (await fetch(`${control}/status`)).text();
+      expect(raw).not.toContain(PASSWORD);
+      expect(JSON.parse(raw)).toMatchObject({ passwordFile: file });
       await lab.stop();
       expect(existsSync(file)).toBe(false);
     } finally {

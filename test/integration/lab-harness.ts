@@ -1,7 +1,7 @@
 // Runs `repl-spy lab` as a real child process (built CLI, --json) for the lab integration tests: its events,
 // its control interface, and direct connections to its servers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { RespClient, type Reply } from '../../src/lab/resp-client.js';
 import { clientTlsFromFlags } from '../../src/net/tls-options.js';
 import { cliPath as cli } from '../helpers/cli.js';
@@ -16,7 +16,8 @@ export interface LabServerStatus {
 }
 export interface LabStatus {
   dir: string;
-  password: string;
+  /** the file (mode 0600) that holds the servers' password: the status never shows it */
+  passwordFile: string;
   /** with --tls: the lab's CA and the certificate its own connections present */
   tls: { ca: string; cert: string; key: string } | null;
   guardPid: number;
@@ -94,7 +95,7 @@ export class LabRun {
   async client(server: LabServerStatus): Promise<RespClient> {
     const t = this.status.tls;
     const tls = t && clientTlsFromFlags({ upstreamTls: true, upstreamCa: t.ca, upstreamCert: t.cert, upstreamKey: t.key });
-    const c = await RespClient.connect(server.host, server.port, this.status.password, { tls });
+    const c = await RespClient.connect(server.host, server.port, readFileSync(this.status.passwordFile, 'utf8').trim(), { tls });
     this.clients.push(c);
     return c;
   }
