@@ -30,7 +30,7 @@ const write = !flag('--no-write') && !smoke;
 const only = flag('--render') ? [] : (value('--only')?.split(',') ?? (smoke ? SMOKE_SCENARIOS : SCENARIOS));
 for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`);
 
-if (!existsSync(path.join(here, '../dist/core/pipeline.js'))) {
+if (!existsSync(path.join(here, '../dist/decode/pipeline.js'))) {
   console.error('bench: dist/ is missing; run `npm run build` first (npm run bench does)');
   process.exit(2);
 }

@@ -5,7 +5,7 @@
 // Talks to its parent over IPC: {ready, port}; on 'stats' -> {stats}; on 'reset-latency' forgets the tap-time
 // histogram (end of a warm-up); on 'stop' -> closes and exits. An optional fourth argument, JSON {ca, cert, key},
 // makes both legs TLS with those files (as --tls-cert/--tls-key/--tls-ca and --upstream-tls/-ca/-cert/-key).
-import { createPipeline } from '../../dist/core/pipeline.js';
+import { createPipeline } from '../../dist/decode/pipeline.js';
 import { startProxy } from '../../dist/proxy/index.js';
 import { openCaptureWriter } from '../../dist/capture/writer.js';
 import { makeRdbSink } from '../../dist/decode/rdb-sink.js';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { freePort } from '../../dist/lab/redis-process.js';
-import { encodeCommand } from '../../dist/lab/resp-client.js';
+import { encodeCommand } from '../../dist/net/resp-client.js';
 
 const require = createRequire(import.meta.url);
 const RedisParser = require('redis-parser');

@@ -3,7 +3,7 @@
 // the same bytes and chunks, and framing alone: the decoder's framer against src/resp's; MB/s of RDB payload
 // framing, with and without RDB analysis.
 import { createRequire } from 'node:module';
-import { createPipeline } from '../../dist/core/pipeline.js';
+import { createPipeline } from '../../dist/decode/pipeline.js';
 import { RespFramer as DecoderFramer } from '../../dist/decode/resp-framer.js';
 import { RespFramer } from '../../dist/resp/framer.js';
 import { makeRdbSink } from '../../dist/decode/rdb-sink.js';

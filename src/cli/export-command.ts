@@ -3,13 +3,13 @@
 // link as a TCP connection, for Wireshark (export-pcap.ts).
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { eventFilter, missingLink } from '../capture/event-filter.js';
+import { eventFilter, missingLink } from '../replay/event-filter.js';
 import { openCapture } from '../capture/reader.js';
 import type { ReplEvent } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
-import { createPipeline } from '../core/pipeline.js';
+import { createPipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
-import { encodeCommand } from '../lab/resp-client.js';
+import { encodeCommand } from '../net/resp-client.js';
 import { jsonLine } from '../output/json-output.js';
 import { failAndExit } from './fail.js';
 import { subcommandFlags } from './subcommand-flags.js';

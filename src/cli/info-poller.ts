@@ -2,11 +2,11 @@
 // own connection (read-only, never in the forward path) and hands every reading that tells the analysis something
 // new to the wire sink as a `server-info` event, so the capture records exactly what the live analysis used.
 import type { WireServerInfo, WireSink } from '../core/events.js';
-import { parseReplicationInfo } from '../analysis/master-info.js';
+import { parseReplicationInfo } from '../decode/analysis/master-info.js';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
-import { RespClient, RespError } from '../lab/resp-client.js';
+import { RespClient, RespError } from '../net/resp-client.js';
 import type { ClientTls } from '../net/tls-options.js';
-import { wireNow } from '../proxy/clock.js';
+import { wireNow } from '../core/clock.js';
 
 export const INFO_POLL_MS = 200;
 

@@ -8,7 +8,7 @@ import { open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CAPTURE_MAGIC } from '../capture/format.js';
-import { extractFullSync } from '../capture/full-sync.js';
+import { extractFullSync } from '../replay/full-sync.js';
 import { openCapture } from '../capture/reader.js';
 import { AofCommandReader, type AofCommand, type AofProblem } from '../decode/rdb/aof-commands.js';
 import { parseAofManifest, type AofManifestEntry } from '../decode/rdb/aof-manifest.js';

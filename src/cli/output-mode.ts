@@ -2,7 +2,7 @@
 // An output can go away on its own (`| head` exited, the terminal closed, the TUI crashed): it is then stopped
 // and onLost says why, once; what feeds it (the proxy) goes on.
 import type { ReplSink } from '../core/events.js';
-import { wireNow } from '../proxy/clock.js';
+import { wireNow } from '../core/clock.js';
 import { createEventWriter } from '../output/event-writer.js';
 import { jsonLine } from '../output/json-output.js';
 import { textLine } from '../output/line-output.js';

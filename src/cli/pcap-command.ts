@@ -10,7 +10,7 @@ import { ticksUpTo } from '../capture/compat.js';
 import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
 import { ReplSpyError } from '../core/errors.js';
 import type { WireEvent } from '../core/events.js';
-import { createPipeline } from '../core/pipeline.js';
+import { createPipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { PcapError } from '../pcap/errors.js';
 import { PcapSource, type PcapStats } from '../pcap/pcap-source.js';

@@ -2,15 +2,15 @@
 // paced by the recorded times. `repl-spy replay FILE --to host:port`: one link's full sync into a real server.
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { eventFilter, missingLink } from '../capture/event-filter.js';
-import { replayToServer } from '../capture/fake-master.js';
-import { extractFullSync } from '../capture/full-sync.js';
+import { eventFilter, missingLink } from '../replay/event-filter.js';
+import { replayToServer } from '../replay/fake-master.js';
+import { extractFullSync } from '../replay/full-sync.js';
 import { openCapture } from '../capture/reader.js';
-import { pacedReplay } from '../capture/replay-source.js';
+import { pacedReplay } from '../replay/replay-source.js';
 import { ReplSpyError } from '../core/errors.js';
 import type { WireEvent } from '../core/events.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
-import { createPipeline } from '../core/pipeline.js';
+import { createPipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { tlsFromFlags, type TlsFlags } from '../net/tls-options.js';
 import { failAndExit } from './fail.js';

@@ -6,9 +6,9 @@ import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
 import { TICK_MS, type WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
 import { parseDuration, parseSize } from '../core/units.js';
-import { createPipeline, type Pipeline } from '../core/pipeline.js';
+import { createPipeline, type Pipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
-import { wireNow } from '../proxy/clock.js';
+import { wireNow } from '../core/clock.js';
 import { createLogger } from './logger.js';
 import { outputModeOf, type AttachedOutput, type OutputFlags, type OutputMode } from './output-mode.js';
 

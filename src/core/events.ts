@@ -133,7 +133,7 @@ export interface FullResyncEvent extends Base {
   type: 'fullresync';
   replid: string;
   offset: number;
-  /** why the master answered so, in Redis's terms (see src/analysis/resync-reason.ts) */
+  /** why the master answered so, in Redis's terms (see src/decode/analysis/resync-reason.ts) */
   reason?: string;
   reasonCode?: ResyncReasonCode;
 }

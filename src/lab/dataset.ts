@@ -1,6 +1,6 @@
 // What the lab's master holds and does: N keys of mixed types (small and large encodings, some with a TTL),
 // then a light, steady write load over two dbs, so the RDB and the command stream both have something to show.
-import type { RespClient } from './resp-client.js';
+import type { RespClient } from '../net/resp-client.js';
 
 type Command = (string | number)[];
 

@@ -2,7 +2,7 @@
 // replication the decoded events show (the PSYNC, N% of the RDB, a replication offset). The proxy links emit
 // the `fault` wire events, so every fault lands in the stream and the capture. Faults are applied outside the
 // event callbacks (a microtask later), never from inside the proxy's tap.
-import { announcedPort } from '../analysis/listening-port.js';
+import { announcedPort } from '../decode/analysis/listening-port.js';
 import type { ReplEvent, WireEvent } from '../core/events.js';
 import type { ProxyLink } from '../proxy/index.js';
 import { checkReplicaTarget, describeTarget, type FaultSpec } from './fault-spec.js';

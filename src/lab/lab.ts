@@ -10,7 +10,7 @@ import { startProxy, type Proxy, type ProxyLogger } from '../proxy/index.js';
 import { startGuard, type Guard } from './guard.js';
 import type { LinkRegistry } from './link-registry.js';
 import { loadKeys, startWriteLoad, type WriteLoad } from './dataset.js';
-import { RespClient } from './resp-client.js';
+import { RespClient } from '../net/resp-client.js';
 import { startRedisProcess, type RedisProcess } from './redis-process.js';
 import { makeLabCerts, type LabCerts } from './tls-certs.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ReplSpyError } from '../core/errors.js';
 import type { ClientTls } from '../net/tls-options.js';
 import type { Guard } from './guard.js';
-import { RespClient } from './resp-client.js';
+import { RespClient } from '../net/resp-client.js';
 import { serverArgs, type ServerArgsOptions } from './server-args.js';
 
 export interface RedisProcess {

@@ -12,7 +12,7 @@ import { formatHostPort, type HostPort } from '../core/host-port.js';
 import { abortSocket, dialRedis, timeoutError, tlsFailure } from '../net/dial.js';
 import { tlsLegOf } from '../net/tls-leg.js';
 import type { ClientTls } from '../net/tls-options.js';
-import { wireNow } from './clock.js';
+import { wireNow } from '../core/clock.js';
 import type { ProxyLogger } from './logger.js';
 import { Pipe } from './pipe.js';
 

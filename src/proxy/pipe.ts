@@ -4,7 +4,7 @@
 // is kept, nothing is dropped, and a full stage pauses `src` so backpressure still reaches the sender.
 import type { Socket } from 'node:net';
 import type { From } from '../core/events.js';
-import { wireNow } from './clock.js';
+import { wireNow } from '../core/clock.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Bytes a staged pipe holds before it pauses its source. */

@@ -5,7 +5,7 @@ import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
 import { createReplicaServer } from '../net/replica-server.js';
 import type { ClientTls, ServerTls } from '../net/tls-options.js';
-import { wireNow } from './clock.js';
+import { wireNow } from '../core/clock.js';
 import { ProxyLink } from './link.js';
 import { silentLogger, type ProxyLogger } from './logger.js';
 

@@ -9,7 +9,7 @@ import { findRedisServer as findLabRedisServer } from '../../src/lab/redis-binar
 import type { CertFiles } from '../../src/lab/tls-certs.js';
 import { clientTlsFromFlags, type ClientTls } from '../../src/net/tls-options.js';
 import { freePort, terminate, waitReady } from '../../src/lab/redis-process.js';
-import type { Reply, RespClient } from '../../src/lab/resp-client.js';
+import type { Reply, RespClient } from '../../src/net/resp-client.js';
 
 export type { Reply };
 export { freePort };

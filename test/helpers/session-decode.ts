@@ -1,6 +1,6 @@
 // A recorded session (from the corpus, or recorded by a test from the servers it started) through the pipeline,
 // and the decoded facts that must not depend on how its bytes were chunked.
-import { createPipeline } from '../../src/core/pipeline.js';
+import { createPipeline } from '../../src/decode/pipeline.js';
 import type { ReplEvent } from '../../src/core/events.js';
 import { sessionWireEvents, type Rechunk, type WireSession } from './wire-corpus.js';
 

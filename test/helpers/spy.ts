@@ -1,6 +1,6 @@
 // repl-spy in-process, as the CLI wires it: the proxy's wire events go through the pipeline, and every decoded
 // event is kept exactly as `--json` prints it (parsed back), so tests assert on the public contract.
-import { createPipeline } from '../../src/core/pipeline.js';
+import { createPipeline } from '../../src/decode/pipeline.js';
 import type { ReplEvent } from '../../src/core/events.js';
 import { makeRdbSink } from '../../src/decode/rdb-sink.js';
 import { jsonLine } from '../../src/output/json-output.js';

@@ -16,7 +16,7 @@ const TOOLS = ['redis-server', 'redis-cli', 'redis-benchmark', 'redis-check-rdb'
 
 describe.skipIf(!hasRedis)('bench --smoke', () => {
   it('runs every scenario to completion with numbers in its result', { timeout: 180_000 }, async () => {
-    expect(existsSync(path.join(repoRoot, 'dist/core/pipeline.js')), 'dist/ is missing: run `npm run build` (npm test does)').toBe(true);
+    expect(existsSync(path.join(repoRoot, 'dist/decode/pipeline.js')), 'dist/ is missing: run `npm run build` (npm test does)').toBe(true);
     const missing = TOOLS.filter((tool) => spawnSync(tool, ['--version']).error);
     expect(missing, 'not on PATH: install redis-server, redis-tools, haproxy, tcpdump and tshark').toEqual([]);
     const run = await promisify(execFile)(process.execPath, ['bench/run.mjs', '--smoke', '--no-write'], { cwd: repoRoot }).catch(

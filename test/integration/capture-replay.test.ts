@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCaptureWriter, type CaptureWriter } from '../../src/capture/writer.js';
-import { createPipeline } from '../../src/core/pipeline.js';
+import { createPipeline } from '../../src/decode/pipeline.js';
 import { makeRdbSink } from '../../src/decode/rdb-sink.js';
 import { jsonLine } from '../../src/output/json-output.js';
 import { startProxy, type Proxy } from '../../src/proxy/index.js';

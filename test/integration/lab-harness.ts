@@ -2,7 +2,7 @@
 // its control interface, and direct connections to its servers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { RespClient, type Reply } from '../../src/lab/resp-client.js';
+import { RespClient, type Reply } from '../../src/net/resp-client.js';
 import { clientTlsFromFlags } from '../../src/net/tls-options.js';
 import { cliPath as cli } from '../helpers/cli.js';
 

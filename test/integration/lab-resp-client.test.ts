@@ -1,6 +1,6 @@
 // The lab's RESP client against a real server: replies read by redis-parser in order, across many chunks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RespClient, RespError } from '../../src/lab/resp-client.js';
+import { RespClient, RespError } from '../../src/net/resp-client.js';
 import { requireRedis, startRedis, type RedisServer } from '../helpers/redis.js';
 
 const hasRedis = requireRedis();

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/capture/reader.js';
 import { openCaptureWriter, type CaptureWriter } from '../../src/capture/writer.js';
 import type { From, WireEvent } from '../../src/core/events.js';
-import { createPipeline } from '../../src/core/pipeline.js';
+import { createPipeline } from '../../src/decode/pipeline.js';
 import { makeRdbSink } from '../../src/decode/rdb-sink.js';
 import { jsonLine } from '../../src/output/json-output.js';
 import { PcapFileReader, type Packet } from '../../src/pcap/pcap-file.js';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReplSpyError } from '../../src/core/errors.js';
 import type { From, WireLinkEvent } from '../../src/core/events.js';
-import { wireNow } from '../../src/proxy/clock.js';
+import { wireNow } from '../../src/core/clock.js';
 import { receiveAll, sendAll, sha256, startHarness, type Harness } from '../helpers/tcp-peers.js';
 
 const STAGE_LIMIT = 1024 * 1024; // the pipe's stage high-water mark

@@ -1,5 +1,5 @@
 import type { ResyncReasonCode } from '../../core/events.js';
-import { hostOf } from '../../analysis/listening-port.js';
+import { hostOf } from '../../decode/analysis/listening-port.js';
 import type { TuiState } from './state.js';
 import { phaseOf, type ReplicaPhase, type ReplicaRecord, type SnapshotGroup } from './replica.js';
 

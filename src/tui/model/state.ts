@@ -1,5 +1,5 @@
 import type { ReplEvent } from '../../core/events.js';
-import { announcedPort, hostOf } from '../../analysis/listening-port.js';
+import { announcedPort, hostOf } from '../../decode/analysis/listening-port.js';
 import { toCommandEntry, type CommandEntry } from './command-entry.js';
 import { Ring } from './ring.js';
 import { addToRate, createRateSeries, type RateSeries } from './rates.js';

@@ -1,7 +1,7 @@
 // The lag between ACKs, on the clock: a transcript with ticks, under every chunking of every step.
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
-import { createPipeline } from '../../../src/core/pipeline.js';
+import { createPipeline } from '../../../src/decode/pipeline.js';
 import { decodeEveryChunking, resp, type Step } from '../../helpers/decode-case.js';
 
 const REPLID = '8b1e' + 'a'.repeat(36);

@@ -1,7 +1,7 @@
 // The pipeline isolates failures: a decoder bug stops decoding that link only, a throwing subscriber is dropped.
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
-import { createPipeline } from '../../../src/core/pipeline.js';
+import { createPipeline } from '../../../src/decode/pipeline.js';
 
 const bytes = (link: number, from: 'master' | 'replica', s: string) => ({ kind: 'bytes' as const, link, at: 1, from, chunk: Buffer.from(s) });
 

@@ -2,7 +2,7 @@
 // master a new BGSAVE repeats the replid and offset, so the group must close when its BGSAVE is known to be over.
 import { describe, expect, it } from 'vitest';
 import type { From, ReplEvent } from '../../../src/core/events.js';
-import { createPipeline } from '../../../src/core/pipeline.js';
+import { createPipeline } from '../../../src/decode/pipeline.js';
 import { chunkings } from '../../helpers/chunkings.js';
 
 interface Step {

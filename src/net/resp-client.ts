@@ -3,8 +3,8 @@
 // matched in order. Never in the proxy's forward path.
 import type net from 'node:net';
 import RedisParser from 'redis-parser';
-import { connectRedis } from '../net/dial.js';
-import type { ClientTls } from '../net/tls-options.js';
+import { connectRedis } from './dial.js';
+import type { ClientTls } from './tls-options.js';
 
 export type Reply = string | number | null | Reply[];
 

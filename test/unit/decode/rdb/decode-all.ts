@@ -1,5 +1,5 @@
 // Runs the RdbObserver over a chunking and records everything it reported, for comparisons.
-import { RdbObserver, type KeyInfo } from '../../../src/decode/rdb/rdb-observer.js';
+import { RdbObserver, type KeyInfo } from '../../../../src/decode/rdb/rdb-observer.js';
 
 export interface Transcript {
   reports: [string, Record<string, unknown>][];

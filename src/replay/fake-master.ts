@@ -5,7 +5,7 @@
 import type net from 'node:net';
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
-import { RespClient, RespError } from '../lab/resp-client.js';
+import { RespClient, RespError } from '../net/resp-client.js';
 import { createReplicaServer } from '../net/replica-server.js';
 import type { ClientTls, ServerTls } from '../net/tls-options.js';
 import { RespFramer } from '../resp/framer.js';

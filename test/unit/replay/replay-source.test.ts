@@ -2,7 +2,7 @@
 // the wall clock between events at the replay's speed, and stands still when paused or at full speed.
 import { describe, expect, it } from 'vitest';
 import type { WireEvent } from '../../../src/core/events.js';
-import { pacedReplay } from '../../../src/capture/replay-source.js';
+import { pacedReplay } from '../../../src/replay/replay-source.js';
 
 async function* recorded(ats: number[]): AsyncGenerator<WireEvent> {
   for (const at of ats) yield { kind: 'fault', link: 1, at, fault: 'mark', detail: {} };

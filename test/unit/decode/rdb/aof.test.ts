@@ -1,8 +1,8 @@
 // The AOF command reader (after a preamble / in incremental files) and the append-only manifest parser.
 import { describe, expect, it } from 'vitest';
-import { chunkings } from '../../helpers/chunkings.js';
-import { AofCommandReader } from '../../../src/decode/rdb/aof-commands.js';
-import { parseAofManifest } from '../../../src/decode/rdb/aof-manifest.js';
+import { chunkings } from '../../../helpers/chunkings.js';
+import { AofCommandReader } from '../../../../src/decode/rdb/aof-commands.js';
+import { parseAofManifest } from '../../../../src/decode/rdb/aof-manifest.js';
 
 function read(chunks: Buffer[]): { commands: { argv: string[]; pos: number; bytes: number }[]; problem: unknown; annotations: number } {
   const r = new AofCommandReader();

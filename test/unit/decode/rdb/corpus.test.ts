@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chunkings, sampledChunkings } from '../../helpers/chunkings.js';
+import { chunkings, sampledChunkings } from '../../../helpers/chunkings.js';
 import { decodeChunks } from './decode-all.js';
-import { requireCorpus } from '../../helpers/corpus.js';
+import { requireCorpus } from '../../../helpers/corpus.js';
 import { MANIFEST_TYPES, corpusDir, readManifest } from './manifest.js';
 
 const hasCorpus = requireCorpus('rdb', 'decoding of every RDB corpus file against its MANIFEST');

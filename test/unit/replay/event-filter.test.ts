@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventFilter } from '../../../src/capture/event-filter.js';
+import { eventFilter } from '../../../src/replay/event-filter.js';
 import { globToRegExp } from '../../../src/core/glob.js';
 import type { ReplEvent } from '../../../src/core/events.js';
 

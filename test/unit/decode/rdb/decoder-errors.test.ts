@@ -1,10 +1,10 @@
 // Bad input ends in one clear report (code, file offset, what was expected) after everything valid before
 // it; it never throws out of the decoder. Also: CRC64, LZF, and big values streamed without buffering.
 import { describe, expect, it } from 'vitest';
-import { chunkings } from '../../helpers/chunkings.js';
-import { Crc64 } from '../../../src/decode/rdb/crc64.js';
-import { lzfDecompress } from '../../../src/decode/rdb/lzf.js';
-import { RdbObserver } from '../../../src/decode/rdb/rdb-observer.js';
+import { chunkings } from '../../../helpers/chunkings.js';
+import { Crc64 } from '../../../../src/decode/rdb/crc64.js';
+import { lzfDecompress } from '../../../../src/decode/rdb/lzf.js';
+import { RdbObserver } from '../../../../src/decode/rdb/rdb-observer.js';
 import { decodeChunks } from './decode-all.js';
 
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeHeader, encodeRecord } from '../../../src/capture/format.js';
-import { splitSnapshot } from '../../../src/capture/full-sync.js';
+import { splitSnapshot } from '../../../src/replay/full-sync.js';
 import { humanReport, inspect } from '../../../src/cli/inspect-command.js';
 import { RdbObserver } from '../../../src/decode/rdb/rdb-observer.js';
 import { requireCorpus } from '../../helpers/corpus.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ResyncAnalyzer } from '../../../src/analysis/resync-analyzer.js';
-import type { ReplEvent } from '../../../src/core/events.js';
+import { ResyncAnalyzer } from '../../../../src/decode/analysis/resync-analyzer.js';
+import type { ReplEvent } from '../../../../src/core/events.js';
 
 const A = 'a'.repeat(40);
 const OWN = 'e'.repeat(40);

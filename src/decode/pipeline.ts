@@ -4,12 +4,12 @@
 // connection read it). Subscribers are isolated: one that throws is disabled and reported once, and nothing here
 // can reach back into the forward path.
 
-import type { From, ReplEvent, ReplSink, WireEvent } from './events.js';
-import { parseReplicationInfo } from '../analysis/master-info.js';
-import { ResyncAnalyzer } from '../analysis/resync-analyzer.js';
-import { LinkDecoder, type LinkDecoderOptions } from '../decode/link-decoder.js';
-import type { Lag } from '../decode/link-state.js';
-import { Session } from '../decode/session.js';
+import type { From, ReplEvent, ReplSink, WireEvent } from '../core/events.js';
+import { parseReplicationInfo } from './analysis/master-info.js';
+import { ResyncAnalyzer } from './analysis/resync-analyzer.js';
+import { LinkDecoder, type LinkDecoderOptions } from './link-decoder.js';
+import type { Lag } from './link-state.js';
+import { Session } from './session.js';
 
 export interface PipelineOptions extends LinkDecoderOptions {
   /** Called once when a subscriber throws (it is then disabled). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseReplicationInfo, type MasterReplInfo } from '../../../src/analysis/master-info.js';
-import { backlogWindow, explainContinue, explainFullResync } from '../../../src/analysis/resync-reason.js';
+import { parseReplicationInfo, type MasterReplInfo } from '../../../../src/decode/analysis/master-info.js';
+import { backlogWindow, explainContinue, explainFullResync } from '../../../../src/decode/analysis/resync-reason.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);

@@ -2,9 +2,9 @@
 // master sent it, then the propagated stream up to its last complete command — plus, in plain words,
 // everything that cannot be replayed and why.
 import type { WireEvent } from '../core/events.js';
-import { createPipeline } from '../core/pipeline.js';
+import { createPipeline } from '../decode/pipeline.js';
 import { RespFramer } from '../resp/framer.js';
-import type { Capture } from './reader.js';
+import type { Capture } from '../capture/reader.js';
 import { missingLink } from './event-filter.js';
 
 export interface LinkFullSync {

@@ -2,7 +2,7 @@
 // replica that full-syncs again and again. Replicas are recognised across reconnections by their IP and the
 // port they announce (REPLCONF listening-port). Pure: events and INFO snapshots in, events out.
 
-import type { FullResyncEvent, ReplEvent, ReplSink } from '../core/events.js';
+import type { FullResyncEvent, ReplEvent, ReplSink } from '../../core/events.js';
 import { announcedPort, hostOf } from './listening-port.js';
 import type { MasterReplInfo } from './master-info.js';
 import { explainContinue, explainFullResync, type PsyncAsk } from './resync-reason.js';

@@ -1,7 +1,7 @@
 // CRC-64/Jones: the WebAssembly path (pieces of 256 bytes and more, in 64 KiB blocks) and the JS path
 // (short pieces) must both equal a plain bit-by-bit reference, whatever the piece sizes and alignment.
 import { describe, expect, it } from 'vitest';
-import { Crc64 } from '../../../src/decode/rdb/crc64.js';
+import { Crc64 } from '../../../../src/decode/rdb/crc64.js';
 
 const POLY = 0x95ac9329ac4bc9b5n;
 /** Bit-by-bit CRC state after `data`, from state `crc`. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { splitSnapshot } from '../../../src/capture/full-sync.js';
+import { splitSnapshot } from '../../../src/replay/full-sync.js';
 import { corpusPath, requireCorpus } from '../../helpers/corpus.js';
 
 const hasCorpus = requireCorpus('wire', 'splitSnapshot on the recorded disk and diskless sessions');

@@ -1,7 +1,7 @@
 // Reads the corpus's rdb/MANIFEST.md: what an independent walker found in each corpus file.
 import fs from 'node:fs';
 import path from 'node:path';
-import { corpusPath } from '../../helpers/corpus.js';
+import { corpusPath } from '../../../helpers/corpus.js';
 
 export const corpusDir = corpusPath('rdb');
 

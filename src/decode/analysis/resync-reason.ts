@@ -4,7 +4,7 @@
 // answer, and the replids the master answered with before; the master's INFO replication (optional) adds
 // replid2 and the backlog window. Where the wire alone cannot tell, the reason says so. Pure.
 
-import type { ResyncReasonCode } from '../core/events.js';
+import type { ResyncReasonCode } from '../../core/events.js';
 import type { MasterReplInfo } from './master-info.js';
 
 export interface PsyncAsk {
