@@ -5,7 +5,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRedis, startRedis, waitFor, type RedisServer } from '../helpers/redis.js';
-import { humanReport, inspect } from '../../src/cli/inspect-command.js';
+import { inspect } from '../../src/inspect/inspect.js';
+import { humanReport } from '../../src/inspect/report.js';
 
 const hasRedis = requireRedis();
 

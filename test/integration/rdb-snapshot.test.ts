@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampledChunkings } from '../helpers/chunkings.js';
 import { requireRedis, startRedis, type RedisServer } from '../helpers/redis.js';
 import { RdbObserver, type KeyInfo } from '../../src/decode/rdb/rdb-observer.js';
-import { inspect } from '../../src/cli/inspect-command.js';
+import { inspect } from '../../src/inspect/inspect.js';
 
 const hasRedis = requireRedis();
 const BINARY_KEY = Buffer.from([0xff, 0xfe, 0x00, 0x41]);

@@ -12,7 +12,7 @@ import { RdbBodyElider } from '../../src/capture/rdb-elider.js';
 import { SecretMasker } from '../../src/capture/secret-masker.js';
 import { openCapture } from '../../src/capture/reader.js';
 import { openCaptureWriter } from '../../src/capture/writer.js';
-import { inspect } from '../../src/cli/inspect-command.js';
+import { inspect } from '../../src/inspect/inspect.js';
 import type { ReplEvent, WireEvent } from '../../src/core/events.js';
 import { createPipeline } from '../../src/decode/pipeline.js';
 import { makeRdbSink } from '../../src/decode/rdb-sink.js';
