@@ -151,7 +151,7 @@ async function replayTo(file: string, flags: ReplayFlags): Promise<void> {
     log: (line) => process.stderr.write(`repl-spy: ${line}\n`),
   });
   process.stderr.write(
-    `repl-spy: ${formatHostPort(target.host, target.port)} loaded link ${sync.link}: RDB of ${sync.rdb.length} bytes at offset ${sync.offset}, ` +
+    `repl-spy: ${formatHostPort(target.host, target.port)} loaded link ${sync.link}: RDB of ${sync.rdbBytes} bytes at offset ${sync.offset}, ` +
       `commands up to offset ${acked}; it is a master again (REPLICAOF NO ONE)\n`,
   );
   process.exit(problems.length > 0 ? 1 : 0);

@@ -122,14 +122,17 @@ async function inspectCapture(file: string, opts: InspectOptions): Promise<Inspe
   const { sync, problems } = await extractFullSync(capture, link);
   if (!sync) return { file, kind: 'capture', rdb: null, commands: null, problems };
   const observer = new RdbObserver({ topN: opts.topN, onKey: opts.onKey });
-  for (let p = 0; p < sync.rdb.length; p += READ_CHUNK) {
-    observer.feed(sync.rdb.subarray(p, p + READ_CHUNK), ignore);
+  const tail = newTail();
+  const aof = new AofCommandReader();
+  for await (const { part, chunk } of sync.chunks()) {
+    if (part === 'stream') {
+      aof.feed(chunk, (c) => addCommand(tail, c, opts.tailLines));
+      continue;
+    }
+    observer.feed(chunk, ignore);
     await opts.afterChunk?.();
   }
   observer.end(ignore);
-  const tail = newTail();
-  const aof = new AofCommandReader();
-  aof.feed(sync.stream, (c) => addCommand(tail, c, opts.tailLines));
   finishTail(tail, aof, `link ${sync.link} stream`);
   return { file, kind: 'capture', rdb: { link: sync.link, ...observer.info() }, commands: tail, problems };
 }

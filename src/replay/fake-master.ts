@@ -119,13 +119,12 @@ function serveReplica(socket: net.Socket, opts: ServeOptions, done: (offset: num
     } else if (name === 'REPLCONF') socket.write('+OK\r\n');
     else if (name === 'PSYNC' || name === 'SYNC') {
       streaming = true;
-      opts.log(`target asked ${argv.join(' ')}: sending +FULLRESYNC ${sync.replid} ${sync.offset}, ${sync.rdb.length} RDB bytes, ${sync.stream.length} stream bytes`);
+      opts.log(`target asked ${argv.join(' ')}: sending +FULLRESYNC ${sync.replid} ${sync.offset}, ${sync.rdbBytes} RDB bytes, ${sync.streamBytes} stream bytes`);
       if (name === 'PSYNC') socket.write(`+FULLRESYNC ${sync.replid} ${sync.offset}\r\n`);
-      socket.write(`$${sync.rdb.length}\r\n`);
-      socket.write(sync.rdb);
-      socket.write(sync.stream);
-      // ask for an ACK now rather than waiting for the replica's once-per-second one
-      socket.write('*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n');
+      sendSync(socket, sync).catch((err: Error) => {
+        socket.destroy();
+        fail(err);
+      });
     } else socket.write(`-ERR repl-spy replay does not handle ${name}\r\n`);
   };
   // what the target sends us as its master: RESP commands, inline SYNC, newline keepalives
@@ -150,6 +149,28 @@ function serveReplica(socket: net.Socket, opts: ServeOptions, done: (offset: num
     }
     first = false;
     framer.feed(chunk);
+  });
+}
+
+/** The snapshot and the stream, read from the capture as the target takes them (a slow target slows the reading,
+ *  nothing piles up in memory), then a GETACK. */
+async function sendSync(socket: net.Socket, sync: LinkFullSync): Promise<void> {
+  socket.write(`$${sync.rdbBytes}\r\n`);
+  for await (const { chunk } of sync.chunks()) {
+    if (socket.destroyed) return; // the close is reported by serveReplica
+    if (!socket.write(chunk)) await drainOrClose(socket);
+  }
+  // ask for an ACK now rather than waiting for the replica's once-per-second one
+  socket.write('*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n');
+}
+
+function drainOrClose(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done).off('close', done);
+      resolve();
+    };
+    socket.on('drain', done).on('close', done);
   });
 }
 

@@ -1,6 +1,7 @@
 // What `replay --to` sends: one link's full sync taken from a capture — the RDB snapshot exactly as the
 // master sent it, then the propagated stream up to its last complete command — plus, in plain words,
-// everything that cannot be replayed and why.
+// everything that cannot be replayed and why. Streamed: a first read of the capture finds the link and where
+// its snapshot and stream lie; chunks() reads them from the file again, so no snapshot is ever held in memory.
 import type { WireEvent } from '../core/events.js';
 import { createPipeline } from '../decode/pipeline.js';
 import { RespFramer } from '../resp/framer.js';
@@ -12,11 +13,14 @@ export interface LinkFullSync {
   replid: string;
   /** the +FULLRESYNC offset: the snapshot's replication offset */
   offset: number;
-  rdb: Buffer;
-  /** complete commands after the snapshot, exactly as sent */
-  stream: Buffer;
+  rdbBytes: number;
+  /** bytes of the complete commands after the snapshot */
+  streamBytes: number;
   /** replication offset after the last complete command */
   finalOffset: number;
+  /** Reads the capture again: the RDB payload, then the commands after it, exactly as sent, in the pieces they
+   *  were recorded in. */
+  chunks(): AsyncGenerator<{ part: 'rdb' | 'stream'; chunk: Buffer }>;
 }
 
 export interface FullSyncResult {
@@ -25,20 +29,41 @@ export interface FullSyncResult {
   problems: string[];
 }
 
+/** Where the first RDB payload of a master→replica byte stream lies, found as its bytes are fed. */
+export class SnapshotLocator {
+  /** [rdbStart, rdbEnd) is the payload (without the `$EOF:` end mark); what follows it starts at streamStart */
+  found: { rdbStart: number; rdbEnd: number; streamStart: number } | null = null;
+  private bodyStart = 0;
+  private readonly framer = new RespFramer('replication', {
+    rdbStart: (_size, _mark, _start, bodyStart) => (this.bodyStart = bodyStart),
+    rdbEnd: (bodyEnd, end) => {
+      this.found = { rdbStart: this.bodyStart, rdbEnd: bodyEnd, streamStart: end };
+      this.framer.stop();
+    },
+    error: () => undefined,
+  });
+
+  feed(chunk: Buffer): void {
+    if (!this.found) this.framer.feed(chunk);
+  }
+}
+
 interface LinkRecord {
-  m2r: Buffer[];
+  snapshot: SnapshotLocator;
+  /** master→replica bytes before the first gap */
   m2rBytes: number;
   gap: { pos: number; bytes: number; reason: string } | null;
   fullresync: { replid: string; offset: number } | null;
   lastOffset: number | null;
 }
 
-/** Reads the capture once. Without `link`: the fully synced link that got furthest. */
+/** Reads the capture once (the sync's chunks() reads it again). Without `link`: the fully synced link that got
+ *  furthest. */
 export async function extractFullSync(capture: Capture, link?: number): Promise<FullSyncResult> {
   const links = new Map<number, LinkRecord>();
   const rec = (id: number) => {
     let r = links.get(id);
-    if (!r) links.set(id, (r = { m2r: [], m2rBytes: 0, gap: null, fullresync: null, lastOffset: null }));
+    if (!r) links.set(id, (r = { snapshot: new SnapshotLocator(), m2rBytes: 0, gap: null, fullresync: null, lastOffset: null }));
     return r;
   };
   const pipeline = createPipeline();
@@ -73,9 +98,8 @@ export async function extractFullSync(capture: Capture, link?: number): Promise<
   }
   candidates.sort(([a, ra], [b, rb]) => (rb.lastOffset ?? rb.fullresync!.offset) - (ra.lastOffset ?? ra.fullresync!.offset) || a - b);
   const [id, r] = candidates[0]!;
-  const m2r = Buffer.concat(r.m2r);
-  const split = splitSnapshot(m2r);
-  if (!split) {
+  const found = r.snapshot.found;
+  if (!found) {
     const why = r.gap ? `${r.gap.bytes} bytes are missing from the capture at byte ${r.gap.pos} (${r.gap.reason})` : 'the capture ends before it is complete';
     problems.push(`link ${id}: the RDB snapshot cannot be replayed: ${why}`);
     return { sync: null, problems };
@@ -85,17 +109,27 @@ export async function extractFullSync(capture: Capture, link?: number): Promise<
   if (r.gap) {
     problems.push(`link ${id}: ${r.gap.bytes} bytes of the stream are missing from the capture at byte ${r.gap.pos} (${r.gap.reason}): commands after replication offset ${finalOffset} cannot be replayed`);
   }
-  const sync: LinkFullSync = { link: id, replid, offset, rdb: split.rdb, stream: split.rest.subarray(0, finalOffset - offset), finalOffset };
+  const rdb = { from: found.rdbStart, to: found.rdbEnd };
+  const stream = { from: found.streamStart, to: found.streamStart + Math.min(finalOffset - offset, r.m2rBytes - found.streamStart) };
+  const sync: LinkFullSync = {
+    link: id,
+    replid,
+    offset,
+    rdbBytes: rdb.to - rdb.from,
+    streamBytes: stream.to - stream.from,
+    finalOffset,
+    chunks: () => readAgain(capture, id, rdb, stream),
+  };
   return { sync, problems };
 }
 
-/** Keeps the master→replica bytes of the links asked for, up to the first gap. */
+/** Follows the master→replica bytes of the links asked for, up to the first gap. */
 function collect(e: WireEvent, link: number | undefined, rec: (id: number) => LinkRecord): void {
   if (e.kind === 'tick' || e.kind === 'server-info' || (link !== undefined && e.link !== link)) return;
   if (e.kind === 'bytes' && e.from === 'master') {
     const r = rec(e.link);
     if (r.gap) return;
-    r.m2r.push(e.chunk);
+    r.snapshot.feed(e.chunk);
     r.m2rBytes += e.chunk.length;
   } else if (e.kind === 'gap' && e.from === 'master') {
     const r = rec(e.link);
@@ -103,18 +137,27 @@ function collect(e: WireEvent, link: number | undefined, rec: (id: number) => Li
   }
 }
 
-/** The RDB payload and what follows it (without the `$EOF:` end mark): the first payload the framer finds. */
-export function splitSnapshot(m2r: Buffer): { rdb: Buffer; rest: Buffer } | null {
-  let split: { rdb: Buffer; rest: Buffer } | null = null;
-  let bodyStart = 0;
-  const framer = new RespFramer('replication', {
-    rdbStart: (_size, _mark, _start, start) => (bodyStart = start),
-    rdbEnd: (bodyEnd, end) => {
-      split = { rdb: m2r.subarray(bodyStart, bodyEnd), rest: m2r.subarray(end) };
-      framer.stop();
-    },
-    error: () => undefined,
-  });
-  framer.feed(m2r);
-  return split;
+type Range = { from: number; to: number };
+
+/** The link's master→replica bytes in `rdb`, then in `stream` (both before its first gap, as the first read found). */
+async function* readAgain(capture: Capture, link: number, rdb: Range, stream: Range): AsyncGenerator<{ part: 'rdb' | 'stream'; chunk: Buffer }> {
+  let pos = 0;
+  for await (const e of capture.events()) {
+    if (e.kind !== 'bytes' || e.from !== 'master' || e.link !== link) continue;
+    const at = pos;
+    pos += e.chunk.length;
+    const inRdb = within(e.chunk, at, rdb);
+    if (inRdb) yield { part: 'rdb', chunk: inRdb };
+    const inStream = within(e.chunk, at, stream);
+    if (inStream) yield { part: 'stream', chunk: inStream };
+    if (pos >= stream.to) return;
+  }
+  throw new Error(`${capture.file}: link ${link} ends at byte ${pos} on a second read, before the ${stream.to} bytes found on the first (was the file changed?)`);
+}
+
+/** The part of a chunk that starts at byte `at` lying in `r`, or null. */
+function within(chunk: Buffer, at: number, r: Range): Buffer | null {
+  const from = Math.max(r.from - at, 0);
+  const to = Math.min(r.to - at, chunk.length);
+  return from < to ? chunk.subarray(from, to) : null;
 }

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeHeader, encodeRecord } from '../../../src/capture/format.js';
-import { splitSnapshot } from '../../../src/replay/full-sync.js';
 import { inspect } from '../../../src/inspect/inspect.js';
 import { humanReport } from '../../../src/inspect/report.js';
+import { SnapshotLocator } from '../../../src/replay/full-sync.js';
 import { RdbObserver } from '../../../src/decode/rdb/rdb-observer.js';
 import { requireCorpus } from '../../helpers/corpus.js';
 import { corpusEvents } from '../capture/corpus-events.js';
@@ -27,7 +27,9 @@ describe.skipIf(!requireCorpus('wire', 'inspect on captures written from recorde
       expect(result.problems).toEqual([]);
       // the oracle: the same RDB bytes, cut out of the master's stream independently, fed whole
       const m2r = Buffer.concat(events.flatMap((e) => (e.kind === 'bytes' && e.from === 'master' && e.link === result.rdb!.link ? [e.chunk] : [])));
-      const rdb = splitSnapshot(m2r)!.rdb;
+      const locator = new SnapshotLocator();
+      locator.feed(m2r);
+      const rdb = m2r.subarray(locator.found!.rdbStart, locator.found!.rdbEnd);
       const o = new RdbObserver({ topN: 3 });
       o.feed(rdb, () => {});
       o.end(() => {});
