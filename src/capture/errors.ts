@@ -1,14 +1,13 @@
 // Errors of capture files, with a stable code and the exact place: the file and the byte offset.
-export type CaptureErrorCode =
-  | 'RSPY_CAPTURE_NOT_A_CAPTURE'
-  | 'RSPY_CAPTURE_VERSION'
-  | 'RSPY_CAPTURE_FORMAT'
-  | 'RSPY_CAPTURE_TRUNCATED'
-  | 'RSPY_CAPTURE_WRITE';
+import { ReplSpyError, type CaptureErrorCode } from '../core/errors.js';
 
-export class CaptureError extends Error {
+export type { CaptureErrorCode };
+
+export class CaptureError extends ReplSpyError {
+  override readonly name = 'CaptureError';
+
   constructor(
-    readonly code: CaptureErrorCode,
+    override readonly code: CaptureErrorCode,
     readonly file: string,
     /** byte offset in the file where the problem starts */
     readonly offset: number,
@@ -16,7 +15,6 @@ export class CaptureError extends Error {
     /** complete records read before the problem (events already delivered) */
     readonly recordsRead = 0,
   ) {
-    super(`${file}: byte ${offset}: ${problem}`);
-    this.name = 'CaptureError';
+    super(code, `${file}: byte ${offset}: ${problem}`);
   }
 }

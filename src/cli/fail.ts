@@ -1,7 +1,7 @@
 // One clear line and an exit code per failure a user can act on; stacks only with --debug.
-import { isReplSpyError } from '../core/errors.js';
+import { isReplSpyError, type ReplSpyErrorCode } from '../core/errors.js';
 
-const EXIT_CODES: Record<string, number> = { RSPY_BAD_ARGS: 2, RSPY_REPLAY_REFUSED: 2, RSPY_LISTEN: 3, RSPY_MASTER_CONNECT: 4 };
+const EXIT_CODES: Partial<Record<ReplSpyErrorCode, number>> = { RSPY_BAD_ARGS: 2, RSPY_REPLAY_REFUSED: 2, RSPY_LISTEN: 3 };
 
 /** A file named on the command line that cannot be read: a sentence with the path, and the exit code. */
 const FILE_ERRORS: Record<string, [string, number]> = {
@@ -11,12 +11,18 @@ const FILE_ERRORS: Record<string, [string, number]> = {
   EACCES: ['permission denied', 1],
 };
 
-export function failAndExit(err: unknown, debug = false): never {
+/** The line a failure is told in, and the exit code it ends with. */
+export function describeFailure(err: unknown): { message: string; exitCode: number } {
   const fsError = err as NodeJS.ErrnoException;
   const file = fsError?.path !== undefined ? FILE_ERRORS[fsError.code ?? ''] : undefined;
-  const message = file ? `${fsError.path}: ${file[0]}` : err instanceof Error ? err.message : String(err);
+  if (file) return { message: `${fsError.path}: ${file[0]}`, exitCode: file[1] };
+  const message = err instanceof Error ? err.message : String(err);
+  return { message, exitCode: isReplSpyError(err) ? (EXIT_CODES[err.code] ?? 1) : 1 };
+}
+
+export function failAndExit(err: unknown, debug = false): never {
+  const { message, exitCode } = describeFailure(err);
   process.stderr.write(`repl-spy: ${message}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  const code = file ? file[1] : isReplSpyError(err) ? (EXIT_CODES[err.code] ?? 1) : fsError?.code === 'RSPY_CAPTURE_WRITE' ? 5 : 1;
-  process.exit(code);
+  process.exit(exitCode);
 }

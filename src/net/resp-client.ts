@@ -3,12 +3,20 @@
 // matched in order. Never in the proxy's forward path.
 import type net from 'node:net';
 import RedisParser from 'redis-parser';
+import { ReplSpyError } from '../core/errors.js';
 import { connectRedis } from './dial.js';
 import type { ClientTls } from './tls-options.js';
 
 export type Reply = string | number | null | Reply[];
 
-export class RespError extends Error {}
+/** The server's error reply (`-ERR ...`, `-NOAUTH ...`): the message is the line without the '-'. */
+export class RespError extends ReplSpyError {
+  override readonly name = 'RespError';
+
+  constructor(message: string) {
+    super('RSPY_SERVER_REPLY', message);
+  }
+}
 
 export class RespClient {
   private pending: { resolve: (r: Reply) => void; reject: (e: Error) => void }[] = [];

@@ -1,20 +1,8 @@
 // Errors of the RDB decoder. Bad input never escapes the decoder as an exception: RdbFormatError is thrown
 // internally and turned into an 'error' report with the byte offset, what was expected, and a message.
+import { ReplSpyError, type RdbErrorCode } from '../../core/errors.js';
 
-export type RdbErrorCode =
-  | 'RDB_BAD_MAGIC'
-  | 'RDB_BAD_VERSION'
-  | 'RDB_COMPRESSED_ENVELOPE'
-  | 'RDB_BAD_LENGTH'
-  | 'RDB_BAD_STRING'
-  | 'RDB_BAD_LZF'
-  | 'RDB_UNKNOWN_TYPE'
-  | 'RDB_UNSUPPORTED'
-  | 'RDB_CORRUPT_CONTAINER'
-  | 'RDB_CORRUPT_VALUE'
-  | 'RDB_CRC_MISMATCH'
-  | 'RDB_TRUNCATED'
-  | 'RDB_INTERNAL_ERROR';
+export type { RdbErrorCode };
 
 export interface RdbErrorInfo {
   code: RdbErrorCode;
@@ -24,14 +12,16 @@ export interface RdbErrorInfo {
   message: string;
 }
 
-export class RdbFormatError extends Error {
+export class RdbFormatError extends ReplSpyError {
+  override readonly name = 'RdbFormatError';
+
   constructor(
-    readonly code: RdbErrorCode,
+    override readonly code: RdbErrorCode,
     readonly pos: number,
     readonly expected: string,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 
   info(): RdbErrorInfo {
