@@ -56,8 +56,13 @@ async function measure(command, args) {
   closeSync(devNull);
   const wallS = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.slice(-2000)}`);
-  return { wallS, cpuS: childrenCpuSeconds() - cpuBefore, rssMb: peakKb / 1024, stderr };
+  // The kernel counts a child's CPU in 10 ms ticks: a smoke-sized file can take none of them, and a rate over 0 s
+  // is no number. Count at least one tick.
+  return { wallS, cpuS: Math.max(CPU_TICK_S, childrenCpuSeconds() - cpuBefore), rssMb: peakKb / 1024, stderr };
 }
+
+/** The kernel's accounting tick for a child's CPU time (USER_HZ = 100). */
+const CPU_TICK_S = 0.01;
 
 /** A full sync and a write load, captured by tcpdump on lo. */
 async function makeCapture(file) {
