@@ -8,6 +8,7 @@ import { registerExportCommand } from './cli/export-command.js';
 import { registerInspectCommand } from './cli/inspect-command.js';
 import { registerLabCommand } from './cli/lab-command.js';
 import { registerPcapCommand } from './cli/pcap-command.js';
+import { registerReportCommand } from './cli/report-command.js';
 
 // A stderr whose reader went away must not end the process (the proxy's replicas would go with it).
 process.stderr.on('error', () => {});
@@ -26,6 +27,7 @@ registerExportCommand(program);
 registerInspectCommand(program);
 registerLabCommand(program);
 registerPcapCommand(program);
+registerReportCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`repl-spy: ${err instanceof Error ? err.message : String(err)}\n`);

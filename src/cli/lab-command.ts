@@ -86,7 +86,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   const bin = findRedisServer(flags.redisServer);
   const password = flags.password ?? randomBytes(8).toString('hex');
 
-  const live = startLive(flags, { upstream: 'lab' });
+  const live = await startLive(flags, { upstream: 'lab' });
   const { mode, logger, pipeline, capture } = live;
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   const registry = new LinkRegistry();
@@ -146,6 +146,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   controlServer = await startControlServer({ status: () => labStatus(running, passwordFile, faultControl, controlServer?.url, pipeline.currentLag(wireNow())), fault: (spec) => faultControl.apply(spec) }, controlPort);
 
   printSummary(running, flags.showSecrets ? password : null, passwordFile, controlServer.url, capture?.path ?? null, keys, rate, say);
+  if (live.metrics) say(`  metrics    ${live.metrics.url}`);
   for (const spec of faults) say(`repl-spy lab: fault ${faultControl.apply(spec)}`);
 
   output = await attachOutput(mode, pipeline.subscribe, {
@@ -156,6 +157,7 @@ async function runLab(flags: LabFlags): Promise<void> {
     // #N on the screen is replica=N of --fault and of the control interface
     replicaNumber: (port) => ports.indexOf(Number(port)) + 1 || null,
   });
+  live.watchOutput(output);
   await poller.firstRound;
   await running.replicate();
   if (durationS !== null) setTimeout(() => void shutdown(0), durationS * 1000);

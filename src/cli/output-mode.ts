@@ -23,6 +23,8 @@ export function outputModeOf(flags: OutputFlags): OutputMode {
 
 export interface AttachedOutput {
   stop(): Promise<void>;
+  /** events not shown because the output was slower than the stream (the TUI shows the latest state: none) */
+  droppedEvents(): number;
 }
 
 export async function attachOutput(
@@ -76,6 +78,7 @@ export async function attachOutput(
         process.off('SIGHUP', onHangup);
         tui.stop();
       },
+      droppedEvents: () => 0,
     };
   }
   const writer = createEventWriter(process.stdout, mode === 'json' ? jsonLine : textLine, {
@@ -89,5 +92,6 @@ export async function attachOutput(
       unsubscribe();
       await writer.flush();
     },
+    droppedEvents: () => writer.droppedTotal,
   };
 }

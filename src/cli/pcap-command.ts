@@ -10,12 +10,16 @@ import { ticksUpTo } from '../capture/compat.js';
 import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
 import { ReplSpyError } from '../core/errors.js';
 import type { WireEvent } from '../core/events.js';
+import { parseHostPort } from '../core/host-port.js';
 import { createPipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
+import { serveMetrics } from '../metrics/serve-metrics.js';
+import { recordReport } from '../report/record-report.js';
 import { PcapError } from '../pcap/errors.js';
 import { PcapSource, type PcapStats } from '../pcap/pcap-source.js';
 import { failAndExit } from './fail.js';
 import { attachOutput, outputModeOf, type OutputFlags } from './output-mode.js';
+import { finishReport } from './run-live.js';
 import { subcommandFlags } from './subcommand-flags.js';
 
 export interface PcapFlags extends OutputFlags {
@@ -26,6 +30,8 @@ export interface PcapFlags extends OutputFlags {
   showSecrets?: boolean;
   rdbAnalysis: boolean;
   rdbChecksum: boolean;
+  metrics?: string;
+  report?: string;
   debug?: boolean;
 }
 
@@ -47,6 +53,8 @@ export function registerPcapCommand(program: Command): void {
     .option('--show-secrets', 'show AUTH passwords in the output (masked by default)')
     .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
     .option('--no-rdb-checksum', "decode the RDB's keys but do not verify its CRC-64")
+    .option('--metrics <[host:]port>', 'serve Prometheus metrics at http://host:port/metrics while reading (for pcap -)')
+    .option('--report <file>', 'write an HTML incident report when the capture ends')
     .option('--debug', 'stack traces')
     .action(async (file: string, _local: unknown, cmd: Command) => {
       // the root command (the proxy) shares option names such as --json: read them from both
@@ -65,6 +73,7 @@ async function runPcap(file: string, flags: PcapFlags): Promise<void> {
     throw new ReplSpyError('RSPY_BAD_ARGS', 'pcap - reads a capture from stdin, but stdin is a terminal', { hint: `e.g. ${LIVE_EXAMPLE}` });
   }
   const name = live ? 'stdin' : file;
+  const metricsAt = flags.metrics === undefined ? null : parseHostPort(flags.metrics, '127.0.0.1');
   const mode = outputModeOf(flags);
   const pipeline = createPipeline({
     showSecrets: flags.showSecrets,
@@ -97,6 +106,10 @@ async function runPcap(file: string, flags: PcapFlags): Promise<void> {
     },
     { ports },
   );
+  // the lag at a scrape is read at the packets' time, as the decoders' ticks are
+  const metrics = metricsAt && (await serveMetrics(metricsAt, pipeline, { now: () => source.at }));
+  if (metrics) process.stderr.write(`repl-spy: metrics ${metrics.url}\n`);
+  const report = flags.report === undefined ? null : recordReport(flags.report, pipeline, { title: `repl-spy report: ${path.basename(name)}`, source: `packet capture ${name}` });
 
   const input = live ? process.stdin : createReadStream(file, { highWaterMark: READ_BLOCK_BYTES });
   let quit = false;
@@ -131,7 +144,9 @@ async function runPcap(file: string, flags: PcapFlags): Promise<void> {
   pipeline.end(endAt);
   if (mode === 'tui' && !quit) await quitted; // the screen stays until the user quits
   await output.stop();
+  if (report) finishReport(report, endAt);
   await captureAt(endAt)?.close(endAt);
+  await metrics?.close();
   const stats = source.stats();
   process.stderr.write(`repl-spy: ${name}: ${summary(stats, source.format)}\n`);
   if (failure) failAndExit(failure instanceof PcapError ? new Error(`${name}: ${failure.message}`) : new Error(`cannot read ${name}: ${String((failure as Error).message ?? failure)}`), flags.debug);

@@ -59,11 +59,11 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
   const upstream = parseUpstream(flags.upstream);
   const master = formatHostPort(upstream.host, upstream.port); // never the URL: it may hold a password
   const { listen: listenTls, upstream: upstreamTls } = tlsFromFlags(flags);
-  const { mode, logger, pipeline, capture, onWire, end } = startLive(flags, { upstream: master });
+  const { mode, logger, pipeline, capture, metrics, watchOutput, onWire, end } = await startLive(flags, { upstream: master });
   const proxy = await startProxy({ listen, upstream, onWire, logger, listenTls, upstreamTls, halfCloseTimeoutMs });
   const addr = proxy.address();
   const where = formatHostPort(addr.host, addr.port);
-  logger.info({ listen: where, upstream: master, capture: capture?.path ?? null }, 'repl-spy listening');
+  logger.info({ listen: where, upstream: master, capture: capture?.path ?? null, metrics: metrics?.url ?? null }, 'repl-spy listening');
   const legs = tlsStartLines(listenTls, upstreamTls);
   if (legs.info.length > 0) logger.info({ legs: legs.info }, 'TLS');
   for (const line of legs.warnings) logger.warn(line);
@@ -89,8 +89,9 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
     onQuit: () => void shutdown(0),
     onLost: (why) => logger.warn(`${why}; forwarding and capture continue`),
   });
+  watchOutput(output);
   if (mode !== 'tui') {
-    process.stderr.write(`repl-spy: listening on ${where}, master ${master}${capture ? `, capture ${capture.path}` : ''}\n`);
+    process.stderr.write(`repl-spy: listening on ${where}, master ${master}${capture ? `, capture ${capture.path}` : ''}${metrics ? `, metrics ${metrics.url}` : ''}\n`);
     for (const line of legs.info) process.stderr.write(`repl-spy: ${line}\n`);
   }
 

@@ -1,14 +1,18 @@
 // What a live command (the proxy, the lab) wires behind its proxies: the shared output/capture/log flags, the
-// decoding pipeline, the capture writer, and one wire sink that feeds both.
+// decoding pipeline, the capture writer, and one wire sink that feeds both; the metrics endpoint and the report
+// written at exit when asked for.
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
 import { TICK_MS, type WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
+import { parseHostPort } from '../core/host-port.js';
 import { parseDuration, parseSize } from '../core/units.js';
 import { createPipeline, type Pipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { wireNow } from '../core/clock.js';
+import { serveMetrics, type MetricsEndpoint } from '../metrics/serve-metrics.js';
+import { recordReport, type ReportRecorder } from '../report/record-report.js';
 import { createLogger } from './logger.js';
 import { outputModeOf, type AttachedOutput, type OutputFlags, type OutputMode } from './output-mode.js';
 
@@ -23,6 +27,8 @@ export interface LiveFlags extends OutputFlags {
   logFile?: string;
   debug?: boolean;
   ackTimeout: string;
+  metrics?: string;
+  report?: string;
 }
 
 /** The flags every live command shares. */
@@ -40,6 +46,8 @@ export function addLiveOptions(cmd: Command): Command {
     .option('--no-rdb-checksum', "decode the RDB's keys but do not verify its CRC-64 (the replica verifies it too; most of the analysis CPU with large values)")
     .option('--log-file <path>', 'write logs there instead of stderr (with the TUI: repl-spy.log)')
     .option('--ack-timeout <duration>', 'an ack-silence for a replica with nothing to acknowledge after this long without an ACK (2s when it has)', '3s')
+    .option('--metrics <[host:]port>', 'serve Prometheus metrics at http://host:port/metrics (host defaults to 127.0.0.1; port 0: any free port)')
+    .option('--report <file>', 'write an HTML incident report of the run there when it ends')
     .option('--debug', 'debug logs and stack traces');
 }
 
@@ -48,17 +56,22 @@ export interface Live {
   logger: Logger;
   pipeline: Pipeline;
   capture: CaptureWriter | null;
+  metrics: MetricsEndpoint | null;
+  report: ReportRecorder | null;
+  /** The output shown (for the metrics' count of the events it dropped). */
+  watchOutput(output: AttachedOutput): void;
   /** Give this to the proxies: every wire event goes to the capture, then to the decoders. */
   onWire: WireSink;
   /** Once the proxies are closed: ends the decoded events and the capture at one end time (as replay will see
-   *  it), then stops the output and closes the capture. */
+   *  it), then stops the output, writes the report and closes the capture and the metrics. */
   end(output: AttachedOutput | null): Promise<void>;
 }
 
-export function startLive(flags: LiveFlags, opts: { upstream: string }): Live {
+export async function startLive(flags: LiveFlags, opts: { upstream: string }): Promise<Live> {
   if (flags.captureRdb !== 'full' && flags.captureRdb !== 'none') {
     throw new ReplSpyError('RSPY_BAD_ARGS', `--capture-rdb must be full or none, not ${JSON.stringify(flags.captureRdb)}`);
   }
+  const metricsAt = flags.metrics === undefined ? null : parseHostPort(flags.metrics, '127.0.0.1');
   const mode = outputModeOf(flags);
   const logger = createLogger({ file: flags.logFile ?? (mode === 'tui' ? 'repl-spy.log' : undefined), debug: flags.debug });
   const pipeline = createPipeline({
@@ -67,6 +80,10 @@ export function startLive(flags: LiveFlags, opts: { upstream: string }): Live {
     ackTimeoutMs: parseAckTimeout(flags.ackTimeout),
     onSubscriberError: (err) => logger.error({ err }, 'an output failed and was stopped; forwarding continues'),
   });
+  let shown: AttachedOutput | null = null;
+  // before the capture is opened: a port in use must not leave an empty capture behind
+  const metrics = metricsAt && (await serveMetrics(metricsAt, pipeline, { now: wireNow, droppedEvents: () => shown?.droppedEvents() ?? 0 }));
+  const report = flags.report === undefined ? null : recordReport(flags.report, pipeline, { title: `repl-spy report: ${opts.upstream}`, source: `live, master ${opts.upstream}, started ${new Date().toISOString()}` });
   const capture =
     flags.capture === false
       ? null
@@ -96,9 +113,25 @@ export function startLive(flags: LiveFlags, opts: { upstream: string }): Live {
     const endAt = wireNow();
     pipeline.end(endAt);
     await output?.stop();
+    if (report) finishReport(report, endAt);
     await capture?.close(endAt);
+    await metrics?.close();
   };
-  return { mode, logger, pipeline, capture, onWire, end };
+  const watchOutput = (output: AttachedOutput): void => void (shown = output);
+  return { mode, logger, pipeline, capture, metrics, report, watchOutput, onWire, end };
+}
+
+/** Writes `--report` once the events are over (after the TUI gave the terminal back). A report that cannot be
+ *  written costs the report only: the shutdown goes on. */
+export function finishReport(report: ReportRecorder, endAt: number): boolean {
+  try {
+    const bytes = report.write(endAt);
+    process.stderr.write(`repl-spy: report ${report.file} (${bytes} bytes)\n`);
+    return true;
+  } catch (err) {
+    process.stderr.write(`repl-spy: cannot write the report ${report.file}: ${(err as Error).message}\n`);
+    return false;
+  }
 }
 
 /** `--ack-timeout` (live and replay: replay decodes again). */

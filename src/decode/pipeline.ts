@@ -4,7 +4,7 @@
 // connection read it). Subscribers are isolated: one that throws is disabled and reported once, and nothing here
 // can reach back into the forward path.
 
-import type { From, ReplEvent, ReplSink, WireEvent } from '../core/events.js';
+import type { From, ReplEvent, ReplSink, WireEvent, WireSink } from '../core/events.js';
 import { parseReplicationInfo } from './analysis/master-info.js';
 import { ResyncAnalyzer } from './analysis/resync-analyzer.js';
 import { LinkDecoder, type LinkDecoderOptions } from './link-decoder.js';
@@ -28,6 +28,8 @@ export interface Pipeline {
   /** An event that does not come from the wire (the capture's losses): straight to the subscribers. */
   note(e: ReplEvent): void;
   subscribe(fn: ReplSink): () => void;
+  /** The wire events themselves, before decoding (e.g. bytes forwarded, for metrics); isolated like subscribers. */
+  tapWire(fn: WireSink): () => void;
   /** The lag of every open link that has acknowledged something, at `at` (e.g. for a metrics endpoint). */
   currentLag(at: number): LinkLag[];
   end(at: number): void;
@@ -35,19 +37,21 @@ export interface Pipeline {
 
 export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const subscribers = new Set<ReplSink>();
+  const taps = new Set<WireSink>();
   const decoders = new Map<number, LinkDecoder>();
   const failed = new Set<number>(); // links whose decoder threw: only their close is still reported
 
-  const publish = (e: ReplEvent): void => {
-    for (const fn of subscribers) {
+  const deliver = <E>(fns: Set<(e: E) => void>, e: E): void => {
+    for (const fn of fns) {
       try {
         fn(e);
       } catch (err) {
-        subscribers.delete(fn);
+        fns.delete(fn);
         opts.onSubscriberError?.(err);
       }
     }
   };
+  const publish = (e: ReplEvent): void => deliver(subscribers, e);
   const session = new Session(publish, {
     setStreamBase: (link, offset) => decoders.get(link)?.master.setStreamBase(offset),
     setRdbEnd: (link, at) => {
@@ -81,6 +85,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   };
 
   const wire = (e: WireEvent): void => {
+    if (taps.size > 0) deliver(taps, e);
     if (e.kind === 'tick') {
       for (const [link, d] of decoders) if (!failed.has(link)) guarded(link, e.at, 'replica', () => d.lag.tick(e.at));
       return;
@@ -109,6 +114,10 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     subscribe(fn) {
       subscribers.add(fn);
       return () => subscribers.delete(fn);
+    },
+    tapWire(fn) {
+      taps.add(fn);
+      return () => taps.delete(fn);
     },
     currentLag(at) {
       const out: LinkLag[] = [];

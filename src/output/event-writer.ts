@@ -14,6 +14,8 @@ export interface EventWriter {
   write(e: ReplEvent): void;
   /** Flush what is batched; resolves when the stream has taken it. */
   flush(): Promise<void>;
+  /** Events dropped so far because the stream was behind. */
+  readonly droppedTotal: number;
 }
 
 export interface EventWriterOptions {
@@ -27,7 +29,8 @@ export function createEventWriter(out: Writable, format: (e: ReplEvent) => strin
   let batch: string[] = [];
   let closed = false;
   let scheduled = false;
-  let dropped = 0;
+  let dropped = 0; // since the last notice
+  let droppedTotal = 0;
   // 'drain' only follows a write that returned false: the final flush waits on write callbacks instead
   let unfinishedWrites = 0;
   let finished: (() => void)[] = [];
@@ -70,6 +73,7 @@ export function createEventWriter(out: Writable, format: (e: ReplEvent) => strin
       if (closed) return;
       if (out.writableLength > maxPendingBytes) {
         dropped++;
+        droppedTotal++;
         return;
       }
       noteDropped();
@@ -80,6 +84,9 @@ export function createEventWriter(out: Writable, format: (e: ReplEvent) => strin
       noteDropped();
       flushNow();
       return new Promise((resolve) => (unfinishedWrites === 0 ? resolve() : finished.push(resolve)));
+    },
+    get droppedTotal() {
+      return droppedTotal;
     },
   };
 }

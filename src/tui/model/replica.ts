@@ -206,12 +206,17 @@ export function mergeRdbChannel(main: ReplicaRecord, rdb: ReplicaRecord): void {
 
 /** A fault event of the main link (`fault` as the proxy names it: cut, freeze, freeze-end, delay, bandwidth). */
 export function noteFault(r: ReplicaRecord, fault: string, detail: Record<string, unknown>): void {
-  const details = Object.entries(detail).map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  r.lastFault = details.length > 0 ? `${fault} (${details.join(', ')})` : fault;
+  r.lastFault = faultText(fault, detail);
   if (fault === 'delay' && typeof detail.ms === 'number') r.delayMs = detail.ms;
   else if (fault === 'bandwidth') r.bandwidth = typeof detail.bytesPerSec === 'number' ? detail.bytesPerSec : null;
   else if (fault === 'freeze') r.frozen = true;
   else if (fault === 'freeze-end') r.frozen = false;
+}
+
+/** A fault event as text, e.g. "cut (reason link=3,cut)". */
+export function faultText(fault: string, detail: Record<string, unknown>): string {
+  const details = Object.entries(detail).map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return details.length > 0 ? `${fault} (${details.join(', ')})` : fault;
 }
 
 export function pushHandshake(r: ReplicaRecord, line: HandshakeLine): void {
