@@ -1,7 +1,9 @@
 // What the masters wrote: commands counted once per replication stream (every replica of a master receives the
 // same stream: a command is counted on the first link that carries its offset), by command, key prefix, db and
 // cluster slot, and their rate over time. Bounded: names, dbs and prefixes beyond their caps are folded or pruned.
+// O(1) per command and no string made for it: this runs for every command of a capture of any size.
 import type { CommandEvent } from '../core/events.js';
+import { ByteNames } from './byte-names.js';
 import { CLUSTER_SLOTS, keySlot } from './key-slot.js';
 import { TimeBuckets } from './time-buckets.js';
 import { TopCounter, type TopEntry } from './top-counter.js';
@@ -12,13 +14,23 @@ const MAX_NAMES = 256;
 const MAX_DBS = 64;
 const MAX_PREFIX_BYTES = 64;
 export const OTHER = '(other)';
-export const NO_PREFIX = "(no ':' in the key)";
+export const NO_PREFIX = `(no ':' in the key's first ${MAX_PREFIX_BYTES} bytes)`;
 /** the series of all commands in the rate buckets */
 export const ALL = '';
 
 export interface Tally {
   count: number;
   bytes: number;
+}
+
+/** Where a replication stream's counting is: the last offset counted. */
+export interface StreamCursor {
+  offset: number;
+}
+
+interface NameStats extends Tally {
+  name: string;
+  keyless: boolean;
 }
 
 export interface CommandStatsView {
@@ -37,50 +49,63 @@ export interface CommandStatsView {
 
 export class CommandStats {
   private readonly rates = new TimeBuckets('sum', 480, 1000, MAX_NAMES + 2);
-  private readonly names = new Map<string, Tally>();
-  private readonly dbs = new Map<string, Tally>();
+  private readonly names = new Map<string, NameStats>();
+  private readonly nameOf = new ByteNames<NameStats>((text) => this.statsOf(text), true);
+  private readonly prefixOf = new ByteNames<string>((text) => `${text}:*`);
+  private readonly dbs: Tally[] = [];
+  private readonly unknownDb: Tally = { count: 0, bytes: 0 };
+  private readonly otherDb: Tally = { count: 0, bytes: 0 };
   private readonly prefixes = new TopCounter();
   private readonly slots = new Float64Array(CLUSTER_SLOTS);
   private readonly total: Tally = { count: 0, bytes: 0 };
   private duplicates = 0;
-  /** last offset counted per stream */
-  private readonly counted = new Map<string, number>();
-  // the name of the previous command: most streams repeat a few names, so most commands skip the conversion
-  private lastRaw: Buffer = Buffer.alloc(0);
-  private lastName = '';
+  private readonly streams = new Map<string, StreamCursor>();
 
-  /** `stream`: the replication stream the command's link carries (its master and replid). */
-  add(e: CommandEvent, stream: string): void {
-    const last = this.counted.get(stream);
-    if (last !== undefined && e.offset <= last) {
+  /** The cursor of a replication stream (its master and replid): every link that carries it shares it. */
+  stream(key: string): StreamCursor {
+    let cursor = this.streams.get(key);
+    if (!cursor) {
+      cursor = { offset: -Infinity };
+      this.streams.set(key, cursor);
+    }
+    return cursor;
+  }
+
+  add(e: CommandEvent, stream: StreamCursor): void {
+    if (e.offset <= stream.offset) {
       this.duplicates++;
       return;
     }
-    this.counted.set(stream, e.offset);
-    const name = this.nameOf(e.argv[0]);
+    stream.offset = e.offset;
+    const raw = e.argv[0];
+    const name = raw === undefined ? this.statsOf('(empty)') : this.nameOf.get(raw, 0, Math.min(raw.length, 32));
     this.total.count++;
     this.total.bytes += e.bytes;
-    tally(this.names, this.names.has(name) || this.names.size < MAX_NAMES ? name : OTHER, e.bytes);
-    const db = e.db === null ? 'unknown' : String(e.db);
-    tally(this.dbs, this.dbs.has(db) || this.dbs.size < MAX_DBS ? db : OTHER, e.bytes);
+    name.count++;
+    name.bytes += e.bytes;
+    const db = e.db === null ? this.unknownDb : e.db < MAX_DBS ? (this.dbs[e.db] ??= { count: 0, bytes: 0 }) : this.otherDb;
+    db.count++;
+    db.bytes += e.bytes;
     this.rates.add(ALL, e.at, 1);
-    if (!this.rates.add(name, e.at, 1)) this.rates.add(OTHER, e.at, 1);
+    this.rates.add(name.name, e.at, 1);
     const key = e.argv[1];
-    if (key === undefined || KEYLESS.has(name)) return;
-    const colon = key.indexOf(0x3a);
-    this.prefixes.add(colon < 0 ? NO_PREFIX : `${key.toString('latin1', 0, Math.min(colon, MAX_PREFIX_BYTES))}:*`);
+    if (key === undefined || name.keyless) return;
+    const end = Math.min(key.length, MAX_PREFIX_BYTES);
+    let colon = 0;
+    while (colon < end && key[colon] !== 0x3a) colon++;
+    this.prefixes.add(colon < end ? this.prefixOf.get(key, 0, colon) : NO_PREFIX);
     const whole = e.argBytes === undefined || e.argBytes[1] === key.length; // a cut key has no known slot
     if (whole) this.slots[keySlot(key)]++;
   }
 
   view(): CommandStatsView {
-    const rows = <K extends string>(m: Map<string, Tally>, k: K) =>
-      [...m.entries()].map(([v, t]) => ({ [k]: v, ...t }) as Tally & Record<K, string>).sort((a, b) => b.count - a.count);
+    const byCount = <T extends Tally>(rows: T[]) => rows.filter((r) => r.count > 0).sort((a, b) => b.count - a.count);
+    const dbs = this.dbs.flatMap((t, db) => (t ? [{ db: String(db), ...t }] : []));
     return {
       total: { ...this.total },
       duplicates: this.duplicates,
-      byName: rows(this.names, 'name'),
-      byDb: rows(this.dbs, 'db'),
+      byName: byCount([...this.names.values()].map(({ name, count, bytes }) => ({ name, count, bytes }))),
+      byDb: byCount([...dbs, { db: 'unknown', ...this.unknownDb }, { db: OTHER, ...this.otherDb }]),
       prefixes: this.prefixes.top(50),
       prefixesApproximate: this.prefixes.approximate,
       slots: this.slots,
@@ -88,22 +113,14 @@ export class CommandStats {
     };
   }
 
-  private nameOf(raw: Buffer | undefined): string {
-    if (raw === undefined) return '(empty)';
-    if (!raw.equals(this.lastRaw)) {
-      this.lastRaw = Buffer.from(raw); // the view is only valid during the event
-      this.lastName = raw.toString('latin1', 0, 32).toUpperCase();
+  /** The stats of a command name; past MAX_NAMES names, the rest count together. */
+  private statsOf(name: string): NameStats {
+    let stats = this.names.get(name);
+    if (!stats) {
+      if (this.names.size >= MAX_NAMES && name !== OTHER) return this.statsOf(OTHER);
+      stats = { name, count: 0, bytes: 0, keyless: KEYLESS.has(name) };
+      this.names.set(name, stats);
     }
-    return this.lastName;
-  }
-}
-
-function tally(m: Map<string, Tally>, key: string, bytes: number): void {
-  const t = m.get(key);
-  if (t) {
-    t.count++;
-    t.bytes += bytes;
-  } else {
-    m.set(key, { count: 1, bytes });
+    return stats;
   }
 }

@@ -9,7 +9,7 @@ import { outcomeOf } from '../tui/model/links.js';
 import { faultText, type ReplicaRecord } from '../tui/model/replica.js';
 import { apply, createTuiState, type TuiState } from '../tui/model/state.js';
 import { syncTimeline } from '../tui/model/timeline.js';
-import { CommandStats, type CommandStatsView } from './command-stats.js';
+import { CommandStats, type CommandStatsView, type StreamCursor } from './command-stats.js';
 import { TimeBuckets } from './time-buckets.js';
 
 /** Links drawn (the most recent closed ones are kept, as on the TUI's links view). */
@@ -153,6 +153,8 @@ export class ReportBuilder {
   private readonly lag = new TimeBuckets('max', 480, 1000, MAX_LAG_REPLICAS * 2);
   private readonly replicas = new Map<string, ReplicaLag>();
   private readonly commands = new CommandStats();
+  /** per link, what its commands update (looked up once, not per command) */
+  private readonly commandContext = new Map<number, { record: ReplicaRecord | undefined; replid: string | null; extras: LinkExtras | undefined; stream: StreamCursor }>();
   private readonly rdbs: RdbReport[] = [];
   private rdbsOmitted = 0;
   private cluster = false;
@@ -176,6 +178,7 @@ export class ReportBuilder {
     this.firstAt ??= e.at;
     if (e.type === 'command') return this.onCommand(e);
     apply(this.state, e);
+    if (e.type === 'link-pair' || e.type === 'link-open' || e.type === 'link-close') this.commandContext.clear();
     const r = this.state.owner.get(e.link);
     switch (e.type) {
       case 'link-open':
@@ -287,13 +290,19 @@ export class ReportBuilder {
   }
 
   private onCommand(e: Extract<ReplEvent, { type: 'command' }>): void {
-    const r = this.state.owner.get(e.link);
-    const x = this.extrasOf(e.link);
-    if (x) {
-      x.commands++;
-      x.offset = e.offset;
+    let ctx = this.commandContext.get(e.link);
+    if (!ctx || (ctx.record && ctx.record.replid !== ctx.replid)) {
+      const record = this.state.owner.get(e.link);
+      const replid = record?.replid ?? null;
+      // the replicas of one master receive one stream, of the master's replid
+      ctx = { record, replid, extras: this.extrasOf(e.link), stream: this.commands.stream(record ? `${record.masterAddr} ${replid ?? '?'}` : `link ${e.link}`) };
+      this.commandContext.set(e.link, ctx);
     }
-    this.commands.add(e, r ? `${r.masterAddr} ${r.replid ?? '?'}` : `link ${e.link}`);
+    if (ctx.extras) {
+      ctx.extras.commands++;
+      ctx.extras.offset = e.offset;
+    }
+    this.commands.add(e, ctx.stream);
   }
 
   private onLag(e: Extract<ReplEvent, { type: 'ack' | 'lag' | 'ack-resumed' | 'ack-silence' }>, r: ReplicaRecord | undefined): void {

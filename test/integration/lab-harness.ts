@@ -113,6 +113,12 @@ export class LabRun {
     return until(() => this.events.slice(from).find(pred), timeoutMs, () => `${what}\n--- last events ---\n${this.events.slice(-15).map((e) => JSON.stringify(e)).join('\n')}\n--- stderr ---\n${this.stderr}`);
   }
 
+  /** Waits for the process to end by itself (`--duration`). */
+  ended(): Promise<{ code: number | null; signal: string | null }> {
+    for (const c of this.clients) c.close();
+    return this.exit;
+  }
+
   /** Sends `signal` and waits for the process to end. */
   async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<{ code: number | null; signal: string | null }> {
     for (const c of this.clients) c.close();

@@ -13,7 +13,9 @@
 //   inspect  what a snapshot holds (RDB, AOF, append-only directory, a capture's snapshot)
 //   proxy    the forward path
 //   output   the --json and line outputs
+//   metrics  the Prometheus endpoint (the pipeline's events and lag)
 //   tui      the terminal UI
+//   report   the HTML incident report (from the decoded events, with the TUI's link model)
 //   lab      the demo: servers, faults, its control interface
 //   cli      the commands (and src/cli.ts)
 //
@@ -25,7 +27,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/repo-root.js';
 
-const LAYERS = ['resp', 'core', 'net', 'decode', 'pcap', 'capture', 'replay', 'inspect', 'proxy', 'output', 'tui', 'lab', 'cli'];
+const LAYERS = ['resp', 'core', 'net', 'decode', 'pcap', 'capture', 'replay', 'inspect', 'proxy', 'output', 'metrics', 'tui', 'report', 'lab', 'cli'];
 
 const src = path.join(repoRoot, 'src');
 
@@ -159,5 +161,17 @@ describe('architecture', () => {
 
   it('the forward path depends on no observer (decoders, packet or capture files, replay, inspect)', () => {
     expect(violations('proxy', (s) => !/^(decode|pcap|capture|replay|inspect)\//.test(s))).toEqual([]);
+  });
+
+  it('the report is made from decoded events alone: no sockets, captures or clocks; only its writer touches files', () => {
+    const pure = (s: string) => /^(report|core|decode)\//.test(s) || /^tui\/(model|format\/units)/.test(s) || s === 'node:buffer';
+    expect(violations('report', (s) => pure(s) || s === 'node:fs')).toEqual([]);
+    const withFs = files(path.join(src, 'report')).filter((f) => importsOf(f).includes('node:fs'));
+    expect(withFs.map((f) => path.relative(src, f))).toEqual(['report/record-report.ts']);
+    expect(files(path.join(src, 'report')).filter((f) => clockOrIo.test(readFileSync(f, 'utf8'))).map((f) => path.relative(src, f))).toEqual([]);
+  });
+
+  it('metrics read the pipeline, its events and its lag, and serve them: nothing else', () => {
+    expect(violations('metrics', (s) => /^(metrics|core|decode)\//.test(s) || ['prom-client', 'node:http', 'node:net'].includes(s))).toEqual([]);
   });
 });

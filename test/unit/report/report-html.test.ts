@@ -92,3 +92,29 @@ describe('report size', () => {
     expect(elevenDays).toBeLessThan(512 * 1024);
   });
 });
+
+describe('report of a sync loop', () => {
+  it('thousands of links: the latest are drawn, the others counted, and the file stays small', () => {
+    const b = new ReportBuilder({ title: 't', source: 's' });
+    const t0 = 1_700_000_000_000;
+    const links = 3000;
+    for (let link = 1; link <= links; link++) {
+      const at = t0 + link * 1000;
+      b.observe({ type: 'link-open', at, link, replica: `10.0.0.2:${40000 + (link % 20000)}`, master: '10.0.0.9:6379' });
+      b.observe({ type: 'replica-command', at, link, argv: ['REPLCONF', 'listening-port', '6380'], pos: 0 });
+      b.observe({ type: 'psync', at: at + 1, link, replid: '?', offset: -1 });
+      b.observe({ type: 'fullresync', at: at + 2, link, replid: REPLID, offset: link * 100, reasonCode: 'outside-backlog', reason: 'offset outside the backlog' });
+      b.observe({ type: 'rdb-start', at: at + 300, link, mode: 'disk', size: 1e6, waitMs: 298, keepalives: 0 });
+      b.observe({ type: 'rdb-end', at: at + 600, link, bytes: 5e5, durationMs: 300, bytesPerSec: 1.6e6 });
+      b.observe({ type: 'link-close', at: at + 601, link, by: 'master', reason: 'closed by the master' });
+    }
+    const m = b.build(t0 + (links + 1) * 1000);
+    expect(m.linksSeen).toBe(links);
+    expect(m.links.length).toBeLessThanOrEqual(500);
+    expect(m.links.at(-1)!.link).toBe(links); // the latest are kept
+    expect(m.linksOmitted).toBe(links - m.links.length);
+    const html = renderReport(m);
+    expect(html).toContain(`${m.linksOmitted} earlier closed links are not drawn`);
+    expect(html.length).toBeLessThan(5_000_000);
+  });
+});
