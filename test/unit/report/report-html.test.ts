@@ -2,7 +2,7 @@
 // tables, and a size that does not grow with the number of commands or the length of the capture.
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
-import { createPipeline } from '../../../src/core/pipeline.js';
+import { createPipeline } from '../../../src/decode/pipeline.js';
 import { makeRdbSink } from '../../../src/decode/rdb-sink.js';
 import { renderReport } from '../../../src/report/report-html.js';
 import { ReportBuilder } from '../../../src/report/report-model.js';

@@ -1,7 +1,7 @@
 // Decoded events of a scripted session to the report model: the phases of every link, one bar for the snapshot
 // two replicas shared, lag and ACK silences, commands counted once per master stream, problems with where.
 import { describe, expect, it } from 'vitest';
-import { createPipeline } from '../../../src/core/pipeline.js';
+import { createPipeline } from '../../../src/decode/pipeline.js';
 import { makeRdbSink } from '../../../src/decode/rdb-sink.js';
 import { ReportBuilder, type ReportModel } from '../../../src/report/report-model.js';
 import { resp } from '../../helpers/decode-case.js';
