@@ -5,14 +5,15 @@
 // /dev/null) with RDB analysis and its checksum. Measured per run: wall time, CPU seconds of the process (its
 // rusage, as the parent reaps it), peak RSS (VmHWM, sampled), and MB of packets per CPU second.
 // Needs capture rights on lo (root or CAP_NET_RAW) for tcpdump.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis, populate, sleep, RespClient } from '../lib/redis.mjs';
 import { summary, fmt, mb } from '../lib/stats.mjs';
 import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
+import { measureChild } from '../lib/child-usage.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.resolve(here, '../../dist/cli.js');
@@ -20,49 +21,10 @@ const { smoke, out } = scenarioArgs();
 const TOTAL_MB = smoke ? 8 : Number(process.env.BENCH_PCAP_MB ?? 1024);
 const REPS = smoke ? 1 : Number(process.env.BENCH_PCAP_REPS ?? 3);
 const VALUE = 1000;
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 for (const tool of ['tcpdump', 'tshark']) {
   if (spawnSync(tool, ['--version']).error) throw new Error(`${tool} is not on PATH: this scenario compares with it (Debian: apt-get install -y tcpdump tshark)`);
 }
-
-/** CPU seconds of the children this process has reaped so far (utime + stime of waited-for children). */
-function childrenCpuSeconds() {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / CLK_TCK; // cutime, cstime (fields 16 and 17)
-}
-
-/** Runs a command to completion, stdout to /dev/null: wall and CPU seconds, peak RSS (sampled VmHWM). */
-async function measure(command, args) {
-  const devNull = openSync('/dev/null', 'w');
-  const cpuBefore = childrenCpuSeconds();
-  const t0 = performance.now();
-  const child = spawn(command, args, { stdio: ['ignore', devNull, 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  let peakKb = 0;
-  const sample = () => {
-    try {
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
-      peakKb = Math.max(peakKb, kb);
-    } catch {
-      // exited between two samples
-    }
-  };
-  const timer = setInterval(sample, 20);
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  clearInterval(timer);
-  closeSync(devNull);
-  const wallS = (performance.now() - t0) / 1000;
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.slice(-2000)}`);
-  // The kernel counts a child's CPU in 10 ms ticks: a smoke-sized file can take none of them, and a rate over 0 s
-  // is no number. Count at least one tick.
-  return { wallS, cpuS: Math.max(CPU_TICK_S, childrenCpuSeconds() - cpuBefore), rssMb: peakKb / 1024, stderr };
-}
-
-/** The kernel's accounting tick for a child's CPU time (USER_HZ = 100). */
-const CPU_TICK_S = 0.01;
 
 /** A full sync and a write load, captured by tcpdump on lo. */
 async function makeCapture(file) {
@@ -130,7 +92,7 @@ try {
   const runs = Object.fromEntries(Object.keys(TOOLS).map((k) => [k, []]));
   for (let rep = 0; rep < REPS; rep++) {
     for (const [name, [command, args]] of Object.entries(TOOLS)) {
-      const r = await measure(command, args);
+      const r = await measureChild(command, args);
       if (command === process.execPath && !/1 replication link among/.test(r.stderr)) throw new Error(`repl-spy found no link: ${r.stderr}`);
       runs[name].push(r);
       log(`  rep ${rep + 1} ${name}: ${r.wallS.toFixed(2)} s wall, ${r.cpuS.toFixed(2)} s CPU, ${r.rssMb.toFixed(0)} MB peak RSS`);

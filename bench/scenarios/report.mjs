@@ -4,14 +4,14 @@
 // replica's REPLCONF ACK every second (with a 20 s stall in the middle) and the clock's ticks every 250 ms: about
 // 1 GB for 30 M commands. Measured, for a quarter of the capture and the whole (bounded memory means the same
 // peak for both): wall and CPU seconds of the process, peak RSS (VmHWM, sampled), the report's size.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCaptureWriter } from '../../dist/capture/writer.js';
 import { summary, fmt, mb } from '../lib/stats.mjs';
 import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
+import { measureChild } from '../lib/child-usage.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.resolve(here, '../../dist/cli.js');
@@ -19,7 +19,6 @@ const { smoke, out } = scenarioArgs();
 const COMMANDS = smoke ? 200_000 : Number(process.env.BENCH_REPORT_COMMANDS ?? 30_000_000);
 const REPS = smoke ? 1 : Number(process.env.BENCH_REPORT_REPS ?? 2);
 const COMMANDS_PER_SEC = 50_000;
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 const REPLID = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4';
 const PREFIXES = Array.from({ length: 20 }, (_, i) => `${['user', 'session', 'cart', 'order', 'stock'][i % 5]}${i}`);
 
@@ -106,33 +105,6 @@ async function makeCapture(file, commands) {
   return { commands: sent, offset };
 }
 
-/** CPU seconds of the children this process has reaped so far (cutime + cstime). */
-function childrenCpuSeconds() {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
-}
-
-async function measure(args) {
-  const cpuBefore = childrenCpuSeconds();
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  let peakKb = 0;
-  const timer = setInterval(() => {
-    try {
-      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0));
-    } catch {
-      // exited between two samples
-    }
-  }, 50);
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  clearInterval(timer);
-  if (code !== 0) throw new Error(`repl-spy ${args.join(' ')} exited with ${code}: ${stderr.slice(-2000)}`);
-  return { wallS: (performance.now() - t0) / 1000, cpuS: childrenCpuSeconds() - cpuBefore, rssMb: peakKb / 1024 };
-}
-
 const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-bench-report-'));
 try {
   const sizes = [Math.round(COMMANDS / 4), COMMANDS];
@@ -147,7 +119,7 @@ try {
     log(`report: ${mb(bytes).toFixed(0)} MiB capture, ${made.commands} commands, written in ${((performance.now() - t) / 1000).toFixed(0)} s`);
     const runs = [];
     for (let rep = 0; rep < REPS; rep++) {
-      const r = await measure(['report', file, '-o', html]);
+      const r = await measureChild(process.execPath, [cli, 'report', file, '-o', html], { sampleMs: 50 });
       r.reportBytes = statSync(html).size;
       runs.push(r);
       log(`  rep ${rep + 1}: ${r.wallS.toFixed(1)} s wall, ${r.cpuS.toFixed(1)} s CPU, ${r.rssMb.toFixed(0)} MiB peak RSS, report ${(r.reportBytes / 1024).toFixed(0)} KiB`);
