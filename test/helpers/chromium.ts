@@ -6,21 +6,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { isCI } from './redis.js';
+import { requireTool } from './require-tool.js';
 
-const CANDIDATES = [process.env.CHROMIUM_BIN, 'chromium', 'chromium-browser'].filter((b): b is string => !!b);
-
+/** CHROMIUM_BIN when set (and then only it), else chromium on PATH. */
 export function findChromium(): string | null {
-  return CANDIDATES.find((bin) => spawnSync(bin, ['--version'], { encoding: 'utf8' }).status === 0) ?? null;
+  const candidates = process.env.CHROMIUM_BIN ? [process.env.CHROMIUM_BIN] : ['chromium', 'chromium-browser'];
+  return candidates.find((bin) => spawnSync(bin, ['--version'], { encoding: 'utf8' }).status === 0) ?? null;
 }
 
 /** True when Chromium runs; without it the tests skip loudly, and under CI they fail. */
 export function requireChromium(): boolean {
-  if (findChromium()) return true;
-  const why = 'chromium not found (apt-get install chromium, or set CHROMIUM_BIN)';
-  if (isCI()) throw new Error(`${why}. CI is set, so the browser tests fail instead of being skipped.`);
-  console.warn(`\n!!!!! SKIPPING the browser tests: ${why} !!!!!\n`);
-  return false;
+  return requireTool(findChromium() ? null : 'chromium not found (apt-get install chromium, or set CHROMIUM_BIN)', 'the browser tests');
 }
 
 export interface PageEvents {

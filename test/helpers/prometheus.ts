@@ -4,7 +4,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, isCI, waitFor } from './redis.js';
+import { freePort, waitFor } from './redis.js';
+import { requireTool } from './require-tool.js';
 
 function findPrometheus(): string | null {
   const bin = process.env.PROMETHEUS_BIN || 'prometheus';
@@ -13,11 +14,7 @@ function findPrometheus(): string | null {
 
 /** True when prometheus runs; without it the tests skip loudly, and under CI they fail. */
 export function requirePrometheus(): boolean {
-  if (findPrometheus()) return true;
-  const why = 'prometheus not found (apt-get install prometheus, or set PROMETHEUS_BIN)';
-  if (isCI()) throw new Error(`${why}. CI is set, so the Prometheus tests fail instead of being skipped.`);
-  console.warn(`\n!!!!! SKIPPING the Prometheus tests: ${why} !!!!!\n`);
-  return false;
+  return requireTool(findPrometheus() ? null : 'prometheus not found (apt-get install prometheus, or set PROMETHEUS_BIN)', 'the Prometheus tests');
 }
 
 export interface Sample {
