@@ -25,12 +25,14 @@ export interface CliOptions {
   cwd?: string;
   /** added to this process's environment */
   env?: Record<string, string>;
+  /** a pipe the test writes (default: no stdin) */
+  stdin?: 'pipe';
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): CliRun {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: build first (npx tsc -p .)`);
   const env = { ...process.env, ...opts.env };
-  const proc = spawn(process.execPath, [cliPath, ...args], { cwd: opts.cwd ?? repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [cliPath, ...args], { cwd: opts.cwd ?? repoRoot, env, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

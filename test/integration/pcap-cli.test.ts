@@ -1,8 +1,12 @@
 // `repl-spy pcap` through the built CLI with hand-built captures (no capture tool needed): a capture piped into
-// `pcap -`, usage errors (exit 2), and `--port`.
+// `pcap -`, usage errors (exit 2), `--port`, and `pcap -` serving metrics while it reads.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliPath } from '../helpers/cli.js';
+import { cliPath, runCli } from '../helpers/cli.js';
+import { waitFor } from '../helpers/redis.js';
 import { resp } from '../helpers/decode-case.js';
 import { conversation, frame, ipPacket, pcapngFile } from '../helpers/pcap-build.js';
 import type { JsonEvent } from '../helpers/spy.js';
@@ -58,5 +62,40 @@ describe('repl-spy pcap (CLI)', () => {
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(message);
     }
+  });
+
+  it('pcap - serves metrics while it reads, the lag at the time of the packets; --report is written when stdin ends', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-pcap-metrics-'));
+    const report = path.join(dir, 'pcap.html');
+    // the replica acknowledges the first SET, not the one at T0 + 10; the last packet is 3 s after that one
+    const segs = conversation(
+      '10.0.0.2:50000',
+      '10.0.0.1:6380',
+      [
+        { from: 'client', bytes: resp('PSYNC', REPLID, '101'), at: T0 },
+        { from: 'server', bytes: `+CONTINUE ${REPLID}\r\n` + resp('SET', 'k', 'v'), at: T0 + 1 },
+        { from: 'client', bytes: resp('REPLCONF', 'ACK', '127'), at: T0 + 2 },
+        { from: 'server', bytes: resp('SET', 'k', 'w'), at: T0 + 10 },
+        { from: 'server', bytes: resp('PING'), at: T0 + 3010 },
+      ],
+      { openAt: T0, close: false },
+    );
+    const pcap = pcapngFile([{ interfaces: [{ linkType: 1, tsresol: 9 }], packets: segs.map((x) => ({ at: x.at!, data: frame('ethernet', ipPacket(x)) })) }]);
+    const r = runCli(['pcap', '-', '--json', '--metrics', '127.0.0.1:0', '--report', report], { stdin: 'pipe' });
+    r.proc.stdin!.write(pcap); // stdin stays open: tcpdump is still capturing
+    try {
+      let url = '';
+      await waitFor(() => !!(url = /metrics (http:\/\/\S+)/.exec(r.stderr())?.[1] ?? ''), 10_000, 'the metrics line');
+      let text = '';
+      const lag = 'redis_connected_slave_lag_seconds{slave_ip="10.0.0.2",slave_port="50000",slave_state="online"}';
+      await waitFor(async () => (text = await (await fetch(url)).text()).includes(`${lag} 3`), 10_000, `${lag} 3`);
+      expect(text).toContain('replspy_partial_syncs_total{reason="within-backlog"} 1');
+      expect(text).toContain('replspy_links_open{kind="replica"} 1');
+    } finally {
+      r.proc.stdin!.end();
+    }
+    expect((await r.exited).code, r.stderr()).toBe(0);
+    expect(readFileSync(report, 'utf8')).toContain('<g class="link" data-link="1"');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
