@@ -57,7 +57,6 @@ export interface Live {
   pipeline: Pipeline;
   capture: CaptureWriter | null;
   metrics: MetricsEndpoint | null;
-  report: ReportRecorder | null;
   /** The output shown (for the metrics' count of the events it dropped). */
   watchOutput(output: AttachedOutput): void;
   /** Give this to the proxies: every wire event goes to the capture, then to the decoders. */
@@ -118,7 +117,7 @@ export async function startLive(flags: LiveFlags, opts: { upstream: string }): P
     await metrics?.close();
   };
   const watchOutput = (output: AttachedOutput): void => void (shown = output);
-  return { mode, logger, pipeline, capture, metrics, report, watchOutput, onWire, end };
+  return { mode, logger, pipeline, capture, metrics, watchOutput, onWire, end };
 }
 
 /** Writes `--report` once the events are over (after the TUI gave the terminal back). A report that cannot be

@@ -59,6 +59,7 @@ describe('event writer', () => {
     const expected = Array.from({ length: shown }, (_, i) => `event ${i + 1}`);
     expected.push('repl-spy: 7 events not shown: the output was slower than the replication stream', `event ${n}`);
     expect(lines()).toEqual(expected);
+    expect(writer.droppedTotal).toBe(7); // what --metrics counts as dropped events
   });
 
   it('says the loss at the final flush even when no event follows it', async () => {
