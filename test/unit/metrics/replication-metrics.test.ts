@@ -103,7 +103,8 @@ describe('replication metrics', () => {
   });
 
   it('the +CONTINUE that resumes the main channel of a two-channel sync is not a partial sync', async () => {
-    const metrics = new ReplicationMetrics(() => []);
+    let dropped = 0;
+    const metrics = new ReplicationMetrics(() => [], () => dropped);
     const at = 1;
     metrics.observe({ type: 'link-open', at, link: 1, replica: '127.0.0.1:50001', master: 'm:6379' });
     metrics.observe({ type: 'link-open', at, link: 2, replica: '127.0.0.1:50002', master: 'm:6379' });
@@ -115,5 +116,7 @@ describe('replication metrics', () => {
     expect([...m.keys()].some((k) => k.startsWith('replspy_partial_syncs_total{'))).toBe(false);
     expect(m.get('replspy_links_open{kind="rdb-channel"}')).toBe(1);
     expect(m.get('replspy_links_open{kind="replica"}')).toBe(1);
+    dropped = 12; // the output's count, read at each scrape
+    expect(samples(await metrics.text()).get('replspy_dropped_events_total')).toBe(12);
   });
 });
