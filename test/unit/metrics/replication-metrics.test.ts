@@ -102,7 +102,7 @@ describe('replication metrics', () => {
     expect(m.get('replspy_gap_bytes_total{from="master"}')).toBe(100);
   });
 
-  it('the +CONTINUE that resumes the main channel of a two-channel sync is not a partial sync; dropped events are the output'"'"'s count', async () => {
+  it('the +CONTINUE that resumes the main channel of a two-channel sync is not a partial sync; dropped events are counted by the output', async () => {
     let dropped = 0;
     const metrics = new ReplicationMetrics(() => [], () => dropped);
     const at = 1;
