@@ -12,7 +12,7 @@
 // big-endian. FORMAT_VERSION is the file's own version, independent of the package version: bump it for any
 // layout change and teach compat.ts to read the older one.
 import { crc32 } from 'node:zlib';
-import type { From, LinkTls, WireEvent } from '../core/events.js';
+import { isGapReason, type From, type LinkTls, type WireEvent, type WireGap } from '../core/events.js';
 import type { CaptureErrorCode } from './errors.js';
 
 export const CAPTURE_MAGIC = Buffer.from('RSPY-CAP', 'latin1');
@@ -43,16 +43,6 @@ export interface CaptureEnd {
   at: number;
 }
 
-/** An extra fact a gap record keeps beyond the WireGap it reads back as. */
-export interface GapDetail {
-  /** byte position of the first missing byte within its link direction */
-  pos: number;
-  /** SHA-256 (hex) of the missing bytes, when they were seen (an RDB body left out) */
-  sha256?: string;
-  /** `at` of the last missing chunk, for bytes the capture lost (the record's own `at` is the first's) */
-  untilAt?: number;
-}
-
 export type CaptureRecord = WireEvent | CaptureEnd;
 
 export const RECORD_KIND = { open: 1, bytes: 2, gap: 3, close: 4, fault: 5, end: 6, tick: 7, 'server-info': 8 } as const;
@@ -71,13 +61,13 @@ export function encodeHeader(meta: CaptureMeta): Buffer {
 }
 
 /** Encodes one record as a single buffer. */
-export function encodeRecord(r: CaptureRecord, gap?: GapDetail): Buffer {
-  return Buffer.concat(encodeRecordParts(r, gap));
+export function encodeRecord(r: CaptureRecord): Buffer {
+  return Buffer.concat(encodeRecordParts(r));
 }
 
 /** Encodes one record as [head, payload, checksum], ready for writev. A `bytes` payload is the chunk itself,
  *  not a copy: the forward path only hands over a reference. */
-export function encodeRecordParts(r: CaptureRecord, gap?: GapDetail): [Buffer, Buffer, Buffer] {
+export function encodeRecordParts(r: CaptureRecord): [Buffer, Buffer, Buffer] {
   let direction: Direction = 'none';
   let payload: Buffer;
   switch (r.kind) {
@@ -90,7 +80,7 @@ export function encodeRecordParts(r: CaptureRecord, gap?: GapDetail): [Buffer, B
       break;
     case 'gap':
       direction = r.from;
-      payload = json({ bytes: r.bytes, reason: r.reason, ...gap });
+      payload = json({ bytes: r.bytes, reason: r.reason, pos: r.pos, sha256: r.sha256, untilAt: r.untilAt });
       break;
     case 'close':
       direction = r.by;
@@ -172,7 +162,7 @@ export function decodeHeader(buf: Buffer): HeaderResult {
 }
 
 export type RecordResult =
-  | { ok: true; record: CaptureRecord; gap?: GapDetail; length: number }
+  | { ok: true; record: CaptureRecord; length: number }
   | { ok: false; need: number }
   | ({ ok: false; need?: undefined } & FormatProblem);
 
@@ -220,10 +210,13 @@ export function decodeRecord(buf: Buffer): RecordResult {
       return { ok: true, length, record: { kind: 'bytes', link, at, from, chunk: Buffer.from(payload) } };
     case RECORD_KIND.gap: {
       if (!from) return bad('gap without a direction');
-      const gap: GapDetail = { pos: Number(fields.pos) };
-      if (typeof fields.sha256 === 'string') gap.sha256 = fields.sha256;
-      if (typeof fields.untilAt === 'number') gap.untilAt = fields.untilAt;
-      return { ok: true, length, gap, record: { kind: 'gap', link, at, from, bytes: Number(fields.bytes), reason: String(fields.reason) } };
+      const reason = String(fields.reason);
+      if (!isGapReason(reason)) return bad(`unknown gap reason ${JSON.stringify(reason.slice(0, 80))}`);
+      const record: WireGap = { kind: 'gap', link, at, from, bytes: Number(fields.bytes), reason };
+      if (typeof fields.pos === 'number') record.pos = fields.pos;
+      if (typeof fields.sha256 === 'string') record.sha256 = fields.sha256;
+      if (typeof fields.untilAt === 'number') record.untilAt = fields.untilAt;
+      return { ok: true, length, record };
     }
     case RECORD_KIND.close:
       if (direction === 'none') return bad('close without a side');

@@ -4,7 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { WireEvent } from '../core/events.js';
 import { readerFor, ticksUpTo, type FormatReader } from './compat.js';
 import { CaptureError } from './errors.js';
-import { decodeHeader, HEADER_PREFIX_BYTES, type CaptureMeta, type GapDetail } from './format.js';
+import { decodeHeader, HEADER_PREFIX_BYTES, type CaptureMeta } from './format.js';
 
 const READ_BLOCK_BYTES = 1 << 20;
 
@@ -16,8 +16,6 @@ export interface Capture {
   events(): AsyncGenerator<WireEvent>;
   /** Set once events() has reached the end record: when the capture was closed. */
   readonly endAt: number | null;
-  /** Extra facts of gap records (position, SHA-256 of left-out bytes), by event object. */
-  gapDetail(e: WireEvent): GapDetail | undefined;
 }
 
 /** Opens a capture and checks its header: not a capture, a future version or a damaged header throw here. */
@@ -57,7 +55,6 @@ function makeCapture(
   { decode, ticksRecorded }: FormatReader,
 ): Capture {
   let endAt: number | null = null;
-  const gaps = new WeakMap<WireEvent, GapDetail>();
 
   async function* events(): AsyncGenerator<WireEvent> {
     const fh = await open(file, 'r');
@@ -80,7 +77,6 @@ function makeCapture(
             if (offset < size) throw fail('RSPY_CAPTURE_FORMAT', offset, `${size - offset} unexpected bytes after the end record`);
             return;
           }
-          if (r.gap) gaps.set(r.record, r.gap);
           if (!ticksRecorded) yield* ticksUpTo(clock, r.record.at);
           yield r.record;
           continue;
@@ -109,7 +105,6 @@ function makeCapture(
     get endAt() {
       return endAt;
     },
-    gapDetail: (e) => gaps.get(e),
   };
 }
 

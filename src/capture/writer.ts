@@ -12,8 +12,8 @@
 import { closeSync, fsync, ftruncate, mkdirSync, openSync, writeSync, writev as fsWritev } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { From, WireEvent, WireSink } from '../core/events.js';
-import { CAPTURE_EXTENSION, encodeHeader, encodeRecordParts, type CaptureMeta, type GapDetail } from './format.js';
+import type { From, GapReason, WireEvent, WireSink } from '../core/events.js';
+import { CAPTURE_EXTENSION, encodeHeader, encodeRecordParts, type CaptureMeta } from './format.js';
 import { RdbBodyElider } from './rdb-elider.js';
 import { SecretMasker } from './secret-masker.js';
 
@@ -256,11 +256,10 @@ class Writer implements CaptureWriter {
     return this.queuedBytes + bytes > room;
   }
 
-  private gap(id: number, link: LinkState, from: From, at: number, bytes: number, reason: string, sha256?: string): void {
-    const detail: GapDetail = { pos: link.pos[from] };
-    if (sha256) detail.sha256 = sha256;
+  private gap(id: number, link: LinkState, from: From, at: number, bytes: number, reason: GapReason, sha256?: string): void {
+    const pos = link.pos[from];
     link.pos[from] += bytes;
-    this.enqueue({ record: encodeRecordParts({ kind: 'gap', link: id, at, from, bytes, reason }, detail), link: id, from });
+    this.enqueue({ record: encodeRecordParts({ kind: 'gap', link: id, at, from, bytes, reason, pos, ...(sha256 ? { sha256 } : {}) }), link: id, from });
   }
 
   /** Bytes that are not kept join the loss of their link direction (a new one is announced). */
@@ -284,7 +283,7 @@ class Writer implements CaptureWriter {
     const loss = this.losses.get(key);
     if (!loss) return;
     this.losses.delete(key);
-    const record = encodeRecordParts({ kind: 'gap', link: loss.link, at: loss.at, from: loss.from, bytes: loss.bytes, reason: loss.reason }, { pos: loss.pos, untilAt: loss.untilAt });
+    const record = encodeRecordParts({ kind: 'gap', link: loss.link, at: loss.at, from: loss.from, bytes: loss.bytes, reason: loss.reason, pos: loss.pos, untilAt: loss.untilAt });
     this.push({ record, ends: loss, link: loss.link, from: loss.from });
   }
 

@@ -8,7 +8,7 @@ import { extractFullSync } from '../replay/full-sync.js';
 import { openCapture } from '../capture/reader.js';
 import { pacedReplay } from '../replay/replay-source.js';
 import { ReplSpyError } from '../core/errors.js';
-import type { WireEvent } from '../core/events.js';
+import type { WireEvent, WireGap } from '../core/events.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { createPipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
@@ -115,7 +115,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
       if (quit) break;
       lastAt = e.at;
       if ('link' in e) seen.add(e.link);
-      if (e.kind === 'gap' && e.reason !== 'rdb-elided') losses.push(lossText(e, capture.gapDetail(e)?.untilAt));
+      if (e.kind === 'gap' && e.reason !== 'rdb-elided') losses.push(lossText(e));
       pipeline.wire(e);
       if (!quit && process.stdout.writableLength > OUTPUT_HIGH_WATER_BYTES) await once(process.stdout, 'drain').catch(() => undefined);
     }
@@ -158,9 +158,9 @@ async function replayTo(file: string, flags: ReplayFlags): Promise<void> {
 }
 
 /** "link 1 master: 5242880 bytes (disk-error: ...) from byte 100, 12:00:01.234 to 12:00:03.456" */
-function lossText(e: WireEvent & { kind: 'gap' }, untilAt: number | undefined): string {
+function lossText(e: WireGap): string {
   const clock = (at: number) => new Date(at).toISOString().slice(11, 23);
-  return `link ${e.link} ${e.from}: ${e.bytes} bytes (${e.reason}), ${clock(e.at)}${untilAt === undefined ? '' : ` to ${clock(untilAt)}`}`;
+  return `link ${e.link} ${e.from}: ${e.bytes} bytes (${e.reason}), ${clock(e.at)}${e.untilAt === undefined ? '' : ` to ${clock(e.untilAt)}`}`;
 }
 
 export function parseSpeed(text: string): number {

@@ -4,6 +4,7 @@
 // - ReplEvent: what the bytes mean, produced by the pure decoders in src/decode from WireEvents.
 // Time `at` is epoch milliseconds (float allowed). Offsets are replication offsets (exact as JS numbers up
 // to 2^53 bytes); `pos` is a byte position within one direction of one link.
+import type { FramingErrorCode } from '../resp/framer.js';
 
 export type From = 'master' | 'replica';
 
@@ -48,13 +49,36 @@ export interface WireBytes {
   chunk: Buffer;
 }
 /** Bytes that crossed the wire but are not available (capture overflow, RDB body left out of a capture). */
-export interface WireGap {
+export interface WireGap extends GapDetail {
   kind: 'gap';
   link: number;
   at: number;
   from: From;
   bytes: number;
-  reason: string;
+  reason: GapReason;
+}
+/** Why bytes are missing: left out of a capture (`rdb-elided`: `--capture-rdb none`), lost by it (it fell behind,
+ *  the disk failed), missing from a packet capture, or before a packet capture began. */
+export type GapReason = (typeof FIXED_GAP_REASONS)[number] | `disk-error: ${string}`;
+const FIXED_GAP_REASONS = [
+  'rdb-elided',
+  'capture-overflow',
+  'not in the packet capture',
+  'cut by the snap length',
+  'capture started mid-connection',
+  'not kept while looking for the replication handshake',
+] as const;
+export function isGapReason(text: string): text is GapReason {
+  return (FIXED_GAP_REASONS as readonly string[]).includes(text) || text.startsWith('disk-error: ');
+}
+/** What a capture knows of the bytes it is missing. */
+export interface GapDetail {
+  /** byte position of the first missing byte within its link direction */
+  pos?: number;
+  /** SHA-256 (hex) of the missing bytes, when they were seen (an RDB body left out) */
+  sha256?: string;
+  /** `at` of the last missing chunk, for bytes the capture lost (`at` is the first's) */
+  untilAt?: number;
 }
 export interface WireLinkClose {
   kind: 'close';
@@ -104,6 +128,11 @@ interface Base {
   at: number;
   link: number;
 }
+/** Where the bytes an event comes from lie in their direction of the link: [pos, end). */
+interface Span {
+  pos: number;
+  end: number;
+}
 
 export interface LinkOpenEvent extends Base {
   type: 'link-open';
@@ -113,23 +142,21 @@ export interface LinkOpenEvent extends Base {
   tls?: LinkTls;
 }
 /** A command the replica sent before the sync (PING, AUTH, REPLCONF, PSYNC, SYNC). AUTH secrets are `***`. */
-export interface ReplicaCommandEvent extends Base {
+export interface ReplicaCommandEvent extends Base, Span {
   type: 'replica-command';
   argv: string[];
-  pos: number;
 }
 /** A reply line from the master during the handshake (+PONG, +OK, -NOAUTH..., the PSYNC answer). */
-export interface MasterReplyEvent extends Base {
+export interface MasterReplyEvent extends Base, Span {
   type: 'master-reply';
   reply: string;
-  pos: number;
 }
-export interface PsyncEvent extends Base {
+export interface PsyncEvent extends Base, Span {
   type: 'psync';
   replid: string;
   offset: number; // as asked: -1 for "PSYNC ? -1"
 }
-export interface FullResyncEvent extends Base {
+export interface FullResyncEvent extends Base, Span {
   type: 'fullresync';
   replid: string;
   offset: number;
@@ -137,7 +164,7 @@ export interface FullResyncEvent extends Base {
   reason?: string;
   reasonCode?: ResyncReasonCode;
 }
-export interface ContinueEvent extends Base {
+export interface ContinueEvent extends Base, Span {
   type: 'continue';
   replid: string | null;
   /** replication offset of the first stream byte that follows */
@@ -170,13 +197,13 @@ export interface SyncLoopEvent extends Base {
   pattern: string;
 }
 /** +RDBCHANNELSYNC (Redis 8) or +DUALCHANNELSYNC (Valkey 8): the RDB comes over a second connection. */
-export interface RdbChannelSyncEvent extends Base {
+export interface RdbChannelSyncEvent extends Base, Span {
   type: 'rdb-channel-sync';
   flavor: 'redis-rdb-channel' | 'valkey-dual-channel';
   clientId: string | null;
 }
 /** Valkey dual-channel: $ENDOFF:<offset> <replid> <db> <client-id> on the RDB connection. */
-export interface EndOffEvent extends Base {
+export interface EndOffEvent extends Base, Span {
   type: 'endoff';
   offset: number;
   replid: string;
@@ -190,11 +217,11 @@ export interface LinkPairEvent extends Base {
   rdbLink: number;
   flavor: 'redis-rdb-channel' | 'valkey-dual-channel';
 }
-export interface KeepaliveEvent extends Base {
+export interface KeepaliveEvent extends Base, Span {
   type: 'keepalive';
   from: From;
 }
-export interface RdbStartEvent extends Base {
+export interface RdbStartEvent extends Base, Span {
   type: 'rdb-start';
   mode: 'disk' | 'diskless';
   size: number | null;
@@ -202,14 +229,16 @@ export interface RdbStartEvent extends Base {
   waitMs: number | null;
   /** newline keepalives the master sent while the replica waited */
   keepalives: number;
+  /** diskless: the 40-byte mark that ends the payload (every replica of one fork gets the same) */
+  mark?: string;
 }
 /** Progress of the RDB body, emitted at most once per 1 MiB of payload (decided by bytes, never by clock). */
-export interface RdbProgressEvent extends Base {
+export interface RdbProgressEvent extends Base, Span {
   type: 'rdb-progress';
   bytes: number;
   size: number | null;
 }
-export interface RdbEndEvent extends Base {
+export interface RdbEndEvent extends Base, Span {
   type: 'rdb-end';
   bytes: number;
   durationMs: number;
@@ -217,7 +246,7 @@ export interface RdbEndEvent extends Base {
   bytesPerSec: number | null;
 }
 /** A propagated command, with the replication offset just after it. PING and REPLCONF GETACK are commands too. */
-export interface CommandEvent extends Base {
+export interface CommandEvent extends Base, Span {
   type: 'command';
   offset: number;
   /** db the command applies to (null when unknown, e.g. after +CONTINUE before any SELECT) */
@@ -231,7 +260,7 @@ export interface CommandEvent extends Base {
   /** size of the command on the wire */
   bytes: number;
 }
-export interface AckEvent extends Base {
+export interface AckEvent extends Base, Span {
   type: 'ack';
   offset: number;
   /** master offset forwarded to this replica minus the acknowledged offset */
@@ -281,19 +310,31 @@ export interface SharedSnapshotEvent extends Base {
   replid: string;
   offset: number;
 }
-export interface ProtocolViolationEvent extends Base {
+/** Bytes a decoder could not read: it stops decoding that direction (one violation per direction). `pos` is
+ *  the offending byte (or the first of the offending line or command), `end` just after it. */
+export interface ProtocolViolationEvent extends Base, Span {
   type: 'protocol-violation';
   from: From;
-  code: string;
-  pos: number;
+  code: ViolationCode;
   message: string;
   excerptHex: string;
 }
-export interface GapEvent extends Base {
+/** The codes of protocol-violation: what the framer found (a bad byte, length, line end or EOF mark, a line too
+ *  long), what does not belong where it came, and a decoder's own failure. */
+export type ViolationCode =
+  | FramingErrorCode
+  | 'RSPY_DECODE_UNEXPECTED_REPLY'
+  | 'RSPY_DECODE_BAD_FULLRESYNC'
+  | 'RSPY_DECODE_BAD_ENDOFF'
+  | 'RSPY_DECODE_INLINE_FROM_MASTER'
+  | 'RSPY_DECODE_BAD_ACK'
+  | 'RSPY_DECODER_BUG';
+/** Bytes of one direction that are not available: [pos, end) in that direction, with what the capture knows. */
+export interface GapEvent extends Base, Span, Omit<GapDetail, 'pos'> {
   type: 'gap';
   from: From;
   bytes: number;
-  reason: string;
+  reason: GapReason;
 }
 /** The capture file is missing bytes of this link direction (the disk is full or failing, or slower than the
  *  network): `started` when dropping begins, `ended` when capturing goes on (the gap is recorded), `unrecorded`
@@ -313,11 +354,10 @@ export interface CaptureLossEvent extends Base {
 }
 /** Decoding of one direction resumed at a command after bytes it could not frame: a gap (bytes missing from a
  *  packet capture) outside an RDB body, or the start of a connection a capture joined mid-stream. */
-export interface ResyncEvent extends Base {
+export interface ResyncEvent extends Base, Span {
   type: 'resync';
   from: From;
-  /** byte position (in that direction) of the command decoding resumed at */
-  pos: number;
+  /** [pos, end): the command decoding resumed at */
   /** bytes after the gap passed over before it (the rest of a command cut by the gap, ...) */
   skipped: number;
 }

@@ -53,11 +53,14 @@ export class LinkDecoder {
         if (e.from === 'master') this.master.feed(e.chunk, e.at);
         else this.replica.feed(e.chunk, e.at);
         return;
-      case 'gap':
-        this.emit({ type: 'gap', at: e.at, link: e.link, from: e.from, bytes: e.bytes, reason: e.reason });
+      case 'gap': {
+        const pos = e.from === 'master' ? this.master.pos : this.replica.pos;
+        const { sha256, untilAt } = e;
+        this.emit({ type: 'gap', at: e.at, link: e.link, from: e.from, bytes: e.bytes, reason: e.reason, pos, end: pos + e.bytes, ...(sha256 === undefined ? {} : { sha256 }), ...(untilAt === undefined ? {} : { untilAt }) });
         if (e.from === 'master') this.master.gap(e.bytes, e.at, e.reason);
-        else this.replica.gap(e.bytes, e.at, e.reason);
+        else this.replica.gap(e.bytes, e.at);
         return;
+      }
       case 'fault':
         this.emit({ type: 'fault', at: e.at, link: e.link, fault: e.fault, detail: e.detail });
         return;

@@ -80,7 +80,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       step();
     } catch (err) {
       failed.add(link);
-      publish({ type: 'protocol-violation', at, link, from, code: 'RSPY_DECODER_BUG', pos: -1, message: `decoder failed: ${err instanceof Error ? err.message : String(err)}`, excerptHex: '' });
+      publish({ type: 'protocol-violation', at, link, from, code: 'RSPY_DECODER_BUG', pos: -1, end: -1, message: `decoder failed: ${err instanceof Error ? err.message : String(err)}`, excerptHex: '' });
     }
   };
 

@@ -46,9 +46,6 @@ export class Session {
         return;
       case 'replica-command':
         return this.onReplicaCommand(e.link, e.at, e.argv);
-      case 'master-reply':
-        if (e.reply.startsWith('$EOF:')) this.checkFork(e.link, e.at, e.reply.slice(5));
-        return;
       case 'endoff': {
         this.valkeyRdbByClientId.set(e.clientId, e.link);
         const main = this.valkeyMainByClientId.get(e.clientId);
@@ -66,7 +63,8 @@ export class Session {
         // A disk RDB is sent only once its BGSAVE is over: a later +FULLRESYNC with the same replid and offset
         // (an idle master) belongs to a new BGSAVE. Diskless members get theirs at the fork, but a member's
         // +FULLRESYNC may be read after another's `$EOF:` line, so those groups close at rdb-end.
-        if (e.mode === 'disk') this.closeSnapshot(e.link);
+        if (e.mark === undefined) this.closeSnapshot(e.link);
+        else this.checkFork(e.link, e.at, e.mark);
         return;
       case 'rdb-end': {
         const main = this.mainOf.get(e.link);

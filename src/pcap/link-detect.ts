@@ -6,7 +6,7 @@
 // - a direction joined mid-stream: a replica sends REPLCONF ACK every second, a master may send REPLCONF GETACK,
 //   and nothing else sends either. When both directions carried some kilobytes without one, it is no link.
 // Pure: bytes of each direction in, a verdict out.
-import { matchCommandStart, MAX_COMMAND_START_BYTES } from '../decode/command-start.js';
+import { matchCommandStart, MAX_COMMAND_START_BYTES } from '../resp/command-start.js';
 
 /** A direction of a connection: 0 is what its first endpoint sent, 1 what the other sent. */
 export type Side = 0 | 1;

@@ -3,7 +3,7 @@
 // connection and direction reassembled (tcp-reassembly), and each connection's first bytes tell whether it is a
 // replication link and which side is the replica (link-detect). Until that is known, a connection's bytes are
 // held (at most DETECT_HOLD_BYTES; older ones become a gap). Pure: bytes in, wire events out.
-import type { From, WireLinkSink } from '../core/events.js';
+import type { From, GapReason, WireLinkSink } from '../core/events.js';
 import { formatHostPort } from '../core/host-port.js';
 import { LinkDetector, type Side, type Verdict } from './link-detect.js';
 import { PcapFileReader, type Packet } from './pcap-file.js';
@@ -13,7 +13,7 @@ import { decodeSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NotTcp, type Tc
 /** Bytes of a connection held while it is not known to be a replication link. */
 export const DETECT_HOLD_BYTES = 1024 * 1024;
 
-export const GAP_REASONS: Record<GapCause | 'mid-stream' | 'held', string> = {
+export const GAP_REASONS: Record<GapCause | 'mid-stream' | 'held', GapReason> = {
   'not-captured': 'not in the packet capture',
   'snap-length': 'cut by the snap length',
   'mid-stream': 'capture started mid-connection',

@@ -6,7 +6,10 @@
 // split across chunks is joined (into a scratch buffer reused from one command to the next), and one larger than
 // `keepArgBytes` keeps its first bytes only, so a 500 MB SET costs no memory. Lines are capped; the diskless
 // EOF mark is searched with at most 39 bytes held back. Bad bytes give one error, then bytes are only counted.
+// Bytes that are not available (a gap) are counted: inside a payload as payload, anywhere else the framing is lost
+// and the framer looks for the next command header, trying each until one proves whole.
 import { Buffer } from 'node:buffer';
+import { matchCommandStart, MAX_COMMAND_START_BYTES, type CommandStart } from './command-start.js';
 
 /** What the bytes are:
  *  - `requests`: what a client or replica sends: multibulk commands, inline commands, `\n` keepalives;
@@ -69,6 +72,8 @@ export interface FramingError {
   code: FramingErrorCode;
   /** byte position of the offending byte (of the offending line, for a bad or too long line) */
   pos: number;
+  /** just after the offending byte (after the bytes of the offending line seen) */
+  end: number;
   /** what should have been there, in words */
   expected: string;
   message: string;
@@ -96,6 +101,13 @@ export interface SegmentSink {
   rdbBody?(part: Buffer, pos: number): void;
   /** The payload ended at bodyEnd, its segment (with the EOF mark, if any) at end. */
   rdbEnd?(bodyEnd: number, end: number): void;
+  /** After lost framing (see gap): the command [start, end) that framing resumed at, just before its `command`;
+   *  `skipped` bytes were passed over to reach it (gaps not counted). */
+  resync?(start: number, end: number, skipped: number): void;
+  /** Part of argument `index` of a command of `argc`, as it arrives, `remaining` bytes of it still to come (an
+   *  empty argument is one empty part). For a sink that must act before a command is complete (the capture's
+   *  secret masker); a framer whose sink has it frames every command byte by byte. */
+  argument?(part: Buffer, pos: number, index: number, argc: number, remaining: number): void;
   error(e: FramingError): void;
 }
 
@@ -121,6 +133,8 @@ const enum S {
   // replies grammar: the body of a blob value (only counted) and its CR
   BlobBody,
   BlobCr,
+  // framing lost: looking for the next command header
+  Hunt,
   Dead,
 }
 
@@ -140,6 +154,7 @@ export class RespFramer {
   private start = 0; // where the segment in progress (or the last one) started
   private readonly keepBytes: number;
   private readonly commandsAtTop: boolean; // a '*' at a segment boundary starts a command (not a reply)
+  private readonly argParts: boolean; // the sink takes arguments part by part: no fast path
   // multibulk command
   private num = 0;
   private numDigits = 0;
@@ -170,6 +185,13 @@ export class RespFramer {
   private recentLen = 0;
   private chunk: Buffer = EMPTY;
   private chunkBase = 0; // stream position of chunk[0]
+  // lost framing: a header a chunk ended inside, where skipping began and the gap bytes since, and whether the
+  // command being framed is the one found (a bad byte in it means looking on from that byte)
+  private readonly huntBuf = Buffer.alloc(2 * MAX_COMMAND_START_BYTES);
+  private huntLen = 0;
+  private lostAt = 0;
+  private lostGap = 0;
+  private recovering = false;
 
   constructor(
     readonly grammar: Grammar,
@@ -178,6 +200,7 @@ export class RespFramer {
   ) {
     this.keepBytes = opts.keepArgBytes ?? 1024 * 1024;
     this.commandsAtTop = grammar !== 'replies';
+    this.argParts = sink.argument !== undefined;
   }
 
   /** True after an error or stop(): bytes are only counted. */
@@ -190,12 +213,81 @@ export class RespFramer {
     this.s = S.Dead;
   }
 
+  /** True while framing is lost: no command found yet, or the one found not yet whole. */
+  get hunting(): boolean {
+    return this.s === S.Hunt || this.recovering;
+  }
+
+  /** True at a segment boundary (not inside a segment, not hunting, not stopped). */
+  get atBoundary(): boolean {
+    return this.s === S.Start;
+  }
+
+  /** Where the line the framer is inside of began (null when it is not inside a line). */
+  get openLine(): number | null {
+    return this.s === S.Line ? this.lineStart : null;
+  }
+
+  /** `bytes` bytes of the input are not available (a capture left them out or lost them). Inside a sized payload
+   *  they are payload up to its end; inside an EOF-marked one they are payload, and the bytes held back as a
+   *  possible start of the mark are released (a mark never straddles a gap). Anywhere else the framing is lost
+   *  (see resync). Returns true when it was. */
+  gap(bytes: number): boolean {
+    this.recentLen = 0; // an excerpt shows no byte from before a gap
+    if (this.s === S.RdbSized) {
+      const body = Math.min(bytes, this.remaining);
+      this.remaining -= body;
+      this.pos += body;
+      bytes -= body;
+      if (this.remaining > 0) return false;
+      this.s = S.Start;
+      this.sink.rdbEnd?.(this.pos, this.pos);
+      if (bytes === 0) return false; // the gap ended with the payload: the next segment starts after it
+    } else if (this.s === S.RdbEof) {
+      const held = this.heldLen;
+      this.heldLen = 0;
+      if (held > 0) this.sink.rdbBody?.(Buffer.from(this.held.subarray(0, held)), this.pos - held);
+      this.pos += bytes;
+      return false;
+    }
+    if (this.s === S.Dead) {
+      this.pos += bytes;
+      return false;
+    }
+    this.resync();
+    this.lostGap += bytes;
+    this.pos += bytes;
+    return true;
+  }
+
+  /** The framing is lost here: frame nothing until the next command header (command-start.ts), then take up
+   *  there; a bad byte before that command is whole means looking on from that byte. The `resync` callback says
+   *  where framing resumed. */
+  resync(): void {
+    if (this.s === S.Dead) return;
+    if (!this.hunting) {
+      this.lostAt = this.pos;
+      this.lostGap = 0;
+    }
+    this.s = S.Hunt;
+    this.recovering = false;
+    this.huntLen = 0;
+    this.heldLen = 0;
+    this.lineParts.length = 0;
+    this.lineLen = 0;
+    this.open.length = 0;
+    this.argv = [];
+    this.joined = undefined;
+    this.prefix = undefined;
+    this.scratchUsed = 0;
+  }
+
   /** The input is over. Bytes held back as a possible EOF mark go out as payload. Returns the start of the
    *  segment left incomplete, or null when the input ended at a segment boundary (or after an error). */
   end(): number | null {
     const s = this.s;
     this.s = S.Dead;
-    if (s === S.Start || s === S.Dead) return null;
+    if (s === S.Start || s === S.Dead || s === S.Hunt) return null;
     if (s === S.RdbEof && this.heldLen > 0) this.sink.rdbBody?.(Buffer.from(this.held.subarray(0, this.heldLen)), this.pos - this.heldLen);
     return this.start;
   }
@@ -212,7 +304,7 @@ export class RespFramer {
           this.start = base + i;
           const b = chunk[i];
           if (b === RESP_ARRAY && this.commandsAtTop) {
-            const next = this.wholeCommand(chunk, i, end, base);
+            const next = this.argParts ? -1 : this.wholeCommand(chunk, i, end, base);
             if (next >= 0) {
               i = next;
               break;
@@ -266,6 +358,7 @@ export class RespFramer {
         }
         case S.Body: {
           const take = Math.min(end - i, this.remaining);
+          if (this.argParts) this.sink.argument!(chunk.subarray(i, i + take), base + i, this.argv.length, this.argc, this.remaining - take);
           if (this.bodyLen > this.keepBytes) {
             this.takeCutPart(chunk.subarray(i, i + take));
           } else if (take === this.bodyLen) {
@@ -307,7 +400,9 @@ export class RespFramer {
           }
           i = stop;
           if (this.lineLen > PROTO_INLINE_MAX_SIZE) {
-            this.failLine('RSPY_DECODE_LINE_TOO_LONG', `a line of at most ${PROTO_INLINE_MAX_SIZE} bytes`, `a line longer than ${PROTO_INLINE_MAX_SIZE} bytes starts here`, Buffer.concat(this.lineParts));
+            // the offending byte: the first beyond the cap
+            const tooFar = this.lineStart + PROTO_INLINE_MAX_SIZE + 1;
+            this.failLine('RSPY_DECODE_LINE_TOO_LONG', `a line of at most ${PROTO_INLINE_MAX_SIZE} bytes`, `a line longer than ${PROTO_INLINE_MAX_SIZE} bytes starts here`, Buffer.concat(this.lineParts), tooFar);
           } else if (i < end) {
             i++; // the LF
             this.lineDone(base + i);
@@ -333,6 +428,9 @@ export class RespFramer {
           if (this.remaining === 0) this.s = S.BlobCr;
           break;
         }
+        case S.Hunt:
+          i = this.hunt(chunk, i, end, base);
+          break;
         case S.Dead:
           i = end;
           break;
@@ -368,6 +466,7 @@ export class RespFramer {
       argv.push(chunk.subarray(p, p + len));
       p += len + 2;
     }
+    if (this.recovering) this.resumed(base + i, base + p);
     this.sink.command?.(argv, base + i, base + p, undefined);
     return p;
   }
@@ -454,8 +553,65 @@ export class RespFramer {
     this.argv = [];
     this.argBytes = undefined;
     this.s = S.Start;
+    if (this.recovering) this.resumed(this.start, end);
     this.sink.command?.(argv, this.start, end, argBytes);
     this.scratchUsed = 0;
+  }
+
+  // ------------------------------------------------------------ lost framing
+
+  /** Looks for the next command header in chunk[i, end) and returns where framing goes on. A header that the
+   *  chunk ends inside is held (it is shorter than MAX_COMMAND_START_BYTES), so the result never depends on where
+   *  chunks end. */
+  private hunt(chunk: Buffer, i: number, end: number, base: number): number {
+    const held = this.huntLen;
+    if (held > 0) {
+      // The held bytes are a header's start: `*`, digits, CRLF, `$`, digits, CRLF, name bytes: no other `*`.
+      const take = Math.min(end - i, MAX_COMMAND_START_BYTES);
+      chunk.copy(this.huntBuf, held, i, i + take);
+      const m = matchCommandStart(this.huntBuf, 0, held + take);
+      if (m === 'more') {
+        this.huntLen = held + take; // take is the whole chunk here: a header is never longer
+        return end;
+      }
+      this.huntLen = 0;
+      if (m !== 'no') return this.afterHeader(m, base + i - held, i + m.next - held, base);
+    }
+    for (let from = i; ; ) {
+      const star = chunk.indexOf(RESP_ARRAY, from);
+      if (star === -1) return end;
+      const m = matchCommandStart(chunk, star, end);
+      if (m === 'no') {
+        from = star + 1;
+      } else if (m === 'more') {
+        chunk.copy(this.huntBuf, 0, star, end);
+        this.huntLen = end - star;
+        return end;
+      } else {
+        // the byte states frame it from its `*`, as any command
+        this.recovering = true;
+        this.s = S.Start;
+        return star;
+      }
+    }
+  }
+
+  /** A header that began in held bytes was found: framing goes on after it, at index `next` of the chunk. */
+  private afterHeader(m: Exclude<CommandStart, 'no' | 'more'>, start: number, next: number, base: number): number {
+    this.recovering = true;
+    this.start = start;
+    this.argc = m.argc;
+    this.argv = [Buffer.from(m.name, 'latin1')];
+    this.argBytes = undefined;
+    if (m.argc === 1) this.finishCommand(base + next);
+    else this.s = S.BulkDollar;
+    return next;
+  }
+
+  /** The command found after lost framing is whole: framing has resumed. */
+  private resumed(start: number, end: number): void {
+    this.recovering = false;
+    this.sink.resync?.(start, end, start - this.lostAt - this.lostGap);
   }
 
   // ------------------------------------------------------------ lines
@@ -487,7 +643,7 @@ export class RespFramer {
   private payloadLine(line: Buffer, end: number): void {
     if (startsWith(line, '$EOF:')) {
       if (line.length - 5 !== RDB_EOF_MARK_SIZE) {
-        return this.failLine('RSPY_DECODE_BAD_EOF_MARK', `an EOF mark of ${RDB_EOF_MARK_SIZE} bytes`, `the EOF mark must be ${RDB_EOF_MARK_SIZE} bytes, got ${line.length - 5}`, line);
+        return this.failLine('RSPY_DECODE_BAD_EOF_MARK', `an EOF mark of ${RDB_EOF_MARK_SIZE} bytes`, `the EOF mark must be ${RDB_EOF_MARK_SIZE} bytes, got ${line.length - 5}`, line, end);
       }
       this.mark = Buffer.from(line.subarray(5)); // kept until the payload ends
       this.heldLen = 0;
@@ -496,7 +652,7 @@ export class RespFramer {
       return;
     }
     const size = parseLength(line);
-    if (!(size >= 0)) return this.failLine('RSPY_DECODE_BAD_LENGTH', 'an RDB length ($<bytes> or $EOF:<mark>)', `bad RDB length line ${JSON.stringify(line.toString('latin1', 0, 40))}`, line);
+    if (!(size >= 0)) return this.failLine('RSPY_DECODE_BAD_LENGTH', 'an RDB length ($<bytes> or $EOF:<mark>)', `bad RDB length line ${JSON.stringify(line.toString('latin1', 0, 40))}`, line, end);
     this.remaining = size;
     this.s = size > 0 ? S.RdbSized : S.Start;
     this.sink.rdbStart?.(size, null, this.start, end);
@@ -554,7 +710,7 @@ export class RespFramer {
   private valueHead(line: Buffer, end: number): void {
     const t = line.length > 0 ? TYPE[line[0]] : T.None;
     if (t === T.None) {
-      return this.failLine('RSPY_DECODE_BAD_TYPE_BYTE', 'a RESP type byte', `expected a RESP type byte, got ${line.length > 0 ? `0x${hex(line[0])}` : 'an empty line'}`, line);
+      return this.failLine('RSPY_DECODE_BAD_TYPE_BYTE', 'a RESP type byte', `expected a RESP type byte, got ${line.length > 0 ? `0x${hex(line[0])}` : 'an empty line'}`, line, end);
     }
     const top = this.open.length === 0;
     if (t === T.Simple) {
@@ -564,7 +720,7 @@ export class RespFramer {
     if (top) this.head = Buffer.from(line); // the reply ends in a later line or chunk
     const n = parseLength(line);
     if (n === -1 && (line[0] === RESP_BULK || line[0] === RESP_ARRAY)) return this.valueDone(end); // RESP2 null
-    if (!(n >= 0)) return this.failLine('RSPY_DECODE_BAD_LENGTH', 'a length', `bad length line ${JSON.stringify(line.toString('latin1', 0, 40))}`, line);
+    if (!(n >= 0)) return this.failLine('RSPY_DECODE_BAD_LENGTH', 'a length', `bad length line ${JSON.stringify(line.toString('latin1', 0, 40))}`, line, end);
     if (t === T.Blob) {
       this.bodyLen = n;
       this.remaining = n;
@@ -609,20 +765,26 @@ export class RespFramer {
 
   /** A bad byte: the excerpt is the same whatever the chunking: the bytes before it, and it. */
   private failByte(code: FramingErrorCode, pos: number, expected: string, message: string): void {
+    if (this.recovering) {
+      // the command found after lost framing was none: look on from this byte
+      this.recovering = false;
+      this.s = S.Hunt;
+      return;
+    }
     const recent = this.recentBuf.subarray(EXCERPT_BYTES - this.recentLen);
     const excerpt = Buffer.concat([recent, this.chunk.subarray(0, pos - this.chunkBase + 1)]).subarray(-EXCERPT_BYTES);
-    this.fail(code, pos, expected, message, excerpt);
+    this.fail(code, pos, pos + 1, expected, message, excerpt);
   }
 
   /** A bad line: reported at its first byte, with its first bytes. */
-  private failLine(code: FramingErrorCode, expected: string, message: string, line: Buffer): void {
-    this.fail(code, this.lineStart, expected, message, Buffer.from(line.subarray(0, LINE_EXCERPT_BYTES)));
+  private failLine(code: FramingErrorCode, expected: string, message: string, line: Buffer, end: number): void {
+    this.fail(code, this.lineStart, end, expected, message, Buffer.from(line.subarray(0, LINE_EXCERPT_BYTES)));
   }
 
-  private fail(code: FramingErrorCode, pos: number, expected: string, message: string, excerpt: Buffer): void {
+  private fail(code: FramingErrorCode, pos: number, end: number, expected: string, message: string, excerpt: Buffer): void {
     this.s = S.Dead;
     this.lineParts.length = 0;
-    this.sink.error({ code, pos, expected, message, excerpt });
+    this.sink.error({ code, pos, end, expected, message, excerpt });
   }
 }
 

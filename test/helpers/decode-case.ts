@@ -1,7 +1,7 @@
 // Runs a transcript (the bytes each side sent, in order) through a LinkDecoder under every chunking of every step,
 // and checks that the decoded events never depend on how the bytes were split.
 import { expect } from 'vitest';
-import type { From, ReplEvent } from '../../src/core/events.js';
+import type { From, GapReason, ReplEvent } from '../../src/core/events.js';
 import { LinkDecoder, type LinkDecoderOptions } from '../../src/decode/link-decoder.js';
 import { chunkings, sampledChunkings } from './chunkings.js';
 
@@ -13,13 +13,13 @@ export type Step =
       at?: number;
       /** instead of bytes: this many bytes missing (a gap), with this reason */
       gap?: number;
-      reason?: string;
+      reason?: GapReason;
     }
   /** a clock tick at this time (ms), as the live command's timer gives one */
   | { tick: number };
 
 /** A step of `bytes` bytes missing from that direction. */
-export function gapStep(from: From, bytes: number, at?: number, reason = 'not in the capture'): Step {
+export function gapStep(from: From, bytes: number, at?: number, reason: GapReason = 'not in the packet capture'): Step {
   return { from, bytes: '', gap: bytes, reason, at };
 }
 
@@ -29,7 +29,7 @@ function decodeSteps(steps: Step[], split: (i: number, b: Buffer) => Buffer[] = 
   const d = new LinkDecoder(1, (e) => out.push(e.type === 'command' ? { ...e, argv: e.argv.map((a) => Buffer.from(a)) } : e), opts);
   steps.forEach((s, i) => {
     if ('tick' in s) return d.lag.tick(s.tick);
-    if (s.gap !== undefined) return d.feed({ kind: 'gap', link: 1, at: s.at ?? i, from: s.from, bytes: s.gap, reason: s.reason ?? 'gap' });
+    if (s.gap !== undefined) return d.feed({ kind: 'gap', link: 1, at: s.at ?? i, from: s.from, bytes: s.gap, reason: s.reason ?? 'not in the packet capture' });
     const bytes = typeof s.bytes === 'string' ? Buffer.from(s.bytes, 'latin1') : s.bytes;
     for (const chunk of split(i, bytes)) d.feed({ kind: 'bytes', link: 1, at: s.at ?? i, from: s.from, chunk });
   });

@@ -36,12 +36,12 @@ describe('lag between ACKs', () => {
       ...ticks(6000, 7500),
     ]);
     expect(only(events, 'lag', 'ack-silence', 'ack-resumed', 'ack')).toEqual([
-      { type: 'ack', at: 3200, link: 1, offset: 52, lagBytes: 0, lagMs: 0, loadMs: 100 },
+      { type: 'ack', pos: 30, end: 65, at: 3200, link: 1, offset: 52, lagBytes: 0, lagMs: 0, loadMs: 100 },
       // a second after the last report, the SET of 4000 ms is 250 ms old and not acknowledged
       { type: 'lag', at: 4250, link: 1, offset: 81, ackOffset: 52, lagBytes: 29, lagMs: 250 },
       { type: 'lag', at: 5250, link: 1, offset: 81, ackOffset: 52, lagBytes: 29, lagMs: 1250 },
       { type: 'ack-silence', at: 5250, link: 1, lastAckAt: 3200, silentMs: 2050, ackOffset: 52, lagBytes: 29, lagMs: 1250 },
-      { type: 'ack', at: 6000, link: 1, offset: 81, lagBytes: 0, lagMs: 0 },
+      { type: 'ack', pos: 65, end: 100, at: 6000, link: 1, offset: 81, lagBytes: 0, lagMs: 0 },
       { type: 'ack-resumed', at: 6000, link: 1, silentMs: 2800, offset: 81, lagBytes: 0, lagMs: 0 },
     ]);
   });

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
 import { LinkDecoder } from '../../../src/decode/link-decoder.js';
-import { RespFramer } from '../../../src/decode/resp-framer.js';
+import { RespFramer } from '../../../src/resp/framer.js';
 
 const RedisParser = createRequire(import.meta.url)('redis-parser') as new (o: {
   returnReply(r: unknown): void;
@@ -78,10 +78,10 @@ describe('decoder properties', () => {
       fc.property(fc.array(commandArb, { minLength: 1, maxLength: 10 }), fc.array(fc.nat(), { maxLength: 10 }), (commands, cuts) => {
         const stream = Buffer.concat(commands.map(encode));
         const ours: string[] = [];
-        const framer = new RespFramer({
+        const framer = new RespFramer('replication', {
           command: (argv) => ours.push(JSON.stringify(argv.map((a) => a.toString('hex')))),
           inline: () => ours.push('inline'),
-          violation: (code) => ours.push(code),
+          error: (e) => ours.push(e.code),
         });
         for (const c of split(stream, cuts)) framer.feed(c);
         const theirs: string[] = [];

@@ -4,7 +4,8 @@
 // replica's first ACK at an idle moment. Every case runs under every chunking of every step.
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
-import { CommandStartFinder, matchCommandStart, MAX_COMMAND_START_BYTES } from '../../../src/decode/command-start.js';
+import { matchCommandStart, MAX_COMMAND_START_BYTES } from '../../../src/resp/command-start.js';
+import { RespFramer } from '../../../src/resp/framer.js';
 import { LinkDecoder } from '../../../src/decode/link-decoder.js';
 import { ANCHOR_QUIET_MS } from '../../../src/decode/master-stream.js';
 import { chunkings } from '../../helpers/chunkings.js';
@@ -48,28 +49,25 @@ describe('matchCommandStart', () => {
   });
 });
 
-describe('CommandStartFinder', () => {
+describe('the framer after lost framing', () => {
   // stray bytes, a '*' that is no header, a header cut by a bad byte, then two commands
-  const input = Buffer.from('ab*x\r\n**3\r\n$3\r\nSE?\r\n' + '*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n' + resp('PING'), 'latin1');
+  const input = Buffer.from('ab*x\r\n**3\r\n$3\r\nSE?\r\n' + '*3\r\n$3\r\nSET\r\n$1\r\nk\r\nv\r\n' + '*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n' + resp('PING'), 'latin1');
   const at = input.indexOf('*2\r\n$4\r\nECHO');
 
-  it('finds the first header wherever the chunks end, and counts what it passed over', () => {
+  it('resumes at the first header that proves a whole command, wherever the chunks end, and counts what it passed over', () => {
     for (const { name, chunks } of chunkings(input)) {
-      const finder = new CommandStartFinder();
-      let pos = 0;
-      let found: number | null = null;
-      for (const c of chunks) {
-        const r = finder.find(c, 0, c.length);
-        if (r) {
-          found = pos + r.next - r.prefix.length;
-          // the prefix is the start of the header, and the chunk goes on with the rest of it
-          expect(Buffer.concat([r.prefix, c.subarray(r.next)]).equals(input.subarray(found, pos + c.length)), name).toBe(true);
-          break;
-        }
-        pos += c.length;
-      }
-      expect(found, name).toBe(at);
-      expect(finder.skipped, name).toBe(at);
+      const seen: string[] = [];
+      const framer = new RespFramer('requests', {
+        resync: (start, end, skipped) => seen.push(`resync ${start} ${end} ${skipped}`),
+        command: (argv, start) => seen.push(`${start} ${argv.join(' ')}`),
+        error: (e) => seen.push(e.code),
+      });
+      expect(framer.gap(5), name).toBe(true);
+      expect(framer.hunting, name).toBe(true);
+      for (const c of chunks) framer.feed(c);
+      const echo = 5 + at;
+      expect(seen, name).toEqual([`resync ${echo} ${echo + len('*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n')} ${at}`, `${echo} ECHO hi`, `${echo + 22} PING`]);
+      expect(framer.hunting, name).toBe(false);
     }
   });
 });

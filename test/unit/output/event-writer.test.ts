@@ -26,7 +26,7 @@ function stalledStream() {
   return { out, lines: () => written.join('').split('\n').filter(Boolean), release };
 }
 
-const event = (n: number) => ({ type: 'command', n }) as unknown as ReplEvent;
+const event = (n: number) => ({ type: 'command', pos: 0, end: 0, n }) as unknown as ReplEvent;
 const format = (e: ReplEvent) => `event ${(e as unknown as { n: number }).n}`;
 
 describe('event writer', () => {

@@ -4,9 +4,9 @@ import { globToRegExp } from '../../../src/core/glob.js';
 import type { ReplEvent } from '../../../src/core/events.js';
 
 const command = (link: number, db: number | null, ...argv: string[]): ReplEvent => ({
-  type: 'command', at: 0, link, offset: 0, db, argv: argv.map((a) => Buffer.from(a)), bytes: 0,
+  type: 'command', at: 0, link, offset: 0, db, argv: argv.map((a) => Buffer.from(a)), bytes: 0, pos: 0, end: 0,
 });
-const ack: ReplEvent = { type: 'ack', at: 0, link: 2, offset: 0, lagBytes: 0, lagMs: 0 };
+const ack: ReplEvent = { type: 'ack', pos: 0, end: 0, at: 0, link: 2, offset: 0, lagBytes: 0, lagMs: 0 };
 const pair: ReplEvent = { type: 'link-pair', at: 0, link: 1, mainLink: 1, rdbLink: 2, flavor: 'valkey-dual-channel' };
 
 describe('replay filters', () => {

@@ -164,7 +164,7 @@ describe('faults in force and sync loops on screen', () => {
       fault(1, T0 + 6000, 'cut', { reason: 'link=1,cut' }),
       { type: 'link-close', link: 1, at: T0 + 6000, by: 'proxy', reason: 'cut: link=1,cut' },
       ...handshake(4, T0 + 7000, 6381),
-      { type: 'continue', link: 4, at: T0 + 7002, replid: REPLID, offset: 300, reason: 'partial resync within the backlog from offset 300', reasonCode: 'within-backlog' },
+      { type: 'continue', pos: 0, end: 0, link: 4, at: T0 + 7002, replid: REPLID, offset: 300, reason: 'partial resync within the backlog from offset 300', reasonCode: 'within-backlog' },
     ]);
     const text = screen(s);
     expect(text).toMatch(/#1 .* closed/);
@@ -177,7 +177,7 @@ describe('faults in force and sync loops on screen', () => {
     const pattern = '3 full syncs in 9.1s (first-sync, full-sync-requested ×2); earlier attempts: closed by master during the RDB transfer at ≥50% ×2';
     const s = feed([
       ...handshake(5, T0, 6381),
-      { type: 'fullresync', link: 5, at: T0 + 2, replid: REPLID, offset: 0, reason: 'full sync requested by the replica (PSYNC ? -1)', reasonCode: 'full-sync-requested' },
+      { type: 'fullresync', pos: 0, end: 0, link: 5, at: T0 + 2, replid: REPLID, offset: 0, reason: 'full sync requested by the replica (PSYNC ? -1)', reasonCode: 'full-sync-requested' },
       { type: 'sync-loop', link: 5, at: T0 + 2, replica: '127.0.0.1:6381', count: 3, sinceAt: T0 - 9100, pattern },
       cmd(5, T0 + 3, 20, 0, 'PING'),
     ]);

@@ -72,16 +72,16 @@ describe('whole screens, fixed sizes', () => {
   it('a replica mid-RDB and one waiting, at 80x24', () => {
     const mid: ReplEvent[] = [
       ...handshake(1, T0, 6381),
-      { type: 'fullresync', link: 1, at: T0 + 2, replid: REPLID, offset: 0 },
-      { type: 'rdb-start', link: 1, at: T0 + 1000, mode: 'disk', size: 100 << 20, waitMs: 998, keepalives: 1 },
-      { type: 'rdb-progress', link: 1, at: T0 + 3000, bytes: 40 << 20, size: 100 << 20 },
+      { type: 'fullresync', pos: 0, end: 0, link: 1, at: T0 + 2, replid: REPLID, offset: 0 },
+      { type: 'rdb-start', pos: 0, end: 0, link: 1, at: T0 + 1000, mode: 'disk', size: 100 << 20, waitMs: 998, keepalives: 1 },
+      { type: 'rdb-progress', pos: 0, end: 0, link: 1, at: T0 + 3000, bytes: 40 << 20, size: 100 << 20 },
       ...handshake(2, T0 + 10, 6382),
-      { type: 'fullresync', link: 2, at: T0 + 12, replid: REPLID, offset: 0 },
-      { type: 'keepalive', link: 2, at: T0 + 2012, from: 'master' },
+      { type: 'fullresync', pos: 0, end: 0, link: 2, at: T0 + 12, replid: REPLID, offset: 0 },
+      { type: 'keepalive', pos: 0, end: 0, link: 2, at: T0 + 2012, from: 'master' },
       ...handshake(3, T0 + 20, 6383),
-      { type: 'fullresync', link: 3, at: T0 + 22, replid: REPLID, offset: 0 },
-      { type: 'rdb-start', link: 3, at: T0 + 1000, mode: 'diskless', size: null, waitMs: 978, keepalives: 0 },
-      { type: 'rdb-progress', link: 3, at: T0 + 3000, bytes: 30 << 20, size: null },
+      { type: 'fullresync', pos: 0, end: 0, link: 3, at: T0 + 22, replid: REPLID, offset: 0 },
+      { type: 'rdb-start', pos: 0, end: 0, link: 3, at: T0 + 1000, mode: 'diskless', size: null, waitMs: 978, keepalives: 0 },
+      { type: 'rdb-progress', pos: 0, end: 0, link: 3, at: T0 + 3000, bytes: 30 << 20, size: null },
     ];
     const text = screen(mid, [], 80, 24);
     expect(text).toMatchSnapshot();

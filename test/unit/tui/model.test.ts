@@ -19,10 +19,10 @@ function phaseAfter(events: ReplEvent[], link = 1): string {
 
 describe('replica state from the event sequence', () => {
   const base = handshake(1, T0, 6380);
-  const full: ReplEvent = { type: 'fullresync', link: 1, at: T0 + 2, replid: REPLID, offset: 0 };
-  const start: ReplEvent = { type: 'rdb-start', link: 1, at: T0 + 1000, mode: 'disk', size: 4 << 20, waitMs: 998, keepalives: 0 };
-  const end: ReplEvent = { type: 'rdb-end', link: 1, at: T0 + 3000, bytes: 4 << 20, durationMs: 2000, bytesPerSec: 2 << 20 };
-  const ack = (at: number, lagBytes: number): ReplEvent => ({ type: 'ack', link: 1, at, offset: 10, lagBytes, lagMs: lagBytes ? 40 : 0 });
+  const full: ReplEvent = { type: 'fullresync', pos: 0, end: 0, link: 1, at: T0 + 2, replid: REPLID, offset: 0 };
+  const start: ReplEvent = { type: 'rdb-start', pos: 0, end: 0, link: 1, at: T0 + 1000, mode: 'disk', size: 4 << 20, waitMs: 998, keepalives: 0 };
+  const end: ReplEvent = { type: 'rdb-end', pos: 0, end: 0, link: 1, at: T0 + 3000, bytes: 4 << 20, durationMs: 2000, bytesPerSec: 2 << 20 };
+  const ack = (at: number, lagBytes: number): ReplEvent => ({ type: 'ack', pos: 0, end: 0, link: 1, at, offset: 10, lagBytes, lagMs: lagBytes ? 40 : 0 });
 
   it('walks handshake → waiting → receiving → loading → streaming → closed', () => {
     expect(phaseAfter(base.slice(0, -2))).toBe('handshake');
@@ -36,7 +36,7 @@ describe('replica state from the event sequence', () => {
   });
 
   it('a +CONTINUE is a partial sync that streams at once, with its reason', () => {
-    const cont: ReplEvent = { type: 'continue', link: 1, at: T0 + 2, replid: REPLID, offset: 843, reason: 'backlog has offset' };
+    const cont: ReplEvent = { type: 'continue', pos: 0, end: 0, link: 1, at: T0 + 2, replid: REPLID, offset: 843, reason: 'backlog has offset' };
     const s = feed([...base, cont]);
     const row = replicaRow(s.owner.get(1)!, s.now);
     expect(row.phase).toBe('streaming');
@@ -52,7 +52,7 @@ describe('replica state from the event sequence', () => {
   });
 
   it('RDB progress: percent and rate from event times when the size is known', () => {
-    const progress: ReplEvent = { type: 'rdb-progress', link: 1, at: T0 + 2000, bytes: 1 << 20, size: 4 << 20 };
+    const progress: ReplEvent = { type: 'rdb-progress', pos: 0, end: 0, link: 1, at: T0 + 2000, bytes: 1 << 20, size: 4 << 20 };
     const s = feed([...base, full, start, progress]);
     const rdb = replicaRow(s.owner.get(1)!, s.now).rdb!;
     expect(rdb.fraction).toBe(0.25);
@@ -61,7 +61,7 @@ describe('replica state from the event sequence', () => {
 
   it('RDB progress when diskless: bytes and rate, no fraction', () => {
     const dl: ReplEvent = { ...start, mode: 'diskless', size: null } as ReplEvent;
-    const progress: ReplEvent = { type: 'rdb-progress', link: 1, at: T0 + 1500, bytes: 3 << 20, size: null };
+    const progress: ReplEvent = { type: 'rdb-progress', pos: 0, end: 0, link: 1, at: T0 + 1500, bytes: 3 << 20, size: null };
     const s = feed([...base, full, dl, progress]);
     const rdb = replicaRow(s.owner.get(1)!, s.now).rdb!;
     expect(rdb.fraction).toBeNull();
@@ -87,7 +87,7 @@ describe('replica state from the event sequence', () => {
     const screen = renderFrame(s, createUi(), { width: 100, height: 20, label: 'live', replay: null, faults: false }).lines.join('\n');
     expect(screen).toContain('NO ACK 2.50 s');
     expect(screen).toContain('lag 900 B 2.00 s');
-    apply(s, { type: 'ack', link: 1, at: T0 + 7100, offset: 910, lagBytes: 0, lagMs: 0 });
+    apply(s, { type: 'ack', pos: 0, end: 0, link: 1, at: T0 + 7100, offset: 910, lagBytes: 0, lagMs: 0 });
     apply(s, { type: 'ack-resumed', link: 1, at: T0 + 7100, silentMs: 2600, offset: 910, lagBytes: 0, lagMs: 0 });
     const after = replicaRow(s.owner.get(1)!, s.now);
     expect([after.lagBytes, after.lagMs, after.ackSilentMs]).toEqual([0, 0, null]);
@@ -112,9 +112,9 @@ describe('sync timeline', () => {
   });
 
   it('a running phase ends at the latest event time and is ongoing', () => {
-    const events = [...handshake(1, T0, 6380), { type: 'fullresync', link: 1, at: T0 + 2, replid: REPLID, offset: 0 } as ReplEvent];
+    const events = [...handshake(1, T0, 6380), { type: 'fullresync', pos: 0, end: 0, link: 1, at: T0 + 2, replid: REPLID, offset: 0 } as ReplEvent];
     const s = feed(events);
-    apply(s, { type: 'keepalive', link: 1, at: T0 + 5002, from: 'master' });
+    apply(s, { type: 'keepalive', pos: 0, end: 0, link: 1, at: T0 + 5002, from: 'master' });
     const phases = syncTimeline(s.owner.get(1)!, s.now);
     expect(phases.at(-1)).toMatchObject({ name: 'waiting for BGSAVE', ongoing: true, startAt: T0 + 1.3, endAt: T0 + 5002, note: '1 keepalive' });
   });
@@ -123,12 +123,12 @@ describe('sync timeline', () => {
     const at = (ms: number) => T0 + ms;
     const s = feed([
       ...handshake(1, T0, 6380),
-      { type: 'keepalive', link: 1, at: at(1000), from: 'master' },
-      { type: 'keepalive', link: 1, at: at(2000), from: 'master' },
-      { type: 'fullresync', link: 1, at: at(5001), replid: REPLID, offset: 0 },
-      { type: 'rdb-start', link: 1, at: at(5002), mode: 'diskless', size: null, waitMs: 5000, keepalives: 2 },
-      { type: 'rdb-end', link: 1, at: at(5100), bytes: 1000, durationMs: 98, bytesPerSec: 10204 },
-      { type: 'ack', link: 1, at: at(5300), offset: 0, lagBytes: 0, lagMs: 0 },
+      { type: 'keepalive', pos: 0, end: 0, link: 1, at: at(1000), from: 'master' },
+      { type: 'keepalive', pos: 0, end: 0, link: 1, at: at(2000), from: 'master' },
+      { type: 'fullresync', pos: 0, end: 0, link: 1, at: at(5001), replid: REPLID, offset: 0 },
+      { type: 'rdb-start', pos: 0, end: 0, link: 1, at: at(5002), mode: 'diskless', size: null, waitMs: 5000, keepalives: 2 },
+      { type: 'rdb-end', pos: 0, end: 0, link: 1, at: at(5100), bytes: 1000, durationMs: 98, bytesPerSec: 10204 },
+      { type: 'ack', pos: 0, end: 0, link: 1, at: at(5300), offset: 0, lagBytes: 0, lagMs: 0 },
     ]);
     const r = s.owner.get(1)!;
     const phases = syncTimeline(r, s.now);
@@ -142,7 +142,7 @@ describe('sync timeline', () => {
     const sum = phases.reduce((n, p) => n + (p.endAt - p.startAt), 0);
     expect(sum).toBeCloseTo(phases.at(-1)!.endAt - phases[0]!.startAt, 6);
     // while the master has not answered yet, the row says waiting, not handshake
-    const before = feed([...handshake(2, T0, 6381), { type: 'keepalive', link: 2, at: at(3000), from: 'master' }]);
+    const before = feed([...handshake(2, T0, 6381), { type: 'keepalive', pos: 0, end: 0, link: 2, at: at(3000), from: 'master' }]);
     expect(replicaRow(before.owner.get(2)!, at(3000))).toMatchObject({ phase: 'waiting', keepalives: 1 });
     expect(syncTimeline(before.owner.get(2)!, at(3000)).at(-1)).toMatchObject({ name: 'waiting for the fork', ongoing: true });
   });
@@ -180,12 +180,12 @@ describe('links view model', () => {
     // Redis 8: main link 1 gets +RDBCHANNELSYNC, link 2 is the RDB channel with +FULLRESYNC and the RDB.
     const events: ReplEvent[] = [
       ...handshake(1, T0, 6380),
-      { type: 'rdb-channel-sync', link: 1, at: T0 + 2, flavor: 'redis-rdb-channel', clientId: '7' },
+      { type: 'rdb-channel-sync', pos: 0, end: 0, link: 1, at: T0 + 2, flavor: 'redis-rdb-channel', clientId: '7' },
       { type: 'link-open', link: 2, at: T0 + 3, replica: '127.0.0.1:40002', master: '127.0.0.1:6379' },
-      { type: 'replica-command', link: 2, at: T0 + 3.1, argv: ['REPLCONF', 'capa', 'eof', 'rdb-only', '1', 'rdb-channel', '1', 'main-ch-client-id', '7'], pos: 0 },
+      { type: 'replica-command', link: 2, at: T0 + 3.1, argv: ['REPLCONF', 'capa', 'eof', 'rdb-only', '1', 'rdb-channel', '1', 'main-ch-client-id', '7'], pos: 0, end: 0 },
       { type: 'link-pair', link: 2, at: T0 + 3.2, mainLink: 1, rdbLink: 2, flavor: 'redis-rdb-channel' },
-      { type: 'fullresync', link: 2, at: T0 + 4, replid: REPLID, offset: 100 },
-      { type: 'rdb-start', link: 2, at: T0 + 10, mode: 'diskless', size: null, waitMs: 6, keepalives: 0 },
+      { type: 'fullresync', pos: 0, end: 0, link: 2, at: T0 + 4, replid: REPLID, offset: 100 },
+      { type: 'rdb-start', pos: 0, end: 0, link: 2, at: T0 + 10, mode: 'diskless', size: null, waitMs: 6, keepalives: 0 },
     ];
     const s = feed(events);
     expect([...s.replicas.keys()]).toEqual([1]);
@@ -193,7 +193,7 @@ describe('links view model', () => {
     expect(row).toMatchObject({ link: 1, rdbLink: 2, phase: 'receiving', outcome: 'full, 2-channel', replid: REPLID });
     feed(
       [
-        { type: 'rdb-end', link: 2, at: T0 + 20, bytes: 500, durationMs: 10, bytesPerSec: 50_000 },
+        { type: 'rdb-end', pos: 0, end: 0, link: 2, at: T0 + 20, bytes: 500, durationMs: 10, bytesPerSec: 50_000 },
         { type: 'link-close', link: 2, at: T0 + 30, by: 'replica', reason: 'EOF' },
         cmd(1, T0 + 31, 123, 0, 'SET', 'a', 'b'),
       ],
@@ -201,20 +201,20 @@ describe('links view model', () => {
     );
     row = replicaRow(s.owner.get(1)!, s.now);
     expect(row.phase).toBe('loading'); // the RDB channel closing does not close the replica
-    apply(s, { type: 'ack', link: 1, at: T0 + 40, offset: 123, lagBytes: 0, lagMs: 0 });
+    apply(s, { type: 'ack', pos: 0, end: 0, link: 1, at: T0 + 40, offset: 123, lagBytes: 0, lagMs: 0 });
     expect(replicaRow(s.owner.get(1)!, s.now).phase).toBe('streaming');
   });
 
   it('Valkey dual channel: the +CONTINUE on the main channel does not make it a partial sync', () => {
     const events: ReplEvent[] = [
       ...handshake(1, T0, 6380),
-      { type: 'rdb-channel-sync', link: 1, at: T0 + 2, flavor: 'valkey-dual-channel', clientId: null },
+      { type: 'rdb-channel-sync', pos: 0, end: 0, link: 1, at: T0 + 2, flavor: 'valkey-dual-channel', clientId: null },
       { type: 'link-open', link: 2, at: T0 + 3, replica: '127.0.0.1:40002', master: '127.0.0.1:6379' },
-      { type: 'endoff', link: 2, at: T0 + 5, offset: 500, replid: REPLID, db: 0, clientId: '9' },
+      { type: 'endoff', pos: 0, end: 0, link: 2, at: T0 + 5, offset: 500, replid: REPLID, db: 0, clientId: '9' },
       { type: 'link-pair', link: 2, at: T0 + 5, mainLink: 1, rdbLink: 2, flavor: 'valkey-dual-channel' },
-      { type: 'rdb-start', link: 2, at: T0 + 6, mode: 'diskless', size: null, waitMs: 1, keepalives: 0 },
-      { type: 'rdb-end', link: 2, at: T0 + 9, bytes: 300, durationMs: 3, bytesPerSec: 100_000 },
-      { type: 'continue', link: 1, at: T0 + 10, replid: REPLID, offset: 501 },
+      { type: 'rdb-start', pos: 0, end: 0, link: 2, at: T0 + 6, mode: 'diskless', size: null, waitMs: 1, keepalives: 0 },
+      { type: 'rdb-end', pos: 0, end: 0, link: 2, at: T0 + 9, bytes: 300, durationMs: 3, bytesPerSec: 100_000 },
+      { type: 'continue', pos: 0, end: 0, link: 1, at: T0 + 10, replid: REPLID, offset: 501 },
     ];
     const row = replicaRow(feed(events).owner.get(1)!, T0 + 10);
     expect(row).toMatchObject({ outcome: 'full, 2-channel', phase: 'loading', offset: 500 });

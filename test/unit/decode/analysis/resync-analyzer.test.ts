@@ -10,7 +10,7 @@ function sync(link: number, at: number, port: number, ask: [string, number], ans
   const base = { link, at };
   return [
     { ...base, type: 'link-open', replica: `127.0.0.1:${40000 + link}`, master: '127.0.0.1:6379' },
-    { ...base, type: 'replica-command', argv: ['REPLCONF', 'listening-port', String(port)], pos: 0 },
+    { ...base, type: 'replica-command', argv: ['REPLCONF', 'listening-port', String(port)], pos: 0, end: 0 },
     { ...base, type: 'psync', replid: ask[0], offset: ask[1] },
     answer === 'fullresync' ? { ...base, type: 'fullresync', replid, offset } : { ...base, type: 'continue', replid, offset: ask[1] },
   ] as ReplEvent[];
@@ -53,8 +53,8 @@ describe('ResyncAnalyzer', () => {
     const analyzer = new ResyncAnalyzer();
     const attempt = (link: number, at: number): ReplEvent[] => [
       ...sync(link, at, 6380, [OWN, 1], 'fullresync'),
-      { type: 'rdb-start', link, at: at + 1, mode: 'disk', size: 4 << 20, waitMs: 1, keepalives: 0 },
-      { type: 'rdb-progress', link, at: at + 2, bytes: 2 << 20, size: 4 << 20 },
+      { type: 'rdb-start', pos: 0, end: 0, link, at: at + 1, mode: 'disk', size: 4 << 20, waitMs: 1, keepalives: 0 },
+      { type: 'rdb-progress', pos: 0, end: 0, link, at: at + 2, bytes: 2 << 20, size: 4 << 20 },
       { type: 'link-close', link, at: at + 3, by: 'master', reason: 'master closed the connection' },
     ];
     const first = feed(analyzer, [...attempt(1, 0), ...attempt(2, 5_000)]);
