@@ -1,230 +1,166 @@
 // Rewrites what a replica (or any client of the proxy) sends so a capture keeps no secret: each secret argument, as
 // the decoder's rule decides it (decode/mask-secrets.ts), becomes `$3\r\n***\r\n`, so neither the password nor
-// its length is kept. A small streaming framer, not the decoder: it follows the RESP arrays (and inline lines) of
-// the whole direction (after PSYNC a replica only sends REPLCONF ACK and newlines: little to frame). Bytes pass as
-// views of the chunk; only the header of an argument whose fate is not known yet (an `ACL SETUSER` rule, judged by
-// its first byte) or an inline line (judged once whole) waits for the next chunk. Pure: chunks in, chunks out.
+// its length is kept. The capture's own RespFramer (never the decoder's, so a decoder bug cannot corrupt a capture)
+// cuts the bytes, handing each argument part by part as it arrives, so a chunk is masked as it is written. Bytes
+// pass as views of the chunk; only the header of an argument whose fate is not known yet (the next argument of a
+// command that can have secrets) or an inline line (judged once whole) waits for the next chunk. Once the bytes
+// are not RESP they are kept as they are. Pure: chunks in, chunks out.
 import { isSecretArg, mayHaveSecrets, MASK, maskSecrets } from '../decode/mask-secrets.js';
+import { RespFramer, type FramingError } from '../resp/framer.js';
 
-/** Header lines longer than this are not RESP: the masker stops. */
-const MAX_LINE_BYTES = 64;
-/** Redis refuses longer inline lines (PROTO_INLINE_MAX_SIZE): past it the line is passed on and the masker stops. */
-const MAX_INLINE_BYTES = 64 * 1024;
 /** Argument text kept for the rule (command names, option keywords, config names). */
 const ARG_KEEP_BYTES = 64;
 const MASKED_HEAD = Buffer.from(`$${MASK.length}\r\n${MASK}`, 'latin1');
-const CR = 0x0d;
 const LF = 0x0a;
-
-type State = 'start' | 'array-line' | 'bulk-line' | 'bulk' | 'bulk-crlf' | 'inline' | 'off';
+const EMPTY: Buffer = Buffer.alloc(0);
 
 export class SecretMasker {
-  private state: State = 'start';
-  private line = '';
+  private readonly framer = new RespFramer(
+    'requests',
+    {
+      argument: (part, pos, index, argc, remaining) => this.onArgument(part, pos, index, argc, remaining),
+      command: () => (this.args = []),
+      inline: (line, start, end) => this.onLine(line, start, end),
+      keepalive: (start) => this.giveBack(start),
+      error: (e) => this.onError(e),
+    },
+    { keepArgBytes: ARG_KEEP_BYTES },
+  );
+  // the command being framed: its argument count, the text of its arguments so far, the argument in progress
   private argc = 0;
   private args: string[] = [];
   private arg = '';
-  private remaining = 0;
-  private bodyLen = 0;
-  /** the current argument: a secret, not one, or known at its first byte */
-  private secret: boolean | 'at-first-byte' = false;
-  /** raw bytes of a bulk header not passed on yet (a secret's, or one still undecided) */
-  private header: number[] = [];
-  /** an inline line, held until it is whole */
-  private inline: Buffer[] = [];
-  private inlineBytes = 0;
-  // output of the chunk being masked
+  private inArg = false;
+  private secret = false;
+  // the chunk being masked: its stream position, what goes out for it, the index bytes pass from (-1: withheld)
+  private chunk: Buffer = EMPTY;
+  private base = 0;
   private out: Buffer[] = [];
   private changed = false;
   private from = 0;
-  private passing = true;
+  /** withheld from `heldFrom` on: to give back or mask (`keep`), or a secret (dropped); `held`: from earlier chunks */
+  private heldFrom = 0;
+  private keep = false;
+  private held: Buffer[] = [];
 
   /** True once the masker stopped looking (at bytes it cannot frame: from then on they are kept as they are). */
   get done(): boolean {
-    return this.state === 'off';
+    return this.framer.dead && this.from >= 0;
   }
 
   /** What to record for `chunk`: the chunk itself when it carries no secret, else a masked copy (possibly empty
    *  while bytes wait for the next chunk). Never modifies the chunk. */
   mask(chunk: Buffer): Buffer {
+    this.chunk = chunk;
     this.out = [];
-    this.from = 0;
-    this.changed = !this.passing;
-    let i = 0;
-    while (i < chunk.length && this.state !== 'off') {
-      const byte = chunk[i]!;
-      switch (this.state) {
-        case 'start':
-          if (byte === 0x2a /* '*' */) {
-            this.state = 'array-line';
-            this.line = '';
-          } else if (byte !== CR && byte !== LF) {
-            this.swallowFrom(chunk, i);
-            this.state = 'inline';
-            continue;
-          }
-          i++;
-          break;
-        case 'array-line':
-          i++;
-          if (byte === LF) this.arrayLineDone();
-          else if (byte !== CR) this.lineByte(byte, i);
-          break;
-        case 'bulk-line':
-          if (this.line === '' && this.header.length === 0) {
-            this.secret = this.judge();
-            if (this.secret !== false) this.swallowFrom(chunk, i);
-          }
-          if (!this.passing) this.header.push(byte);
-          i++;
-          if (byte === LF) this.bulkLineDone(i);
-          else if (byte !== CR) this.lineByte(byte, i);
-          break;
-        case 'bulk': {
-          if (this.secret === 'at-first-byte') this.decide(i, String.fromCharCode(byte));
-          const n = Math.min(this.remaining, chunk.length - i);
-          if (this.secret === false && this.arg.length < ARG_KEEP_BYTES) this.arg += chunk.toString('latin1', i, i + Math.min(n, ARG_KEEP_BYTES - this.arg.length));
-          this.remaining -= n;
-          i += n;
-          if (this.remaining === 0) {
-            if (this.secret === true) this.passFrom(i); // the CRLF after the body passes
-            this.state = 'bulk-crlf';
-            this.remaining = 2;
-          }
-          break;
-        }
-        case 'bulk-crlf':
-          i++;
-          if (--this.remaining === 0) this.argDone();
-          break;
-        case 'inline': {
-          const nl = chunk.indexOf(LF, i);
-          const stop = nl === -1 ? chunk.length : nl + 1;
-          this.inline.push(chunk.subarray(i, stop));
-          this.inlineBytes += stop - i;
-          i = stop;
-          if (nl !== -1) this.inlineDone(i, true);
-          else if (this.inlineBytes > MAX_INLINE_BYTES) this.inlineDone(i, false);
-          break;
-        }
-      }
-    }
-    if (this.passing && this.from < chunk.length) this.out.push(chunk.subarray(this.from));
+    this.changed = this.from < 0;
+    if (this.from > 0) this.from = 0;
+    this.framer.feed(chunk);
+    this.holdOpen();
+    if (this.from >= 0 && this.from < chunk.length) this.out.push(this.from === 0 ? chunk : chunk.subarray(this.from));
+    else if (this.from < 0 && this.keep) this.held.push(Buffer.from(chunk.subarray(Math.max(0, this.heldFrom - this.base))));
+    this.base += chunk.length;
     if (!this.changed) return chunk;
     return this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
   }
 
   /** The link closed: a held inline line is given back (masked by the rule); a held header, incomplete, is not. */
   end(): Buffer {
-    if (this.state !== 'inline') return Buffer.alloc(0);
-    this.out = [];
-    this.emitInline(false);
-    this.state = 'off';
-    return Buffer.concat(this.out);
+    const line = this.from < 0 && this.keep && this.framer.openLine !== null;
+    this.framer.stop();
+    return line ? this.maskedLine(Buffer.concat(this.held), false) : EMPTY;
   }
 
-  /** Secret, not, or decided by its first byte: the rule asked with both kinds of first byte. */
-  private judge(): boolean | 'at-first-byte' {
-    if (this.args.length === 0 || !mayHaveSecrets(this.args[0]!)) return false;
-    const asRule = isSecretArg(this.args, this.argc, '>');
-    const asWord = isSecretArg(this.args, this.argc, 'a');
-    return asRule === asWord ? asRule : 'at-first-byte';
+  /** At the end of a chunk: a line, or the header of an argument that may be secret, waits for the next one. */
+  private holdOpen(): void {
+    if (this.from < 0) return;
+    const line = this.framer.openLine;
+    if (line !== null) return this.withhold(line, true);
+    const header = this.framer.openArgument;
+    if (header !== null && !this.inArg && this.maybeSecret()) this.withhold(header, true);
   }
 
-  private decide(i: number, first: string): void {
-    this.secret = isSecretArg(this.args, this.argc, first);
-    if (this.secret) this.insert(MASKED_HEAD);
-    else {
-      this.insert(Buffer.from(this.header));
-      this.passFrom(i);
+  /** Whether the next argument can be a secret, whatever its first byte (ACL rules are told by it). */
+  private maybeSecret(): boolean {
+    const args = this.args;
+    return args.length > 0 && mayHaveSecrets(args[0]!) && (isSecretArg(args, this.argc, '>') || isSecretArg(args, this.argc, 'a'));
+  }
+
+  private onArgument(part: Buffer, pos: number, index: number, argc: number, remaining: number): void {
+    if (!this.inArg) {
+      this.inArg = true;
+      this.argc = argc;
+      const args = this.args;
+      this.secret = index > 0 && mayHaveSecrets(args[0]!) && isSecretArg(args, argc, part.length > 0 ? String.fromCharCode(part[0]!) : '');
+      if (this.secret) {
+        this.withhold(this.framer.openArgument!, false);
+        this.held = [];
+      } else {
+        this.giveBack(pos);
+      }
     }
-    this.header = [];
-  }
-
-  /** Bytes from `i` on are not passed as they are. */
-  private swallowFrom(chunk: Buffer, i: number): void {
-    if (this.passing && i > this.from) this.out.push(chunk.subarray(this.from, i));
-    this.passing = false;
-    this.changed = true;
-  }
-
-  private insert(bytes: Buffer): void {
-    this.out.push(bytes);
-    this.changed = true;
-  }
-
-  private passFrom(i: number): void {
-    this.passing = true;
-    this.from = i;
-  }
-
-  /** `next`: the index after the byte (where passing goes on if the line turns out not to be RESP). */
-  private lineByte(byte: number, next: number): void {
-    if (this.line.length >= MAX_LINE_BYTES) this.stop(next);
-    else this.line += String.fromCharCode(byte);
-  }
-
-  private arrayLineDone(): void {
-    this.argc = Number(this.line);
-    this.args = [];
-    if (!Number.isInteger(this.argc)) this.state = 'off';
-    else if (this.argc <= 0) this.state = 'start';
-    else this.beginBulkLine();
-  }
-
-  private beginBulkLine(): void {
-    this.state = 'bulk-line';
-    this.line = '';
-    this.arg = '';
-    this.secret = false;
-  }
-
-  private bulkLineDone(i: number): void {
-    const length = this.line.startsWith('$') ? Number(this.line.slice(1)) : NaN;
-    if (!Number.isInteger(length) || length < 0) return this.stop(i);
-    this.bodyLen = length;
-    this.remaining = length;
-    this.state = length === 0 ? 'bulk-crlf' : 'bulk';
-    if (length === 0) this.remaining = 2;
-    if (this.secret === 'at-first-byte' && length === 0) this.decide(i, '');
-    else if (this.secret === true) {
-      this.insert(MASKED_HEAD);
-      this.header = [];
-      if (length === 0) this.passFrom(i);
-    }
-  }
-
-  private argDone(): void {
+    if (!this.secret && this.arg.length < ARG_KEEP_BYTES) this.arg += part.toString('latin1', 0, ARG_KEEP_BYTES - this.arg.length);
+    if (remaining > 0) return;
     this.args.push(this.arg);
-    if (this.args.length < this.argc) this.beginBulkLine();
-    else this.state = 'start';
-  }
-
-  private inlineDone(i: number, whole: boolean): void {
-    this.state = whole ? 'start' : 'off';
-    this.emitInline(whole);
-    this.passFrom(i);
-  }
-
-  /** The held inline line, masked by the rule when it has a secret (split as the decoder splits it). */
-  private emitInline(whole: boolean): void {
-    const raw = this.inline.length === 1 ? this.inline[0]! : Buffer.concat(this.inline);
-    this.inline = [];
-    this.inlineBytes = 0;
-    const words = raw.toString('latin1').trim().split(/\s+/);
-    const masked = maskSecrets(words);
-    const secret = masked.some((w, k) => w !== words[k]);
-    this.insert(secret ? Buffer.from(masked.join(' ') + (whole ? '\r\n' : ''), 'latin1') : raw);
-  }
-
-  /** A bulk header that is not RESP: what is held goes out as it came, the rest passes from `next`, and nothing
-   *  more is looked at. */
-  private stop(next: number): void {
-    if (!this.passing) {
-      this.insert(Buffer.from(this.header));
-      this.header = [];
-      this.passFrom(next);
+    this.arg = '';
+    this.inArg = false;
+    if (this.secret) {
+      this.out.push(MASKED_HEAD);
+      this.passFrom(pos + part.length); // the CRLF after the body passes
     }
-    this.state = 'off';
+  }
+
+  /** An inline line [start, end): masked by the rule (split as the decoder splits it) when it has a secret. */
+  private onLine(line: Buffer, start: number, end: number): void {
+    const masked = this.maskedLine(line, true);
+    if (masked === line) return this.giveBack(start);
+    this.withhold(start, false);
+    this.held = [];
+    this.out.push(masked);
+    this.passFrom(end);
+  }
+
+  /** The line itself when it has no secret, else its masked text. */
+  private maskedLine(line: Buffer, whole: boolean): Buffer {
+    const words = line.toString('latin1').trim().split(/\s+/);
+    const masked = maskSecrets(words);
+    return masked === words ? line : Buffer.from(masked.join(' ') + (whole ? '\r\n' : ''), 'latin1');
+  }
+
+  /** Not RESP: nothing more is framed. What is held goes out as it came, but a line too long for Redis (which
+   *  it would refuse) is masked by the rule as far as this chunk has it. */
+  private onError(e: FramingError): void {
+    if (e.code !== 'RSPY_DECODE_LINE_TOO_LONG') return this.giveBack(e.pos);
+    const from = Math.max(0, e.pos - this.base);
+    const lf = this.chunk.indexOf(LF, from);
+    const stop = lf === -1 ? this.chunk.length : lf + 1;
+    this.withhold(e.pos, false);
+    this.out.push(this.maskedLine(Buffer.concat([...this.held, this.chunk.subarray(from, stop)]), lf !== -1));
+    this.held = [];
+    this.passFrom(this.base + stop);
+  }
+
+  /** Bytes from stream position `pos` on (in this chunk, or held already) are not passed as they are. */
+  private withhold(pos: number, keep: boolean): void {
+    this.keep = keep;
+    if (this.from < 0) return;
+    const at = pos - this.base;
+    if (at > this.from) this.out.push(this.chunk.subarray(this.from, at));
+    this.from = -1;
+    this.heldFrom = pos;
+    this.changed = true;
+  }
+
+  /** What was withheld to be judged is not secret: it goes out as it came, and bytes pass again. */
+  private giveBack(pos: number): void {
+    if (this.from >= 0) return;
+    this.out.push(...this.held);
+    this.held = [];
+    this.passFrom(Math.min(pos, this.heldFrom));
+  }
+
+  private passFrom(pos: number): void {
+    this.from = Math.max(0, pos - this.base);
+    this.changed = true;
   }
 }

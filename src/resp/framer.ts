@@ -163,6 +163,7 @@ export class RespFramer {
   private argv: Buffer[] = [];
   private argBytes: number[] | undefined;
   private remaining = 0; // body bytes still expected (argument, blob or sized payload)
+  private argStart = 0; // where the argument being framed (its `$` header) began, in the byte states
   private bodyLen = 0;
   // Set only while in Body, and cleared when the argument is complete (the only way out of Body but an error):
   private joined: Buffer | undefined; // the argument being joined from parts in several chunks (kept whole)
@@ -226,6 +227,12 @@ export class RespFramer {
   /** Where the line the framer is inside of began (null when it is not inside a line). */
   get openLine(): number | null {
     return this.s === S.Line ? this.lineStart : null;
+  }
+
+  /** Where the argument the framer is inside of (its `$` header or its body) began; null elsewhere. */
+  get openArgument(): number | null {
+    const s = this.s;
+    return s === S.BulkDigits || s === S.Body || (s === S.Lf && this.afterLf === Lf.BulkLength) ? this.argStart : null;
   }
 
   /** `bytes` bytes of the input are not available (a capture left them out or lost them). Inside a sized payload
@@ -352,6 +359,7 @@ export class RespFramer {
             this.failByte('RSPY_DECODE_BAD_TYPE_BYTE', base + i, '"$" (a bulk string)', `expected '$' for argument ${this.argv.length + 1}, got 0x${hex(chunk[i])}`);
             break;
           }
+          this.argStart = base + i;
           this.beginNumber(S.BulkDigits);
           i++;
           break;
@@ -461,7 +469,7 @@ export class RespFramer {
       while (p < end && chunk[p] >= 0x30 && chunk[p] <= 0x39) len = len * 10 + (chunk[p++] - 0x30);
       if (p === lenStart || p - lenStart > MAX_LENGTH_DIGITS || len > this.keepBytes || p + 1 >= end || chunk[p] !== CR || chunk[p + 1] !== LF) return -1;
       p += 2;
-      if (p + len + 2 > end) return this.enterBody(argc, argv, len, p);
+      if (p + len + 2 > end) return this.enterBody(argc, argv, len, p, base + lenStart - 1);
       if (chunk[p + len] !== CR || chunk[p + len + 1] !== LF) return -1;
       argv.push(chunk.subarray(p, p + len));
       p += len + 2;
@@ -472,8 +480,9 @@ export class RespFramer {
   }
 
   /** The state the byte states reach after the `$<len>\r\n` line of a kept argument: its body comes next. */
-  private enterBody(argc: number, argv: Buffer[], len: number, next: number): number {
+  private enterBody(argc: number, argv: Buffer[], len: number, next: number, argStart: number): number {
     this.argc = argc;
+    this.argStart = argStart;
     this.argv = argv;
     this.argBytes = undefined;
     this.bodyLen = len;

@@ -48,6 +48,34 @@ describe('SecretMasker', () => {
     });
   }
 
+  it('each chunk is masked as it comes: only the header of an argument that may be secret waits, never a whole command', () => {
+    const set = resp('SET', 'k', 'v');
+    const auth = resp('AUTH', 's3cret');
+    const input = Buffer.from(set + auth, 'latin1');
+    const expected = set + resp('AUTH', M);
+    const secretAt = set.length + '*2\r\n$4\r\nAUTH\r\n'.length; // its header
+    const secretEnd = secretAt + '$6\r\ns3cret'.length;
+    for (let cut = 1; cut < input.length; cut++) {
+      const masker = new SecretMasker();
+      const first = masker.mask(input.subarray(0, cut)).toString('latin1');
+      // all that comes before the secret's header goes out at once, nothing of the secret does, its mask once it
+      // has passed
+      const want = cut < secretEnd ? input.toString('latin1', 0, Math.min(cut, secretAt)) : expected.slice(0, secretAt + `$3\r\n${M}`.length + cut - secretEnd);
+      expect(first, `cut at ${cut}`).toBe(want);
+      expect(first + masker.mask(input.subarray(cut)).toString('latin1'), `cut at ${cut}`).toBe(expected);
+    }
+  });
+
+  it('an inline line longer than Redis takes still has its secret masked, then every byte is kept', () => {
+    const input = Buffer.from(`AUTH hunter2${'x'.repeat(70_000)}\r\n${resp('AUTH', 'late')}`, 'latin1');
+    for (const { name, chunks } of sampledChunkings(input, 50, 5)) {
+      const out = masked(chunks);
+      expect(out, name).not.toContain('hunter2');
+      expect(out.startsWith(`AUTH ${M}`), name).toBe(true);
+      expect(out.endsWith(`\r\n${resp('AUTH', 'late')}`), name).toBe(true); // not RESP any more: kept as it came
+    }
+  });
+
   it('the chunk itself is recorded when it carries no secret (no copy)', () => {
     const masker = new SecretMasker();
     const chunk = Buffer.from(resp('PING') + resp('REPLCONF', 'capa', 'eof'));
