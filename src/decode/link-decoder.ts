@@ -18,6 +18,14 @@ export interface LinkDecoderOptions {
   ackTimeoutMs?: number;
 }
 
+/** What the decoder of one link learns from another (see session.ts): inputs, like the wire events. */
+export type LinkFact =
+  /** Redis 8 rdb channel: the offset before the main channel's first stream byte, from its RDB channel's
+   *  +FULLRESYNC */
+  | { fact: 'stream-base'; link: number; offset: number }
+  /** the main channel's RDB ended on its RDB channel: its next ACK measures the replica's load time */
+  | { fact: 'rdb-end'; link: number; at: number };
+
 export interface RdbSinkContext {
   link: number;
   emit: ReplSink;
@@ -42,6 +50,11 @@ export class LinkDecoder {
     this.master = new MasterStream(link, this.state, emit, rdbSink ? () => rdbSink(ctx) : null, opts.keepArgBytes);
     this.lag = new LagWatch(link, this.state, emit, opts.ackTimeoutMs);
     this.replica = new ReplicaStream(link, this.state, emit, opts.showSecrets ?? false, this.lag, (offset, at) => this.master.anchor(offset, at));
+  }
+
+  learn(f: LinkFact): void {
+    if (f.fact === 'stream-base') this.master.setStreamBase(f.offset);
+    else this.state.rdbEndAt = f.at;
   }
 
   feed(e: WireLinkEvent): void {

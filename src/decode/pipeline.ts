@@ -52,19 +52,14 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     }
   };
   const publish = (e: ReplEvent): void => deliver(subscribers, e);
-  const session = new Session(publish, {
-    setStreamBase: (link, offset) => decoders.get(link)?.master.setStreamBase(offset),
-    setRdbEnd: (link, at) => {
-      const d = decoders.get(link);
-      if (d) d.state.rdbEndAt = at;
-    },
-  });
+  const session = new Session(publish, (fact) => decoders.get(fact.link)?.learn(fact));
   const analyzer = new ResyncAnalyzer();
   const enriched: ReplEvent[] = []; // events the analysis emitted, published after the one it saw
   const enrichEmit: ReplSink = (x) => enriched.push(x);
-  const emit: ReplSink = (e) => {
+  const emit: ReplSink = (decoded) => {
+    let e = decoded;
     try {
-      analyzer.observe(e, enrichEmit);
+      e = analyzer.observe(decoded, enrichEmit);
     } catch (err) {
       opts.onSubscriberError?.(err); // an analysis bug costs its annotation, never the event
     }

@@ -2,13 +2,7 @@
 // replicas that receive one snapshot (same +FULLRESYNC replid and offset while one BGSAVE runs). Pure.
 
 import type { ReplEvent, ReplSink } from '../core/events.js';
-
-export interface SessionHooks {
-  /** The main channel of a Redis 8 rdb-channel sync learns its start offset from the RDB channel's +FULLRESYNC. */
-  setStreamBase(link: number, offset: number): void;
-  /** The RDB of a main channel ended on its RDB channel: its next ACK measures the replica's load time. */
-  setRdbEnd(link: number, at: number): void;
-}
+import type { LinkFact } from './link-decoder.js';
 
 interface SnapshotGroup {
   id: number;
@@ -32,7 +26,8 @@ export class Session {
 
   constructor(
     private readonly emit: ReplSink,
-    private readonly hooks: SessionHooks,
+    /** facts for the decoder of another link */
+    private readonly tell: (fact: LinkFact) => void,
   ) {}
 
   observe(e: ReplEvent): void {
@@ -56,7 +51,7 @@ export class Session {
         this.fullresyncOffset.set(e.link, e.offset);
         // Only a Redis 8 RDB channel gets a +FULLRESYNC (a Valkey one gets $ENDOFF): its main channel's base.
         const main = this.mainOf.get(e.link);
-        if (main !== undefined) this.hooks.setStreamBase(main, e.offset);
+        if (main !== undefined) this.tell({ fact: 'stream-base', link: main, offset: e.offset });
         return this.joinSnapshot(e.link, e.at, e.replid, e.offset);
       }
       case 'rdb-start':
@@ -68,7 +63,7 @@ export class Session {
         return;
       case 'rdb-end': {
         const main = this.mainOf.get(e.link);
-        if (main !== undefined) this.hooks.setRdbEnd(main, e.at);
+        if (main !== undefined) this.tell({ fact: 'rdb-end', link: main, at: e.at });
         this.closeSnapshot(e.link);
         return;
       }
@@ -106,7 +101,7 @@ export class Session {
     this.mainOf.set(rdb, main);
     this.emit({ type: 'link-pair', at, link: main, mainLink: main, rdbLink: rdb, flavor: 'redis-rdb-channel' });
     const offset = this.fullresyncOffset.get(rdb);
-    if (offset !== undefined) this.hooks.setStreamBase(main, offset);
+    if (offset !== undefined) this.tell({ fact: 'stream-base', link: main, offset });
   }
 
   /** The snapshot `link` got is over: no other link can join it any more. All its members leave it, so that a

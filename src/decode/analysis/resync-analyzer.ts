@@ -2,7 +2,7 @@
 // replica that full-syncs again and again. Replicas are recognised across reconnections by their IP and the
 // port they announce (REPLCONF listening-port). Pure: events and INFO snapshots in, events out.
 
-import type { FullResyncEvent, ReplEvent, ReplSink } from '../../core/events.js';
+import type { ContinueEvent, FullResyncEvent, ReplEvent, ReplSink } from '../../core/events.js';
 import { announcedPort, hostOf } from './listening-port.js';
 import type { MasterReplInfo } from './master-info.js';
 import { explainContinue, explainFullResync, type PsyncAsk } from './resync-reason.js';
@@ -47,52 +47,55 @@ export class ResyncAnalyzer {
     this.masters.set(master, info);
   }
 
-  observe(e: ReplEvent, emit: ReplSink): void {
+  /** Returns the event as it is to be published: for a PSYNC answer, a copy with its reason (the event given is
+   *  never changed: it may be published already, or held elsewhere); events of its own go to `emit`. */
+  observe(e: ReplEvent, emit: ReplSink): ReplEvent {
     const facts = this.links.get(e.link);
     switch (e.type) {
       case 'link-open':
         this.links.set(e.link, { master: e.master, replica: e.replica, ask: null, phase: 'handshake', rdbSize: null, rdbBytes: 0 });
-        return;
+        break;
       case 'replica-command': {
         const port = announcedPort(e.argv);
         if (facts && port) facts.replica = `${hostOf(facts.replica)}:${port}`;
-        return;
+        break;
       }
       case 'psync':
         if (facts) facts.ask = { replid: e.replid, offset: e.offset };
-        return;
+        break;
       case 'fullresync':
-        if (!facts?.ask) return;
-        this.onFullResync(e, facts, emit);
-        return;
+        return facts?.ask ? this.onFullResync(e, facts, emit) : e;
       case 'continue':
-        if (!facts?.ask) return;
-        Object.assign(e, toFields(explainContinue(facts.ask, { replid: e.replid }, this.masters.get(facts.master) ?? null)));
-        this.answeredWith(facts.master, e.replid ?? facts.ask.replid);
-        facts.phase = 'streaming';
-        return;
+        return facts?.ask ? this.onContinue(e, facts) : e;
       case 'rdb-start':
         if (facts) Object.assign(facts, { phase: 'rdb', rdbSize: e.size, rdbBytes: 0 });
-        return;
+        break;
       case 'rdb-progress':
         if (facts) facts.rdbBytes = e.bytes;
-        return;
+        break;
       case 'rdb-end':
         if (facts) Object.assign(facts, { phase: 'loaded-wait', rdbBytes: e.bytes });
-        return;
+        break;
       case 'ack':
         if (facts) facts.phase = 'streaming';
-        return;
+        break;
       case 'link-close': {
         const attempt = this.attemptOf.get(e.link);
         if (attempt && facts) attempt.outcome = outcomeOf(facts, e.by);
         this.attemptOf.delete(e.link);
         this.links.delete(e.link);
-        return;
+        break;
       }
       default:
-        return;
+        break;
     }
+    return e;
+  }
+
+  private onContinue(e: ContinueEvent, facts: LinkFacts): ContinueEvent {
+    this.answeredWith(facts.master, e.replid ?? facts.ask!.replid);
+    facts.phase = 'streaming';
+    return { ...e, ...toFields(explainContinue(facts.ask!, { replid: e.replid }, this.masters.get(facts.master) ?? null)) };
   }
 
   private answeredWith(master: string, replid: string): void {
@@ -103,10 +106,9 @@ export class ResyncAnalyzer {
     this.answered.set(master, list);
   }
 
-  private onFullResync(e: FullResyncEvent, facts: LinkFacts, emit: ReplSink): void {
+  private onFullResync(e: FullResyncEvent, facts: LinkFacts, emit: ReplSink): FullResyncEvent {
     const master = facts.master;
     const why = explainFullResync(facts.ask!, e, this.masters.get(master) ?? null, this.fullSynced.has(facts.replica), this.masters.get(facts.replica) ?? null, this.answered.get(master));
-    Object.assign(e, toFields(why));
     this.answeredWith(master, e.replid);
     this.fullSynced.add(facts.replica);
 
@@ -122,6 +124,7 @@ export class ResyncAnalyzer {
     if (streak.attempts.length >= LOOP_MIN_COUNT) {
       emit({ type: 'sync-loop', at: e.at, link: e.link, replica: facts.replica, count: streak.attempts.length, sinceAt: streak.sinceAt, pattern: patternOf(streak, e.at) });
     }
+    return { ...e, ...toFields(why) };
   }
 }
 

@@ -1,7 +1,10 @@
 // The pipeline isolates failures: a decoder bug stops decoding that link only, a throwing subscriber is dropped.
+// Facts of one link reach the decoder of another as inputs (Redis 8 rdb channel), and the resync reasons come on
+// a copy of the decoded event.
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
 import { createPipeline } from '../../../src/decode/pipeline.js';
+import { resp } from '../../helpers/decode-case.js';
 
 const bytes = (link: number, from: 'master' | 'replica', s: string) => ({ kind: 'bytes' as const, link, at: 1, from, chunk: Buffer.from(s) });
 
@@ -33,5 +36,50 @@ describe('pipeline', () => {
     p.wire(bytes(1, 'master', '+PONG\r\n'));
     expect(errors).toHaveLength(1);
     expect(seen).toEqual(['replica-command', 'master-reply']);
+  });
+
+  const REPLID = 'b'.repeat(40);
+  const RDB = Buffer.concat([Buffer.from('REDIS0011'), Buffer.from([0xff]), Buffer.alloc(8)]);
+
+  /** Redis 8: link 1 is the main channel (+RDBCHANNELSYNC 7), link 2 its RDB channel (main-ch-client-id 7). */
+  function rdbChannel(rdbFirst: boolean): ReplEvent[] {
+    const out: ReplEvent[] = [];
+    const p = createPipeline();
+    p.subscribe((e) => out.push(e.type === 'command' ? { ...e, argv: e.argv.map((a) => Buffer.from(a)) } : e));
+    const rdbLink = () => {
+      p.wire({ ...bytes(2, 'replica', resp('REPLCONF', 'main-ch-client-id', '7') + resp('PSYNC', '?', '-1')), at: 1 });
+      p.wire({ ...bytes(2, 'master', `+FULLRESYNC ${REPLID} 500\r\n$${RDB.length}\r\n`), at: 2 });
+    };
+    if (rdbFirst) rdbLink();
+    p.wire({ ...bytes(1, 'replica', resp('PSYNC', '?', '-1')), at: 3 });
+    p.wire({ ...bytes(1, 'master', '+RDBCHANNELSYNC 7\r\n' + resp('SET', 'a', '1')), at: 4 });
+    if (!rdbFirst) rdbLink();
+    p.wire({ kind: 'bytes', link: 2, at: 10, from: 'master', chunk: RDB });
+    p.wire({ ...bytes(1, 'master', resp('SET', 'b', '2')), at: 11 });
+    p.wire({ ...bytes(1, 'replica', resp('REPLCONF', 'ACK', String(500 + 2 * resp('SET', 'a', '1').length))), at: 60 });
+    return out;
+  }
+
+  it("Redis 8 rdb channel: the main channel's offsets come from its RDB channel's +FULLRESYNC, its first ACK after that RDB has the load time", () => {
+    for (const rdbFirst of [true, false]) {
+      const out = rdbChannel(rdbFirst);
+      const set = resp('SET', 'a', '1').length;
+      expect(out.filter((e) => e.type === 'command').map((e) => [e.link, e.offset, e.pos])).toEqual([
+        [1, 500 + set, '+RDBCHANNELSYNC 7\r\n'.length],
+        [1, 500 + 2 * set, '+RDBCHANNELSYNC 7\r\n'.length + set],
+      ]);
+      expect(out.filter((e) => e.type === 'link-pair')).toMatchObject([{ mainLink: 1, rdbLink: 2, flavor: 'redis-rdb-channel' }]);
+      expect(out.filter((e) => e.type === 'ack')).toMatchObject([{ link: 1, lagBytes: 0, loadMs: 50 }]);
+    }
+  });
+
+  it('a PSYNC answer is published with its reason and its byte range', () => {
+    const p = createPipeline();
+    const seen: ReplEvent[] = [];
+    p.subscribe((e) => seen.push(e));
+    p.wire({ kind: 'open', link: 1, at: 0, replica: '127.0.0.1:40001', master: '127.0.0.1:6379' });
+    p.wire(bytes(1, 'replica', resp('PSYNC', '?', '-1')));
+    p.wire(bytes(1, 'master', `+FULLRESYNC ${REPLID} 0\r\n`));
+    expect(seen.find((e) => e.type === 'fullresync')).toMatchObject({ reasonCode: 'first-sync', pos: 0, end: 56 });
   });
 });
