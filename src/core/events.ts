@@ -5,6 +5,7 @@
 // Time `at` is epoch milliseconds (float allowed). Offsets are replication offsets (exact as JS numbers up
 // to 2^53 bytes); `pos` is a byte position within one direction of one link.
 import type { FramingErrorCode } from '../resp/framer.js';
+import type { RdbReport } from './rdb-info.js';
 
 export type From = 'master' | 'replica';
 
@@ -401,13 +402,9 @@ export type ReplEvent =
   | RdbInfoEvent
   | SyncLoopEvent;
 
-/** Facts from the streaming RDB decoder (see src/decode/rdb): header/aux first, summary at the end. */
-export interface RdbInfoEvent extends Base {
-  type: 'rdb-info';
-  phase: 'header' | 'summary' | 'error';
-  /** free-form JSON-able facts: version, aux fields, key counts, checksum, error position... */
-  info: Record<string, unknown>;
-}
+/** Facts from the streaming RDB decoder (see src/decode/rdb and core/rdb-info.ts): header (magic, version, aux
+ *  fields) first, an error if any, the summary (keys, types, checksum) at the end. */
+export type RdbInfoEvent = Base & { type: 'rdb-info' } & RdbReport;
 
 export type ReplEventType = ReplEvent['type'];
 export type ReplSink = (e: ReplEvent) => void;

@@ -3,16 +3,17 @@ import type { RdbSinkContext } from './link-decoder.js';
 import type { RdbSink } from './master-stream.js';
 import type { RdbDecoderOptions } from './rdb/rdb-decoder.js';
 import { RdbObserver } from './rdb/rdb-observer.js';
+import type { RdbReport } from '../core/rdb-info.js';
 
 export function makeRdbSink(ctx: RdbSinkContext, opts: RdbDecoderOptions = {}): RdbSink {
   const observer = new RdbObserver(opts);
   let at = 0;
-  const emit = (phase: 'header' | 'summary' | 'error', info: Record<string, unknown>): void => {
-    if (phase === 'header') {
-      const db = Number((info.aux as Record<string, unknown> | undefined)?.['repl-stream-db']);
+  const emit = (report: RdbReport): void => {
+    if (report.phase === 'header') {
+      const db = Number(report.info.aux['repl-stream-db']);
       if (Number.isSafeInteger(db) && db >= 0) ctx.setStartDb(db);
     }
-    ctx.emit({ type: 'rdb-info', at, link: ctx.link, phase, info });
+    ctx.emit({ type: 'rdb-info', at, link: ctx.link, ...report });
   };
   return {
     feed(chunk, t) {

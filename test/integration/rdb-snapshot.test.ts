@@ -8,17 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampledChunkings } from '../helpers/chunkings.js';
 import { requireRedis, startRedis, type RedisServer } from '../helpers/redis.js';
 import { RdbObserver, type KeyInfo } from '../../src/decode/rdb/rdb-observer.js';
+import type { RdbSummary } from '../../src/core/rdb-info.js';
 import { inspect } from '../../src/inspect/inspect.js';
 
 const hasRedis = requireRedis();
 const BINARY_KEY = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
 
-function decode(chunks: Buffer[]): { keys: KeyInfo[]; summary: Record<string, unknown>; phases: string[] } {
+function decode(chunks: Buffer[]): { keys: KeyInfo[]; summary: RdbSummary; phases: string[] } {
   const keys: KeyInfo[] = [];
   const phases: string[] = [];
   const o = new RdbObserver({ topN: 5, onKey: (k) => keys.push(k) });
-  for (const c of chunks) o.feed(c, (p) => phases.push(p));
-  o.end((p) => phases.push(p));
+  for (const c of chunks) o.feed(c, (r) => phases.push(r.phase));
+  o.end((r) => phases.push(r.phase));
   return { keys, summary: o.info(), phases };
 }
 

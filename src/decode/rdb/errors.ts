@@ -1,16 +1,9 @@
 // Errors of the RDB decoder. Bad input never escapes the decoder as an exception: RdbFormatError is thrown
 // internally and turned into an 'error' report with the byte offset, what was expected, and a message.
 import { ReplSpyError, type RdbErrorCode } from '../../core/errors.js';
+import type { RdbFileError } from '../../core/rdb-info.js';
 
 export type { RdbErrorCode };
-
-export interface RdbErrorInfo {
-  code: RdbErrorCode;
-  /** byte offset in the RDB file (0 = first magic byte) */
-  pos: number;
-  expected: string;
-  message: string;
-}
 
 export class RdbFormatError extends ReplSpyError {
   override readonly name = 'RdbFormatError';
@@ -24,7 +17,7 @@ export class RdbFormatError extends ReplSpyError {
     super(code, message);
   }
 
-  info(): RdbErrorInfo {
+  info(): RdbFileError {
     return { code: this.code, pos: this.pos, expected: this.expected, message: this.message };
   }
 }

@@ -8,24 +8,21 @@
 import * as C from './constants.js';
 import { Crc64, hex64 } from './crc64.js';
 import { intsetEntries, listpackEntries, ziplistEntries, zipmapEntries } from './containers.js';
-import { NEED_MORE, RdbFormatError, type RdbErrorInfo } from './errors.js';
+import type { ChecksumStatus, RdbFileError, RdbFlavor } from '../../core/rdb-info.js';
+import { NEED_MORE, RdbFormatError } from './errors.js';
 import * as K from './kinds.js';
 import { Reader, STR_INT, STR_LZF, STR_RAW } from './reader.js';
 import * as V from './values.js';
 
-export type RdbFlavor = 'shared' | 'redis' | 'valkey';
+export type { ChecksumStatus, RdbFlavor };
 
 export interface RdbHeader {
   magic: 'REDIS' | 'VALKEY';
   version: number;
-  /** whose meaning type bytes >= 22 and opcode 243 take: `REDIS` <= 11 shared, `REDIS` >= 12 Redis, `VALKEY` Valkey */
   flavor: RdbFlavor;
   aux: Record<string, string>;
   warnings: string[];
 }
-
-/** not-computed: the writer stored 0 (rdbchecksum no); not-verified: the reader was asked not to compute it */
-export type ChecksumStatus = 'verified' | 'mismatch' | 'not-computed' | 'not-verified' | 'absent';
 
 export interface RdbDecoderOptions {
   /** Compute the CRC-64 and compare it with the trailer (the default). Most of the cost of reading an RDB of
@@ -74,7 +71,7 @@ export interface RdbVisitor {
   /** the RDB is complete (called once, unless an error came first) */
   end(e: RdbEnd): void;
   /** bad or truncated input (called at most once; a CRC mismatch is reported here and then by end) */
-  error(e: RdbErrorInfo): void;
+  error(e: RdbFileError): void;
 }
 
 type State = 'magic' | 'items' | 'trailer' | 'done' | 'failed';
@@ -273,7 +270,7 @@ export class RdbDecoder {
     }
   }
 
-  private fail(info: RdbErrorInfo): void {
+  private fail(info: RdbFileError): void {
     this.state = 'failed';
     this.task = null;
     this.skipRemaining = 0;

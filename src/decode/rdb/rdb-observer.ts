@@ -3,26 +3,26 @@
 // 'summary' when the RDB is complete, and 'error' for bad input (then only counts bytes; the summary of
 // what was valid before still follows at end()). Everything reported is JSON-serialisable.
 
+import type { RdbReport, RdbSummary } from '../../core/rdb-info.js';
 import { RdbDecoder, type RdbDecoderOptions } from './rdb-decoder.js';
-import { RdbSummary, type KeyInfo } from './rdb-summary.js';
+import { RdbSummaryBuilder, type KeyInfo } from './rdb-summary.js';
 
 export type { KeyInfo } from './rdb-summary.js';
-export type RdbPhase = 'header' | 'summary' | 'error';
-export type RdbEmit = (phase: RdbPhase, info: Record<string, unknown>) => void;
+export type RdbEmit = (report: RdbReport) => void;
 
 export class RdbObserver {
-  private readonly summary: RdbSummary;
+  private readonly summary: RdbSummaryBuilder;
   private readonly decoder: RdbDecoder;
   private emit: RdbEmit = () => {};
   private summarized = false;
 
   constructor(opts: { topN?: number; onKey?: (k: KeyInfo) => void } & RdbDecoderOptions = {}) {
-    const summary = new RdbSummary(opts.topN ?? 10, opts.onKey);
+    const summary = new RdbSummaryBuilder(opts.topN ?? 10, opts.onKey);
     this.summary = summary;
     this.decoder = new RdbDecoder({
       header: (h) => {
         summary.header(h);
-        this.emit('header', summary.headerInfo());
+        this.emit({ phase: 'header', info: summary.headerInfo(h) });
       },
       aux: (k, v) => summary.aux(k, v),
       opcode: (n) => summary.opcode(n),
@@ -36,7 +36,7 @@ export class RdbObserver {
       },
       error: (e) => {
         summary.error(e);
-        this.emit('error', { ...e });
+        this.emit({ phase: 'error', info: { ...e } });
       },
     }, opts);
   }
@@ -58,13 +58,13 @@ export class RdbObserver {
   }
 
   /** The summary so far (complete: false until the RDB ended). */
-  info(): Record<string, unknown> {
+  info(): RdbSummary {
     return this.summary.toJSON(this.decoder.bytes, this.decoder.trailingBytes);
   }
 
   private sendSummary(): void {
     if (this.summarized) return;
     this.summarized = true;
-    this.emit('summary', this.info());
+    this.emit({ phase: 'summary', info: this.info() });
   }
 }

@@ -4,7 +4,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { OPCODE_NAMES, RDB_TYPE_NAMES } from './constants.js';
-import type { RdbErrorInfo } from './errors.js';
+import type { RdbDbSummary, RdbFileError, RdbHeaderInfo, RdbLargeKey, RdbSummary } from '../../core/rdb-info.js';
 import { KINDS } from './kinds.js';
 import type { KeyRecord, RdbEnd, RdbHeader, RdbVisitor } from './rdb-decoder.js';
 
@@ -38,17 +38,10 @@ interface DbStats {
   resizeHint?: { keys: number; expires: number };
 }
 
-interface TopKey {
-  db: number;
-  key: string;
-  type: string;
-  encoding: string;
-  bytes: number;
-}
 
 const MAX_AUX_CHARS = 256;
 
-export class RdbSummary implements RdbVisitor {
+export class RdbSummaryBuilder implements RdbVisitor {
   header_: RdbHeader | null = null;
   private readonly auxFields: Record<string, string> = {};
   private readonly dbs = new Map<number, DbStats>();
@@ -59,13 +52,13 @@ export class RdbSummary implements RdbVisitor {
   private emptyKeys = 0;
   private readonly rdbTypes = new Array<number>(256).fill(0);
   private readonly opcodes: Record<string, number> = {};
-  private readonly top: TopKey[] = []; // ascending by bytes
+  private readonly top: RdbLargeKey[] = []; // ascending by bytes
   /** a key enters the top only when larger than this: -1 until the top is full, then its smallest */
   private topFloor = -1;
   private readonly functions: { library: string | null; engine: string | null }[] = [];
   private readonly modules = new Set<string>();
   end_: RdbEnd | null = null;
-  error_: RdbErrorInfo | null = null;
+  error_: RdbFileError | null = null;
 
   constructor(
     private readonly topN = 10,
@@ -102,7 +95,7 @@ export class RdbSummary implements RdbVisitor {
     this.end_ = e;
   }
 
-  error(e: RdbErrorInfo): void {
+  error(e: RdbFileError): void {
     if (this.error_ === null) this.error_ = e;
   }
 
@@ -138,7 +131,7 @@ export class RdbSummary implements RdbVisitor {
 
   private insertTop(k: KeyRecord): void {
     const kind = KINDS[k.kind];
-    const entry: TopKey = { db: k.db, key: keyText(k.name()).key, type: k.module ?? kind.type, encoding: kind.encoding, bytes: k.bytes };
+    const entry: RdbLargeKey = { db: k.db, key: keyText(k.name()).key, type: k.module ?? kind.type, encoding: kind.encoding, bytes: k.bytes };
     if (this.top.length >= this.topN) this.top.shift();
     let i = this.top.length;
     while (i > 0 && this.top[i - 1].bytes > entry.bytes) i--;
@@ -146,18 +139,16 @@ export class RdbSummary implements RdbVisitor {
     if (this.top.length >= this.topN) this.topFloor = this.top[0].bytes;
   }
 
-  /** Fields for the 'header' report. */
-  headerInfo(): Record<string, unknown> {
-    const h = this.header_;
-    if (!h) return {};
+  /** Fields for the 'header' report (once the header is known). */
+  headerInfo(h: RdbHeader): RdbHeaderInfo {
     return { magic: h.magic, version: h.version, flavor: h.flavor, aux: { ...h.aux }, ...(h.warnings.length ? { warnings: h.warnings } : {}) };
   }
 
   /** The summary as plain JSON-able data; `bytes` is how many bytes were fed. */
-  toJSON(bytes: number, trailingBytes: number): Record<string, unknown> {
+  toJSON(bytes: number, trailingBytes: number): RdbSummary {
     const h = this.header_;
     const types: Record<string, Record<string, number>> = {};
-    const dbs: Record<string, unknown> = {};
+    const dbs: Record<string, RdbDbSummary> = {};
     for (const [n, s] of [...this.dbs.entries()].sort((a, b) => a[0] - b[0])) {
       const dbTypes: Record<string, number> = {};
       s.kinds.forEach((count, i) => {

@@ -1,4 +1,5 @@
 import type { ReplEvent } from '../../../src/core/events.js';
+import type { RdbHeaderInfo, RdbSummary } from '../../../src/core/rdb-info.js';
 
 // Synthetic but realistic event sequences, shaped after the recorded session r70-shared-bgsave-3
 // (three replicas, one disk BGSAVE) so the model and the screens can be tested without a decoder.
@@ -48,10 +49,11 @@ export function sharedBgsave(): ReplEvent[] {
       link,
       at: end,
       phase: 'header',
-      info: { version: 10, aux: { 'redis-ver': '7.0.15', 'redis-bits': 64, 'repl-id': REPLID, 'repl-offset': 0 } },
+      // only the facts the screen is shown with
+      info: { version: 10, aux: { 'redis-ver': '7.0.15', 'redis-bits': 64, 'repl-id': REPLID, 'repl-offset': 0 } } as unknown as RdbHeaderInfo,
     });
     ev.push({ type: 'rdb-end', pos: 0, end: 0, link, at: end + 2, bytes: 316, durationMs: 2, bytesPerSec: 158_000 });
-    ev.push({ type: 'rdb-info', link, at: end + 2, phase: 'summary', info: { keys: 12, dbs: 2 } });
+    ev.push({ type: 'rdb-info', link, at: end + 2, phase: 'summary', info: { keys: 12, dbs: 2 } as unknown as RdbSummary });
   });
   let offset = 0;
   const stream = (at: number, db: number, ...args: string[]) => {

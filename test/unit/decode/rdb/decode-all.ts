@@ -1,5 +1,6 @@
 // Runs the RdbObserver over a chunking and records everything it reported, for comparisons.
 import { RdbObserver, type KeyInfo } from '../../../../src/decode/rdb/rdb-observer.js';
+import type { RdbReport } from '../../../../src/core/rdb-info.js';
 
 export interface Transcript {
   reports: [string, Record<string, unknown>][];
@@ -10,10 +11,10 @@ export interface Transcript {
 
 export function decodeChunks(chunks: Buffer[], topN = 5, verifyChecksum = true): Transcript {
   const keys: KeyInfo[] = [];
-  const reports: [string, Record<string, unknown>][] = [];
+  const reports: [string, RdbReport['info']][] = [];
   const o = new RdbObserver({ topN, onKey: (k) => keys.push(k), verifyChecksum });
-  const emit = (phase: string, info: Record<string, unknown>): void => {
-    reports.push([phase, info]);
+  const emit = (r: RdbReport): void => {
+    reports.push([r.phase, r.info]);
   };
   for (const c of chunks) o.feed(c, emit);
   o.end(emit);

@@ -5,6 +5,7 @@ import { chunkings } from '../../../helpers/chunkings.js';
 import { Crc64 } from '../../../../src/decode/rdb/crc64.js';
 import { lzfDecompress } from '../../../../src/decode/rdb/lzf.js';
 import { RdbObserver } from '../../../../src/decode/rdb/rdb-observer.js';
+import type { RdbReport } from '../../../../src/core/rdb-info.js';
 import { decodeChunks } from './decode-all.js';
 
 
@@ -154,23 +155,23 @@ describe('streaming', () => {
     let maxHeap = 0;
     const before = process.memoryUsage().arrayBuffers;
     for (let p = 0; p < file.length; p += 16384) {
-      o.feed(file.subarray(p, p + 16384), (phase) => reports.push(phase));
+      o.feed(file.subarray(p, p + 16384), (r) => reports.push(r.phase));
       maxHeap = Math.max(maxHeap, process.memoryUsage().arrayBuffers - before);
     }
-    o.end((phase) => reports.push(phase));
+    o.end((r) => reports.push(r.phase));
     const s = o.info();
     expect(reports).toEqual(['header', 'summary']);
     expect(s).toMatchObject({ keys: 2, checksum: 'verified', types: { string: { raw: 1, embstr: 1 } } });
-    expect((s.largestKeys as { key: string; bytes: number }[])[0]).toMatchObject({ key: 'big', bytes: 1 + 4 + 5 + big });
+    expect(s.largestKeys[0]).toMatchObject({ key: 'big', bytes: 1 + 4 + 5 + big });
     expect(maxHeap).toBeLessThan(big); // no copy of the value was kept
   });
   it('header is reported once all leading AUX fields are known', () => {
     const file = rdb([0xfa, ...str('redis-ver'), ...str('7.0.15'), 0xfa, ...str('repl-offset'), 0xc0, 42, 0xfe, 0]);
-    const reports: [string, Record<string, unknown>][] = [];
+    const reports: [string, RdbReport['info']][] = [];
     const o = new RdbObserver();
-    o.feed(file.subarray(0, 38), (p, i) => reports.push([p, i]));
+    o.feed(file.subarray(0, 38), (r) => reports.push([r.phase, r.info]));
     expect(reports).toEqual([]);
-    o.feed(file.subarray(38), (p, i) => reports.push([p, i]));
+    o.feed(file.subarray(38), (r) => reports.push([r.phase, r.info]));
     expect(reports[0]).toEqual(['header', { magic: 'REDIS', version: 11, flavor: 'shared', aux: { 'redis-ver': '7.0.15', 'repl-offset': '42' } }]);
     expect(reports[1][1]).toMatchObject({ replOffset: 42, serverVersion: '7.0.15', checksum: 'verified', keys: 0 });
   });
