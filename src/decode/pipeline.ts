@@ -57,6 +57,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const enriched: ReplEvent[] = []; // events the analysis emitted, published after the one it saw
   const enrichEmit: ReplSink = (x) => enriched.push(x);
   const emit: ReplSink = (decoded) => {
+    // the bulk of the events: neither the analysis nor the session looks at them
+    if (decoded.type === 'command') return publish(decoded);
     let e = decoded;
     try {
       e = analyzer.observe(decoded, enrichEmit);

@@ -1,7 +1,7 @@
 // Wire events written as a script (links opening, the bytes each side sends, ticks, faults, closes) and a small
 // replication session built with it: what the live proxy would hand the pipeline, for the tests of the views that
 // read the decoded events (metrics, report).
-import type { From, WireEvent } from '../../src/core/events.js';
+import type { From, GapReason, WireEvent } from '../../src/core/events.js';
 import type { Pipeline } from '../../src/decode/pipeline.js';
 import { resp } from './decode-case.js';
 
@@ -38,7 +38,7 @@ export class WireScript {
     return this;
   }
 
-  gap(link: number, at: number, from: From, bytes: number, reason: string): this {
+  gap(link: number, at: number, from: From, bytes: number, reason: GapReason): this {
     this.events.push({ kind: 'gap', link, at, from, bytes, reason });
     return this;
   }

@@ -109,8 +109,8 @@ describe('replication metrics', () => {
     metrics.observe({ type: 'link-open', at, link: 1, replica: '127.0.0.1:50001', master: 'm:6379' });
     metrics.observe({ type: 'link-open', at, link: 2, replica: '127.0.0.1:50002', master: 'm:6379' });
     metrics.observe({ type: 'link-pair', at, link: 1, mainLink: 1, rdbLink: 2, flavor: 'valkey-dual-channel' });
-    metrics.observe({ type: 'endoff', at, link: 2, offset: 100, replid: 'r', db: 0, clientId: '7' });
-    metrics.observe({ type: 'continue', at, link: 1, replid: null, offset: 101 });
+    metrics.observe({ type: 'endoff', pos: 0, end: 0, at, link: 2, offset: 100, replid: 'r', db: 0, clientId: '7' });
+    metrics.observe({ type: 'continue', pos: 0, end: 0, at, link: 1, replid: null, offset: 101 });
     const m = samples(await metrics.text());
     expect(m.get('replspy_full_syncs_total{reason="unknown"}')).toBe(1);
     expect([...m.keys()].some((k) => k.startsWith('replspy_partial_syncs_total{'))).toBe(false);

@@ -66,7 +66,7 @@ describe('report size', () => {
     const t0 = 1_700_000_000_000;
     for (const link of [1, 2]) {
       b.observe({ type: 'link-open', at: t0, link, replica: `10.0.0.${link}:5000`, master: '10.0.0.9:6379' });
-      b.observe({ type: 'continue', at: t0 + 1, link, replid: REPLID, offset: 1 });
+      b.observe({ type: 'continue', pos: 0, end: 0, at: t0 + 1, link, replid: REPLID, offset: 1 });
     }
     const key = Buffer.alloc(24);
     let seed = 1;
@@ -74,11 +74,11 @@ describe('report size', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       key.write(`p${seed % 100_000}:${i}`.padEnd(24, 'x'));
       const at = t0 + 2 + Math.floor((i / commands) * span);
-      const e: ReplEvent = { type: 'command', at, link: 1 + (i % 2), offset: i + 1, db: 0, argv: [Buffer.from('SET'), key, key], bytes: 70 };
+      const e: ReplEvent = { type: 'command', pos: 0, end: 0, at, link: 1 + (i % 2), offset: i + 1, db: 0, argv: [Buffer.from('SET'), key, key], bytes: 70 };
       b.observe(e);
       // each replica ACKs about once a minute of capture time
       const ackEvery = Math.max(1, Math.floor(commands / (span / 60_000)));
-      if (i % ackEvery === 0) b.observe({ type: 'ack', at, link: 1 + (i % 2), offset: i, lagBytes: seed % 5000, lagMs: seed % 900 });
+      if (i % ackEvery === 0) b.observe({ type: 'ack', pos: 0, end: 0, at, link: 1 + (i % 2), offset: i, lagBytes: seed % 5000, lagMs: seed % 900 });
     }
     return renderReport(b.build(t0 + span)).length;
   }
@@ -101,11 +101,11 @@ describe('report of a sync loop', () => {
     for (let link = 1; link <= links; link++) {
       const at = t0 + link * 1000;
       b.observe({ type: 'link-open', at, link, replica: `10.0.0.2:${40000 + (link % 20000)}`, master: '10.0.0.9:6379' });
-      b.observe({ type: 'replica-command', at, link, argv: ['REPLCONF', 'listening-port', '6380'], pos: 0 });
-      b.observe({ type: 'psync', at: at + 1, link, replid: '?', offset: -1 });
-      b.observe({ type: 'fullresync', at: at + 2, link, replid: REPLID, offset: link * 100, reasonCode: 'outside-backlog', reason: 'offset outside the backlog' });
-      b.observe({ type: 'rdb-start', at: at + 300, link, mode: 'disk', size: 1e6, waitMs: 298, keepalives: 0 });
-      b.observe({ type: 'rdb-end', at: at + 600, link, bytes: 5e5, durationMs: 300, bytesPerSec: 1.6e6 });
+      b.observe({ type: 'replica-command', at, link, argv: ['REPLCONF', 'listening-port', '6380'], pos: 0, end: 0 });
+      b.observe({ type: 'psync', pos: 0, end: 0, at: at + 1, link, replid: '?', offset: -1 });
+      b.observe({ type: 'fullresync', pos: 0, end: 0, at: at + 2, link, replid: REPLID, offset: link * 100, reasonCode: 'outside-backlog', reason: 'offset outside the backlog' });
+      b.observe({ type: 'rdb-start', pos: 0, end: 0, at: at + 300, link, mode: 'disk', size: 1e6, waitMs: 298, keepalives: 0 });
+      b.observe({ type: 'rdb-end', pos: 0, end: 0, at: at + 600, link, bytes: 5e5, durationMs: 300, bytesPerSec: 1.6e6 });
       b.observe({ type: 'link-close', at: at + 601, link, by: 'master', reason: 'closed by the master' });
     }
     const m = b.build(t0 + (links + 1) * 1000);
