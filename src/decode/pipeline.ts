@@ -59,7 +59,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const emit: ReplSink = (decoded) => {
     // the bulk of the events: neither the analysis nor the session looks at them
     if (decoded.type === 'command') return publish(decoded);
-    let e = decoded;
+    let e: ReplEvent = decoded;
     try {
       e = analyzer.observe(decoded, enrichEmit);
     } catch (err) {
