@@ -69,7 +69,7 @@ function timeObserver(file) {
   const chunk = Buffer.allocUnsafe(64 * 1024);
   const o = new RdbObserver();
   let summary = null;
-  const emit = (phase, info) => {
+  const emit = ({ phase, info }) => {
     if (phase === 'summary') summary = info;
     if (phase === 'error') throw new Error(`decoder error: ${JSON.stringify(info)}`);
   };
