@@ -44,7 +44,7 @@ export class MasterStream {
   private rdbSize: number | null = null;
   private rdbPos = 0; // where its body starts
   private rdbStartAt = 0;
-  private rdbReported = 0; // body bytes at the last rdb-progress
+  private nextProgress = RDB_PROGRESS_STEP; // body bytes at which the next rdb-progress is due
   /** diskless: the body up to the end of its last gap (its mark may have been in a gap) */
   private rdbEndIfLost: number | null = null;
   private rdb: RdbSink | null = null;
@@ -264,7 +264,7 @@ export class MasterStream {
     this.phase = 'rdb';
     this.rdbSize = size;
     this.rdbPos = end;
-    this.rdbReported = 0;
+    this.nextProgress = RDB_PROGRESS_STEP;
     this.rdbStartAt = at;
     const waitMs = this.state.syncAskedAt === null ? null : at - this.state.syncAskedAt;
     this.emit({ type: 'master-reply', at, link, reply, pos, end });
@@ -282,10 +282,9 @@ export class MasterStream {
   }
 
   private progress(bytes: number): void {
-    if (Math.floor(this.rdbReported / RDB_PROGRESS_STEP) !== Math.floor(bytes / RDB_PROGRESS_STEP)) {
-      this.emit({ type: 'rdb-progress', at: this.at, link: this.link, bytes, size: this.rdbSize, pos: this.rdbPos, end: this.rdbPos + bytes });
-    }
-    this.rdbReported = bytes;
+    if (bytes < this.nextProgress) return;
+    this.nextProgress = (Math.floor(bytes / RDB_PROGRESS_STEP) + 1) * RDB_PROGRESS_STEP;
+    this.emit({ type: 'rdb-progress', at: this.at, link: this.link, bytes, size: this.rdbSize, pos: this.rdbPos, end: this.rdbPos + bytes });
   }
 
   /** The payload of `bytes` ended, and its segment at stream position `end`: the stream starts there. */

@@ -422,7 +422,7 @@ export class RespFramer {
           this.remaining -= take;
           i += take;
           if (this.remaining === 0) this.s = S.Start;
-          this.sink.rdbBody?.(chunk.subarray(i - take, i), base + i - take);
+          this.sink.rdbBody?.(take === end ? chunk : chunk.subarray(i - take, i), base + i - take); // a whole chunk: no view
           if (this.remaining === 0 && this.s === S.Start) this.sink.rdbEnd?.(base + i, base + i);
           break;
         }
@@ -445,7 +445,8 @@ export class RespFramer {
       }
     }
     this.pos = base + end;
-    this.remember(chunk);
+    // Inside a sized payload with at least an excerpt's worth of it to come, no error can show these bytes.
+    if (this.s !== S.RdbSized || this.remaining < EXCERPT_BYTES) this.remember(chunk);
   }
 
   /** The fast path: a command that lies whole in chunk[i, end) with every argument kept whole is framed in one

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RespFramer, type Grammar, type SegmentSink } from '../../../src/resp/framer.js';
 import { chunkings } from '../../helpers/chunkings.js';
 import { resp } from '../../helpers/decode-case.js';
+import { frameEveryChunking } from '../../helpers/segments.js';
 
 const MARK = '0123456789abcdef0123456789abcdef01234567';
 
@@ -124,6 +125,14 @@ describe('RespFramer.gap', () => {
       for (const c of chunks) framer.feed(c);
       expect(log, name).toEqual(['resync 55 3', 'command 55 PING']);
     }
+  });
+});
+
+describe('RespFramer: an error just after a payload', () => {
+  it("shows the payload's last bytes in its excerpt whatever the chunking", () => {
+    const body = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    const { segments } = frameEveryChunking('replication', `$${body.length}\r\n${body}*2\r\n:1\r\n`);
+    expect(segments.at(-1)).toMatchObject({ kind: 'error', code: 'RSPY_DECODE_BAD_TYPE_BYTE', excerpt: (body + '*2\r\n:').slice(-16) });
   });
 });
 
