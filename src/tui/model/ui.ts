@@ -1,5 +1,6 @@
 import type { CommandEntry } from './command-entry.js';
-import { BANDWIDTH_STEPS, DELAY_STEPS, FREEZE_MS, nextStep, type FaultRequest } from './faults.js';
+import type { LinkFault } from '../../core/fault-action.js';
+import { BANDWIDTH_STEPS, DELAY_STEPS, FREEZE_MS, nextStep } from './faults.js';
 import { matches, NO_FILTER, parseFilter, type StreamFilter } from './filter.js';
 import { linkOrder } from './links.js';
 import type { TuiState } from './state.js';
@@ -43,7 +44,7 @@ export type UiEffect =
   | { kind: 'speed'; factor: number }
   | { kind: 'pause' }
   | { kind: 'resume' }
-  | { kind: 'fault'; link: number; fault: FaultRequest };
+  | { kind: 'fault'; link: number; fault: LinkFault };
 
 export interface KeyContext {
   /** rows of the scrollable area, for page up/down */
@@ -129,7 +130,7 @@ function faultKey(ui: UiState, s: TuiState, ch: string, available: boolean): UiE
     return [];
   }
   if (!available) {
-    ui.message = 'faults are only available live (repl-spy lab, or the proxy)';
+    ui.message = 'faults are only available live (repl-spy lab, or the proxy with --faults)';
     return [];
   }
   const chosen = ui.view === 'detail' ? ui.detailLink : (ui.selectedLink ?? linkOrder(s)[0] ?? null);
@@ -142,7 +143,7 @@ function faultKey(ui: UiState, s: TuiState, ch: string, available: boolean): UiE
     ui.message = `link #${r.link} is closed: faults act on open links`;
     return [];
   }
-  const fault = (f: FaultRequest): UiEffect[] => [{ kind: 'fault', link: r.link, fault: f }];
+  const fault = (f: LinkFault): UiEffect[] => [{ kind: 'fault', link: r.link, fault: f }];
   switch (ch) {
     case 'x':
       ui.confirmCut = r.link;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
+import type { LinkFault } from '../../../src/core/fault-action.js';
 import { renderFrame } from '../../../src/tui/format/frame.js';
 import { runFault, type TuiFaults } from '../../../src/tui/model/faults.js';
 import { apply, createTuiState, type TuiState } from '../../../src/tui/model/state.js';
@@ -9,18 +10,13 @@ import { cmd, handshake, REPLID, sharedBgsave, T0 } from './scenario.js';
 /** Records every call, as the lab's or the proxy's fault control would receive it. */
 function fakeFaults(fail?: string): TuiFaults & { calls: string[] } {
   const calls: string[] = [];
-  const call = (text: string): string => {
+  const faults = (link: number, f: LinkFault): string => {
     if (fail) throw new Error(fail);
+    const text = f.kind === 'cut' ? `cut ${link}` : f.kind === 'bandwidth' ? `bandwidth ${link} ${f.bytesPerSec}` : `${f.kind} ${link} ${'ms' in f ? f.ms : ''}`;
     calls.push(text);
     return `done: ${text}`;
   };
-  return {
-    calls,
-    cut: (link) => call(`cut ${link}`),
-    freeze: (link, ms) => call(`freeze ${link} ${ms}`),
-    delay: (link, ms) => call(`delay ${link} ${ms}`),
-    bandwidth: (link, bps) => call(`bandwidth ${link} ${bps}`),
-  };
+  return Object.assign(faults, { calls });
 }
 
 /** Keys in, as startTui handles them: a frame is painted first and after every key (it settles the selection),
@@ -105,7 +101,7 @@ describe('fault keys', () => {
     const ui = createUi();
     for (const c of 'xfdb') {
       expect(press(ui, s, chars(c), undefined)).toEqual([]);
-      expect(ui.message).toBe('faults are only available live (repl-spy lab, or the proxy)');
+      expect(ui.message).toBe('faults are only available live (repl-spy lab, or the proxy with --faults)');
     }
     expect(ui.confirmCut).toBeNull();
   });
