@@ -55,18 +55,14 @@ export function createWireTap(opts: TapOptions): WireTap {
   const sliceMs = opts.sliceMs ?? 1;
   const queues = opts.observers.map((o) => new ObserverQueue(o, maxBytes, opts.onObserverError));
   let scheduled = false;
-  let first = 0; // round robin: the observer a slice starts with
 
+  // Every observer gets its share of each slice, so a slow one cannot take the time of the others.
   const drain = (): void => {
     scheduled = false;
-    const deadline = performance.now() + sliceMs;
-    for (let k = 0; k < queues.length; k++) {
-      const q = queues[(first + k) % queues.length]!;
-      if (!q.deliverUntil(deadline)) {
-        first = (first + k + 1) % queues.length; // the next slice starts with the next one
-        return schedule();
-      }
-    }
+    const shareMs = sliceMs / queues.length;
+    let behind = false;
+    for (const q of queues) if (!q.deliverUntil(performance.now() + shareMs)) behind = true;
+    if (behind) schedule();
   };
   const schedule = (): void => {
     if (scheduled) return;

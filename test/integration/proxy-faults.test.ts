@@ -125,6 +125,28 @@ describe('proxy link faults', () => {
     await h.closeEvent(link.id);
   });
 
+  it('slice: both ways, every tapped write is a piece of at most the limit; the bytes arrive whole and in order', async () => {
+    const { h, log } = await loggedHarness();
+    harness = h;
+    const { replica, master, link } = await h.connect();
+    link.apply({ kind: 'slice', maxBytes: 100, seed: 42 });
+    const down = randomBytes(2 * 1024 * 1024);
+    const up = randomBytes(50 * 1024);
+    const received = Promise.all([receiveAll(replica), receiveAll(master)]);
+    await Promise.all([sendAll(master, down, { end: true }), sendAll(replica, up, { end: true })]);
+    const [atReplica, atMaster] = await received;
+    expect(atReplica).toEqual({ sha: sha256(down), bytes: down.length });
+    expect(atMaster).toEqual({ sha: sha256(up), bytes: up.length });
+    expect(h.tapped(link.id, 'master').hash.digest('hex')).toBe(sha256(down));
+    for (const from of ['master', 'replica'] as const) {
+      const pieces = bytesFrom(log, from);
+      expect(pieces.every((e) => e.bytes >= 1 && e.bytes <= 100)).toBe(true);
+      expect(pieces.length).toBeGreaterThan(from === 'master' ? down.length / 100 : up.length / 100);
+    }
+    expect(log.filter((e) => e.kind === 'fault')).toMatchObject([{ fault: 'slice', detail: { maxBytes: 100 } }]);
+    await h.closeEvent(link.id);
+  });
+
   it('cut: both sides are closed at once and the close event says the lab did it', async () => {
     const { h, log } = await loggedHarness();
     harness = h;
