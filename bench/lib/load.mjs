@@ -3,10 +3,11 @@ import { spawn } from 'node:child_process';
 import { RespClient, encodeCommand, sleep } from './redis.mjs';
 
 /** Pipelined SETs at the master's maximum rate. Resolves with the rate redis-benchmark reports (requests/s). */
-export function redisBenchmarkSets(port, { requests, valueBytes = 16, pipeline = 32, clients = 50 }) {
+/** `keyspace`: -r (random keys among that many); null: redis-benchmark's one key. */
+export function redisBenchmarkSets(port, { requests, valueBytes = 16, pipeline = 32, clients = 50, keyspace = 1_000_000 }) {
   return new Promise((resolve, reject) => {
     const args = ['-h', '127.0.0.1', '-p', String(port), '-t', 'set', '-n', String(requests), '-P', String(pipeline),
-      '-c', String(clients), '-d', String(valueBytes), '-r', '1000000', '-q'];
+      '-c', String(clients), '-d', String(valueBytes), ...(keyspace === null ? [] : ['-r', String(keyspace)]), '-q'];
     const proc = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     proc.stdout.on('data', (d) => (text += d));

@@ -1,12 +1,14 @@
-// The proxy under test, in its own process so its CPU and peak RSS are its own. Wired like the CLI's proxy
-// command (src/cli/proxy-command.ts) but the output is a counting subscriber: formatting output is not the
-// forward path. Modes add one layer each: pump (forward + tap only), decode (+ link decoding), capture
-// (+ capture file), full (+ RDB analysis = everything on); nocrc is full with `--no-rdb-checksum`.
+// The proxy's layers, each in its own process so its CPU and peak RSS are its own. Wired like the CLI's proxy
+// command (src/cli/run-live.ts: the proxy appends to the tap, the observers drain it) but with a counting
+// subscriber instead of an output: the real command with its outputs is cli-proxy.mjs. Modes add one layer each:
+// pump (forward only), decode (+ link decoding), capture (+ capture file), full (+ RDB analysis); nocrc is full
+// with `--no-rdb-checksum`.
 // Talks to its parent over IPC: {ready, port}; on 'stats' -> {stats}; on 'reset-latency' forgets the tap-time
 // histogram (end of a warm-up); on 'stop' -> closes and exits. An optional fourth argument, JSON {ca, cert, key},
 // makes both legs TLS with those files (as --tls-cert/--tls-key/--tls-ca and --upstream-tls/-ca/-cert/-key).
 import { createPipeline } from '../../dist/decode/pipeline.js';
 import { startProxy } from '../../dist/proxy/index.js';
+import { createWireTap } from '../../dist/proxy/tap.js';
 import { openCaptureWriter } from '../../dist/capture/writer.js';
 import { makeRdbSink } from '../../dist/decode/rdb-sink.js';
 import { tlsFromFlags } from '../../dist/net/tls-options.js';
@@ -30,22 +32,25 @@ const capture =
     ? openCaptureWriter({ path: capturePath, upstream: `127.0.0.1:${upstreamPort}`, captureRdb: 'full', captureSecrets: false })
     : null;
 
-// The tap runs on the forward path after the chunk was written: its time delays the next chunk, so it is the
-// latency decoding adds.
+// The observers' work per wire event, as they drain the tap after the chunk was forwarded.
 const tapNs = createHistogram();
-const onWire = pipeline
-  ? (e) => {
-      const t0 = process.hrtime.bigint();
-      counts.wireChunks++;
-      if (e.kind === 'bytes') counts.wireBytes += e.chunk.length;
-      capture?.wire(e);
-      pipeline.wire(e);
-      tapNs.record(Number(process.hrtime.bigint() - t0) || 1);
-    }
-  : (e) => {
-      counts.wireChunks++;
-      if (e.kind === 'bytes') counts.wireBytes += e.chunk.length;
-    };
+const observers = [
+  ...(capture ? [{ name: 'capture', wire: capture.wire }] : []),
+  ...(pipeline ? [{ name: 'decoders', wire: pipeline.wire }] : []),
+].map(({ name, wire }) => ({
+  name,
+  wire: (e) => {
+    const t0 = process.hrtime.bigint();
+    wire(e);
+    tapNs.record(Number(process.hrtime.bigint() - t0) || 1);
+  },
+}));
+const tap = observers.length ? createWireTap({ observers }) : null;
+const onWire = (e) => {
+  counts.wireChunks++;
+  if (e.kind === 'bytes') counts.wireBytes += e.chunk.length;
+  tap?.append(e);
+};
 
 const tlsPaths = tlsFiles ? JSON.parse(tlsFiles) : null;
 const tls = tlsPaths
@@ -76,6 +81,7 @@ function stats() {
     cpuMs: (cpu.user + cpu.system) / 1000,
     captureBytes: capture?.stats().bytesWritten ?? 0,
     captureDropped: capture?.stats().droppedBytes ?? 0,
+    tapLost: tap?.stats().reduce((n, o) => n + o.lostBytes, 0) ?? 0,
     tapUs: { p50: tapNs.count ? tapNs.percentile(50) / 1000 : 0, p99: tapNs.count ? tapNs.percentile(99) / 1000 : 0 },
   };
 }
@@ -87,6 +93,7 @@ process.on('message', async (msg) => {
   }
   if (msg === 'stop') {
     await proxy.close();
+    tap?.flush();
     pipeline?.end(Date.now());
     await capture?.close();
     process.send({ stats: stats() }, () => process.exit(0));

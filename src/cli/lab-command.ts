@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { WireSink } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
+import { faultText } from '../core/fault-action.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { LinkLag } from '../decode/pipeline.js';
 import { startControlServer, type ControlServer } from '../lab/control-server.js';
@@ -91,10 +91,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   const registry = new LinkRegistry();
   let control: FaultControl | null = null;
-  const labWire: WireSink = (e) => {
-    live.onWire(e);
-    control?.onWire(e);
-  };
+  live.afterDecoding((e) => control?.onWire(e));
 
   let lab: Lab | null = null;
   let output: AttachedOutput | null = null;
@@ -126,7 +123,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   const over = [flags.tls ? 'TLS on every link' : '', flags.masteruser ? `ACL user ${flags.masteruser}` : ''].filter(Boolean).join(', ');
   say(`repl-spy lab: starting redis-server ${version ?? '(unknown version)'} (${bin}): a master and ${replicaCount} replica(s), ${flags.diskless ? 'diskless' : 'disk-based'} sync${over ? `, ${over}` : ''}`);
   lab = await startLab({
-    bin, replicas: replicaCount, diskless: flags.diskless ?? false, password, keys, opsPerSec: rate, onWire: labWire, logger, registry,
+    bin, replicas: replicaCount, diskless: flags.diskless ?? false, password, keys, opsPerSec: rate, onWire: live.onWire, logger, registry,
     tls: flags.tls ?? false, masteruser: flags.masteruser,
   });
   const running = lab;
@@ -167,16 +164,10 @@ async function runLab(flags: LabFlags): Promise<void> {
   );
 }
 
-/** The TUI's fault keys as fault specs on a link: the TUI knows the links by their ids in the event stream,
- *  which are the ids the lab's registry gives out (and `link=N` targets). */
+/** The TUI's fault keys, as faults on a link: the TUI knows the links by their ids in the event stream, which are
+ *  the ids the lab's registry gives out (and `link=N` targets). */
 function tuiFaults(control: FaultControl): TuiFaults {
-  const apply = (link: number, action: string): string => control.apply(parseFaultSpec(`link=${link},${action}`));
-  return {
-    cut: (link) => apply(link, 'cut'),
-    freeze: (link, ms) => apply(link, `freeze=${ms}ms`),
-    delay: (link, ms) => apply(link, `delay=${ms}ms`),
-    bandwidth: (link, bytesPerSec) => apply(link, `bandwidth=${bytesPerSec ?? 'off'}`),
-  };
+  return (link, action) => control.apply({ target: { link }, afterMs: 0, action, text: `link=${link},${faultText(action)}` });
 }
 
 /** `lag`: the pipeline's current lag per link (what ack and lag events say, read now). */

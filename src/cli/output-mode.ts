@@ -1,6 +1,8 @@
 // Where decoded events go: the TUI when stdout is a terminal, else one line per event, or JSON lines.
 // An output can go away on its own (`| head` exited, the terminal closed, the TUI crashed): it is then stopped
 // and onLost says why, once; what feeds it (the proxy) goes on.
+import { createWriteStream, fstatSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import type { ReplSink } from '../core/events.js';
 import { wireNow } from '../core/clock.js';
 import { createEventWriter } from '../output/event-writer.js';
@@ -81,7 +83,7 @@ export async function attachOutput(
       droppedEvents: () => 0,
     };
   }
-  const writer = createEventWriter(process.stdout, mode === 'json' ? jsonLine : textLine, {
+  const writer = createEventWriter(eventStream(), mode === 'json' ? jsonLine : textLine, {
     onClosed: (err) => lose(`the output closed (${(err as NodeJS.ErrnoException).code ?? err.message}): no more events are printed`, () => unsubscribe()),
   });
   const unsubscribe = subscribe((e) => {
@@ -94,4 +96,16 @@ export async function attachOutput(
     },
     droppedEvents: () => writer.droppedTotal,
   };
+}
+
+/** Where the lines go: stdout, but written from the thread pool when it is a file (`--json > file`): Node writes
+ *  to a file on stdout synchronously, which would stall the forwarding whenever the disk does. */
+function eventStream(): Writable {
+  let isFile = false;
+  try {
+    isFile = fstatSync(1).isFile();
+  } catch {
+    // no stdout to look at: the stream says what is wrong when it is written
+  }
+  return isFile ? createWriteStream('', { fd: 1, autoClose: false }) : process.stdout;
 }

@@ -1,10 +1,11 @@
 // `repl-spy --listen [host:]port --upstream host:port`: the proxy with live decoding, capture and output.
 import type { Command } from 'commander';
 import { ReplSpyError } from '../core/errors.js';
+import { faultText } from '../core/fault-action.js';
 import { formatHostPort, parseHostPort, parseUpstream, type Upstream } from '../core/host-port.js';
 import { parseDuration } from '../core/units.js';
 import { tlsFromFlags, type TlsFlags } from '../net/tls-options.js';
-import { startProxy, type Proxy, type ProxyLink } from '../proxy/index.js';
+import { startProxy, type Proxy } from '../proxy/index.js';
 import type { TuiFaults } from '../tui/index.js';
 import { attachOutput } from './output-mode.js';
 import { failAndExit } from './fail.js';
@@ -16,6 +17,7 @@ export interface ProxyFlags extends LiveFlags, TlsFlags {
   listen?: string;
   upstream?: string;
   halfCloseTimeout: string;
+  faults?: boolean;
   masterInfo?: boolean;
   masterUser?: string;
   masterPassword?: string;
@@ -36,7 +38,8 @@ export function registerProxyCommand(program: Command): void {
             .option('--master-password <password>', 'password of that connection (also -a/--pass, or REDISCLI_AUTH)')
             .option('--user <user>', 'same as --master-user')
             .option('-a, --pass <password>', 'same as --master-password')
-            .option('--half-close-timeout <duration>', 'after a replica closed its side, close the master leg once the master is silent this long (0s: never)', '10s'),
+            .option('--half-close-timeout <duration>', 'after a replica closed its side, close the master leg once the master is silent this long (0s: never)', '10s')
+            .option('--faults', "the TUI's fault keys act on the links (cut, freeze, delay, bandwidth): for test set-ups, never in production"),
         ),
       ),
     ),
@@ -85,7 +88,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
 
   const output = await attachOutput(mode, pipeline.subscribe, {
     label: `live ${where} → ${master}${tlsLabel(listenTls, upstreamTls)}${capture ? `  capture ${capture.path}` : ''}`,
-    faults: proxyFaults(proxy),
+    faults: flags.faults ? proxyFaults(proxy) : undefined,
     onQuit: () => void shutdown(0),
     onLost: (why) => logger.warn(`${why}; forwarding and capture continue`),
   });
@@ -128,27 +131,10 @@ function sideAuth(flags: ProxyFlags, upstream: Upstream): SideAuth {
 
 /** The TUI's fault keys on this proxy's links (one proxy: its link ids are the ids of the event stream). */
 function proxyFaults(proxy: Proxy): TuiFaults {
-  const open = (id: number): ProxyLink => {
+  return (id, fault) => {
     const link = proxy.links.get(id);
     if (!link) throw new Error(`link #${id} is closed`);
-    return link;
-  };
-  return {
-    cut(id) {
-      open(id).cut('cut from the TUI');
-      return `link #${id} cut`;
-    },
-    freeze(id, ms) {
-      open(id).freeze(ms);
-      return `link #${id} frozen for ${ms} ms`;
-    },
-    delay(id, ms) {
-      open(id).setDelay(ms);
-      return ms === 0 ? `link #${id}: delay off` : `link #${id}: ${ms} ms delay both ways`;
-    },
-    bandwidth(id, bytesPerSec) {
-      open(id).setBandwidth(bytesPerSec);
-      return bytesPerSec === null ? `link #${id}: bandwidth limit off` : `link #${id}: master → replica limited to ${bytesPerSec} bytes/s`;
-    },
+    link.apply(fault, 'from the TUI');
+    return `link #${id}: ${faultText(fault)}`;
   };
 }

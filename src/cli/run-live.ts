@@ -1,6 +1,6 @@
 // What a live command (the proxy, the lab) wires behind its proxies: the shared output/capture/log flags, the
-// decoding pipeline, the capture writer, and one wire sink that feeds both; the metrics endpoint and the report
-// written at exit when asked for.
+// decoding pipeline, the capture writer, and the tap they drain (the proxies only append to it); the metrics
+// endpoint and the report written at exit when asked for.
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { openCaptureWriter, type CaptureWriter } from '../capture/writer.js';
@@ -11,6 +11,7 @@ import { parseDuration, parseSize } from '../core/units.js';
 import { createPipeline, type Pipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { wireNow } from '../core/clock.js';
+import { createWireTap, type TapObserver, type WireTap } from '../proxy/tap.js';
 import { serveMetrics, type MetricsEndpoint } from '../metrics/serve-metrics.js';
 import { recordReport, type ReportRecorder } from '../report/record-report.js';
 import { createLogger } from './logger.js';
@@ -59,8 +60,13 @@ export interface Live {
   metrics: MetricsEndpoint | null;
   /** The output shown (for the metrics' count of the events it dropped). */
   watchOutput(output: AttachedOutput): void;
-  /** Give this to the proxies: every wire event goes to the capture, then to the decoders. */
+  /** Give this to the proxies (and every other source of wire events, so their order is kept): it queues each
+   *  event for the capture and the decoders, which drain it after the sockets had their turn. */
   onWire: WireSink;
+  tap: WireTap;
+  /** `fn` sees each wire event right after the decoders did (the lab's faults that wait for a point of the
+   *  replication). */
+  afterDecoding(fn: WireSink): void;
   /** Once the proxies are closed: ends the decoded events and the capture at one end time (as replay will see
    *  it), then stops the output, writes the report and closes the capture and the metrics. */
   end(output: AttachedOutput | null): Promise<void>;
@@ -101,14 +107,32 @@ export async function startLive(flags: LiveFlags, opts: { upstream: string }): P
             pipeline.note({ type: 'capture-loss', at: wireNow(), link, state, from, pos, bytes, sinceAt, untilAt, reason });
           },
         });
-  const onWire: WireSink = (e) => {
-    capture?.wire(e);
-    pipeline.wire(e);
-  };
+  const afterDecoders: WireSink[] = [];
+  // pino's rule: no decoding once no output, TUI, metrics or fault control listens any more (until the first one
+  // subscribes, decoding runs, so that it starts from the link's first byte)
+  let listened = false;
+  const observers: TapObserver[] = capture ? [{ name: 'capture', wire: capture.wire }] : [];
+  observers.push({
+    name: 'decoders',
+    wire: (e) => {
+      pipeline.wire(e);
+      for (const fn of afterDecoders) fn(e);
+    },
+    wanted: () => {
+      if (pipeline.hasSubscribers) return (listened = true);
+      return !listened;
+    },
+  });
+  const tap = createWireTap({
+    observers,
+    onObserverError: (name, err) => logger.error({ err }, `the ${name} failed and was stopped; forwarding continues`),
+  });
+  const onWire = tap.append;
   // The decoders' clock: lag that grows between ACKs, a replica that stops acknowledging.
   const ticker = setInterval(() => onWire({ kind: 'tick', at: wireNow() }), TICK_MS);
   const end = async (output: AttachedOutput | null): Promise<void> => {
     clearInterval(ticker);
+    tap.flush();
     const endAt = wireNow();
     pipeline.end(endAt);
     await output?.stop();
@@ -117,7 +141,7 @@ export async function startLive(flags: LiveFlags, opts: { upstream: string }): P
     await metrics?.close();
   };
   const watchOutput = (output: AttachedOutput): void => void (shown = output);
-  return { mode, logger, pipeline, capture, metrics, watchOutput, onWire, end };
+  return { mode, logger, pipeline, capture, metrics, watchOutput, onWire, tap, afterDecoding: (fn) => afterDecoders.push(fn), end };
 }
 
 /** Writes `--report` once the events are over (after the TUI gave the terminal back). A report that cannot be

@@ -59,7 +59,8 @@ export interface WireGap extends GapDetail {
   reason: GapReason;
 }
 /** Why bytes are missing: left out of a capture (`rdb-elided`: `--capture-rdb none`), lost by it (it fell behind,
- *  the disk failed), missing from a packet capture, or before a packet capture began. */
+ *  the disk failed), missing from a packet capture, or before a packet capture began; live, bytes the decoders did not see
+ *  (`tap-overflow`: they fell behind the forwarding; `unobserved`: nothing listened). */
 export type GapReason = (typeof FIXED_GAP_REASONS)[number] | `disk-error: ${string}`;
 const FIXED_GAP_REASONS = [
   'rdb-elided',
@@ -68,6 +69,8 @@ const FIXED_GAP_REASONS = [
   'cut by the snap length',
   'capture started mid-connection',
   'not kept while looking for the replication handshake',
+  'tap-overflow',
+  'unobserved',
 ] as const;
 export function isGapReason(text: string): text is GapReason {
   return (FIXED_GAP_REASONS as readonly string[]).includes(text) || text.startsWith('disk-error: ');

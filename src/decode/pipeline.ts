@@ -30,6 +30,8 @@ export interface Pipeline {
   subscribe(fn: ReplSink): () => void;
   /** The wire events themselves, before decoding (e.g. bytes forwarded, for metrics); isolated like subscribers. */
   tapWire(fn: WireSink): () => void;
+  /** Anyone listening, to decoded or wire events (else a live command need not decode at all). */
+  readonly hasSubscribers: boolean;
   /** The lag of every open link that has acknowledged something, at `at` (e.g. for a metrics endpoint). */
   currentLag(at: number): LinkLag[];
   end(at: number): void;
@@ -115,6 +117,9 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     tapWire(fn) {
       taps.add(fn);
       return () => taps.delete(fn);
+    },
+    get hasSubscribers() {
+      return subscribers.size > 0 || taps.size > 0;
     },
     currentLag(at) {
       const out: LinkLag[] = [];

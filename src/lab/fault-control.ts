@@ -4,13 +4,14 @@
 // event callbacks (a microtask later), never from inside the proxy's tap.
 import { announcedPort } from '../decode/analysis/listening-port.js';
 import type { ReplEvent, WireEvent } from '../core/events.js';
+import { isLinkFault } from '../core/fault-action.js';
 import type { ProxyLink } from '../proxy/index.js';
 import { checkReplicaTarget, describeTarget, type FaultSpec } from './fault-spec.js';
 import type { LinkRegistry } from './link-registry.js';
 
 interface Armed {
   spec: FaultSpec;
-  /** delay/bandwidth aimed at a replica: applied again to each of its later links */
+  /** delay/bandwidth/slice aimed at a replica: applied again to each of its later links */
   sticky: boolean;
 }
 
@@ -168,7 +169,8 @@ export class FaultControl {
     if (a.sticky) {
       // A new delay or bandwidth for a replica replaces the previous one of the same kind.
       this.armed = this.armed.filter((x) => !(x.sticky && x.spec.action.kind === a.spec.action.kind && describeTarget(x.spec.target) === describeTarget(a.spec.target)));
-      const off = (a.spec.action.kind === 'delay' && a.spec.action.ms === 0) || (a.spec.action.kind === 'bandwidth' && a.spec.action.bytesPerSec === null);
+      const action = a.spec.action;
+      const off = (action.kind === 'delay' && action.ms === 0) || (action.kind === 'bandwidth' && action.bytesPerSec === null) || (action.kind === 'slice' && action.maxBytes === null);
       if (off) return;
     }
     this.armed.push(a);
@@ -183,7 +185,8 @@ export class FaultControl {
       const link = this.registry.link(id);
       if (!link) return;
       try {
-        act(link, spec, why);
+        // a fault that waited for its point of the replication is a cut when it comes
+        link.apply(isLinkFault(spec.action) ? spec.action : { kind: 'cut' }, why);
       } catch (err) {
         this.warn(`fault ${spec.text} on link ${id}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -193,25 +196,11 @@ export class FaultControl {
 
 /** Acts on a link as soon as it is there (the others wait for a point of the replication). */
 function isImmediate(spec: FaultSpec): boolean {
-  const kind = spec.action.kind;
-  return kind === 'cut' || kind === 'freeze' || kind === 'delay' || kind === 'bandwidth';
+  return isLinkFault(spec.action);
 }
 
-/** A delay or bandwidth aimed at a replica: applied again to each of its later links. */
+/** A delay, bandwidth or slice aimed at a replica: applied again to each of its later links. */
 function isSticky(spec: FaultSpec): boolean {
-  return 'replica' in spec.target && (spec.action.kind === 'delay' || spec.action.kind === 'bandwidth');
-}
-
-function act(link: ProxyLink, spec: FaultSpec, why: string): void {
-  const a = spec.action;
-  switch (a.kind) {
-    case 'freeze':
-      return link.freeze(a.ms);
-    case 'delay':
-      return link.setDelay(a.ms);
-    case 'bandwidth':
-      return link.setBandwidth(a.bytesPerSec);
-    default:
-      return link.cut(why);
-  }
+  const kind = spec.action.kind;
+  return 'replica' in spec.target && (kind === 'delay' || kind === 'bandwidth' || kind === 'slice');
 }

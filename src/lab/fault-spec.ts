@@ -1,22 +1,14 @@
 // The lab's fault language, shared by --fault, the control interface and scripts. Pure.
 //   <target>,[after=<duration>,]<action>
 //   target:  link=N (a proxy link id, as in the event stream) | replica=N (1-based; follows it across reconnections)
-//   action:  cut | freeze=<duration> | delay=<duration> | bandwidth=<size>|off
+//   action:  cut | freeze=<duration> | delay=<duration> | bandwidth=<size>|off | slice=<size>|off
 //            cut-at=handshake | cut-at-rdb=<percent>%|<size> | cut-at-offset=<replication offset>
 //   duration: 500ms, 5s, 1.5s      size: 65536, 64kb, 1mb (per second for bandwidth)
 import { ReplSpyError } from '../core/errors.js';
+import type { FaultAction } from '../core/fault-action.js';
 import { parseDuration, parseSize } from '../core/units.js';
 
 export type FaultTarget = { link: number } | { replica: number };
-
-export type FaultAction =
-  | { kind: 'cut' }
-  | { kind: 'freeze'; ms: number }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'bandwidth'; bytesPerSec: number | null }
-  | { kind: 'cut-at-handshake' }
-  | { kind: 'cut-at-rdb'; percent: number | null; bytes: number | null }
-  | { kind: 'cut-at-offset'; offset: number };
 
 export interface FaultSpec {
   target: FaultTarget;
@@ -71,6 +63,11 @@ export function parseFaultSpec(text: string): FaultSpec {
         setAction({ kind: 'bandwidth', bytesPerSec: v === 'off' ? null : positive(parseSize(v, fail), 'bandwidth', fail) });
         break;
       }
+      case 'slice': {
+        const v = need();
+        setAction({ kind: 'slice', maxBytes: v === 'off' ? null : positive(parseSize(v, fail), 'slice', fail) });
+        break;
+      }
       case 'cut-at':
         if (need() !== 'handshake') fail('cut-at takes "handshake" (use cut-at-rdb=50% or cut-at-offset=N for the others)');
         setAction({ kind: 'cut-at-handshake' });
@@ -97,7 +94,7 @@ export function parseFaultSpec(text: string): FaultSpec {
     }
   }
   if (!target) return fail('name a target: link=N or replica=N');
-  if (!action) return fail('name an action: cut, freeze=, delay=, bandwidth=, cut-at=handshake, cut-at-rdb=, cut-at-offset=');
+  if (!action) return fail('name an action: cut, freeze=, delay=, bandwidth=, slice=, cut-at=handshake, cut-at-rdb=, cut-at-offset=');
   return { target, afterMs, action, text };
 }
 

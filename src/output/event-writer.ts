@@ -52,7 +52,8 @@ export function createEventWriter(out: Writable, format: (e: ReplEvent) => strin
   const flushNow = (): void => {
     scheduled = false;
     if (batch.length === 0 || closed) return;
-    const text = batch.join('\n') + '\n';
+    batch.push(''); // the last newline, without a copy of the whole text to add it
+    const text = batch.join('\n');
     batch = [];
     unfinishedWrites++;
     out.write(text, writeDone);

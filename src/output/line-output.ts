@@ -3,7 +3,7 @@
 
 import type { ReplEvent } from '../core/events.js';
 import { tlsText } from '../core/tls-text.js';
-import { argvText } from './argv-text.js';
+import { argText } from './argv-text.js';
 
 export function textLine(e: ReplEvent): string {
   return `${clock(e.at)} #${e.link} ${e.type} ${describe(e)}`.trimEnd();
@@ -39,8 +39,11 @@ function describe(e: ReplEvent): string {
       return `${e.bytes} bytes in ${ms(e.durationMs)}${e.bytesPerSec ? ` (${(e.bytesPerSec / 1e6).toFixed(1)} MB/s)` : ''}`;
     case 'rdb-info':
       return `${e.phase} ${JSON.stringify(e.info)}`;
-    case 'command':
-      return `offset=${e.offset} db=${e.db ?? '?'} ${argvText(e.argv, e.argBytes).join(' ')}`;
+    case 'command': {
+      let args = '';
+      for (let i = 0; i < e.argv.length; i++) args += (i === 0 ? '' : ' ') + argText(e.argv[i]!, e.argBytes?.[i]);
+      return `offset=${e.offset} db=${e.db ?? '?'} ${args}`;
+    }
     case 'ack':
       return `offset=${e.offset} lag=${e.lagBytes}B/${ms(e.lagMs)}${e.fack !== undefined ? ` fack=${e.fack}` : ''}${e.loadMs !== undefined ? ` loaded-in=${ms(e.loadMs)}` : ''}`;
     case 'lag':
@@ -72,6 +75,14 @@ function ms(v: number | null): string {
   return v === null ? '?' : `${Math.round(v)}ms`;
 }
 
+/** hh:mm:ss.mmm (UTC); the events of one millisecond share the text. */
+let clockMs = NaN;
+let clockText = '';
 function clock(at: number): string {
-  return new Date(at).toISOString().slice(11, 23);
+  const ms = Math.floor(at);
+  if (ms !== clockMs) {
+    clockMs = ms;
+    clockText = new Date(ms).toISOString().slice(11, 23);
+  }
+  return clockText;
 }

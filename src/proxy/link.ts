@@ -3,7 +3,8 @@
 // and exactly one `close` wire event says who ended the link and why. Its `open` event comes first: when the
 // master leg is connected (with both legs' TLS facts), or just before the close of a link that never reached its
 // master. A master that stays silent after the replica closed its side is closed after the half-close timeout, so
-// silent masters leak no sockets. The lab's fault controls live here too.
+// silent masters leak no sockets. Faults (the lab's, or the TUI's keys with --faults) are stages between the pipes
+// and the sockets (link-faults.ts), or a cut.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { From, LinkTls, WireLinkSink } from '../core/events.js';
@@ -13,8 +14,10 @@ import { abortSocket, dialRedis, timeoutError, tlsFailure } from '../net/dial.js
 import { tlsLegOf } from '../net/tls-leg.js';
 import type { ClientTls } from '../net/tls-options.js';
 import { wireNow } from '../core/clock.js';
+import { faultText, type LinkFault } from '../core/fault-action.js';
+import { FaultChain, LinkFaults } from './link-faults.js';
 import type { ProxyLogger } from './logger.js';
-import { Pipe } from './pipe.js';
+import { Pipe, SocketOutlet } from './pipe.js';
 
 export type LinkState = 'connecting' | 'open' | 'closed';
 
@@ -64,10 +67,7 @@ export class ProxyLink {
   private opened = false;
   /** What each TLS leg negotiated, read once its handshake is done (a destroyed socket no longer tells). */
   private readonly tls: LinkTls = {};
-  private freezeTimer: NodeJS.Timeout | null = null;
-  // faults in force, also for pipes created later (a fault set while the master leg is still connecting)
-  private delayMs = 0;
-  private bandwidth: number | null = null;
+  private readonly faults = new LinkFaults((fault, detail) => this.fault(fault, detail));
   private resolveClosed!: () => void;
 
   constructor(opts: LinkOptions) {
@@ -100,46 +100,16 @@ export class ProxyLink {
     this.watch(this.masterSocket, 'master');
   }
 
-  /** Closes both sides now (the lab's "network cut"). */
-  cut(reason = 'cut'): void {
+  /** Carries out a fault now; its `fault` wire event comes first. A cut closes both sides at once (the lab's
+   *  "network cut"); the others hold bytes back or cut chunks up, never drop one. */
+  apply(fault: LinkFault, why = faultText(fault)): void {
+    checkFault(fault);
     if (this.state === 'closed') return;
-    this.fault('cut', { reason });
-    this.end('proxy', `cut: ${reason}`);
+    if (fault.kind !== 'cut') return this.faults.apply(fault);
+    this.fault('cut', { reason: why });
+    this.end('proxy', `cut: ${why}`);
     this.replicaSocket.destroy();
     this.masterSocket.destroy();
-  }
-
-  /** Stops forwarding both ways for `ms` (connections stay up; bytes wait, in order), then resumes. */
-  freeze(ms: number): void {
-    checkNonNegative('freeze', ms);
-    if (this.state === 'closed') return;
-    if (this.freezeTimer) clearTimeout(this.freezeTimer);
-    this.fault('freeze', { ms });
-    for (const pipe of this.pipes) pipe.setFrozen(true);
-    this.freezeTimer = setTimeout(() => {
-      this.freezeTimer = null;
-      this.fault('freeze-end', { ms }); // before the held bytes flow, so events stay in wire order
-      for (const pipe of this.pipes) pipe.setFrozen(false);
-    }, ms);
-  }
-
-  /** Adds `ms` of latency to every chunk, both ways, order kept. 0 turns it off. */
-  setDelay(ms: number): void {
-    checkNonNegative('delay', ms);
-    if (this.state === 'closed') return;
-    this.delayMs = ms;
-    for (const pipe of this.pipes) pipe.setDelay(ms);
-    this.fault('delay', { ms });
-  }
-
-  /** Limits master→replica to `bytesPerSec` (the master socket is paused when the limit holds bytes back);
-   *  null removes the limit. */
-  setBandwidth(bytesPerSec: number | null): void {
-    if (bytesPerSec !== null) checkNonNegative('bandwidth', bytesPerSec, 1);
-    if (this.state === 'closed') return;
-    this.bandwidth = bytesPerSec;
-    this.pipes.find((p) => p.from === 'master')?.setBandwidth(bytesPerSec);
-    this.fault('bandwidth', { bytesPerSec });
   }
 
   /** Socket counters of both legs, read on demand (the forward path keeps no counters). */
@@ -147,7 +117,7 @@ export class ProxyLink {
     return {
       replica: legStats(this.replicaSocket),
       master: legStats(this.masterSocket),
-      heldBytes: this.pipes.reduce((sum, p) => sum + p.heldBytes, 0),
+      heldBytes: this.faults.heldBytes,
     };
   }
 
@@ -165,16 +135,17 @@ export class ProxyLink {
     this.sendOpen();
     const tap = (from: From, chunk: Buffer): void =>
       this.emit({ kind: 'bytes', link: this.id, at: wireNow(), from, chunk });
-    this.pipes = [
-      new Pipe('replica', this.replicaSocket, this.masterSocket, tap),
-      new Pipe('master', this.masterSocket, this.replicaSocket, tap),
-    ];
-    for (const pipe of this.pipes) {
-      if (this.freezeTimer) pipe.setFrozen(true);
-      if (this.delayMs > 0) pipe.setDelay(this.delayMs);
-      if (pipe.from === 'master' && this.bandwidth !== null) pipe.setBandwidth(this.bandwidth);
-      pipe.start();
-    }
+    const chains = [
+      [this.replicaSocket, this.masterSocket],
+      [this.masterSocket, this.replicaSocket],
+    ].map(([src, dst], i) => {
+      const from: From = i === 0 ? 'replica' : 'master';
+      const socket = new SocketOutlet(dst!, from, tap);
+      return new FaultChain(new Pipe(from, src!, socket), socket);
+    });
+    this.pipes = chains.map((c) => c.pipe);
+    this.faults.attach(chains);
+    for (const pipe of this.pipes) pipe.start();
   }
 
   /** The link's `open` wire event, once: every link has one before its `close`. */
@@ -248,8 +219,7 @@ export class ProxyLink {
 
   private onClosed(): void {
     this.state = 'closed';
-    if (this.freezeTimer) clearTimeout(this.freezeTimer);
-    for (const pipe of this.pipes) pipe.stop();
+    this.faults.stop();
     this.notifyClosed(this);
     this.sendOpen();
     this.emit({
@@ -269,6 +239,12 @@ export class ProxyLink {
 
 function legStats(socket: Socket): LegStats {
   return { bytesRead: socket.bytesRead, bytesWritten: socket.bytesWritten, writableLength: socket.writableLength };
+}
+
+function checkFault(f: LinkFault): void {
+  if (f.kind === 'freeze' || f.kind === 'delay') checkNonNegative(f.kind, f.ms);
+  else if (f.kind === 'bandwidth' && f.bytesPerSec !== null) checkNonNegative('bandwidth', f.bytesPerSec, 1);
+  else if (f.kind === 'slice' && f.maxBytes !== null) checkNonNegative('slice', f.maxBytes, 1);
 }
 
 function checkNonNegative(what: string, value: number, min = 0): void {

@@ -1,8 +1,8 @@
 import type { ReplSink } from '../core/events.js';
-import { renderFrame } from './format/frame.js';
+import { detailScrollLimit, renderFrame } from './format/frame.js';
 import { runFault, type TuiFaults } from './model/faults.js';
 import { apply, createTuiState, type ReplicaNumbering } from './model/state.js';
-import { createUi, handleKey, type Key } from './model/ui.js';
+import { createUi, handleKey, settleUi, type Key } from './model/ui.js';
 import { openTerminal } from './screen/terminal.js';
 
 // The live terminal UI: a pure view of the ReplEvent stream. Events only update the model (O(1)) and
@@ -56,7 +56,7 @@ export function startTui(opts: TuiOptions): { stop(): void } {
   const faults = opts.faults;
   let replayPaused = false;
   let dirty = true;
-  let modelError: string | null = null;
+  let modelReported = false;
   let stopped = false;
 
   const unsubscribe = opts.subscribe((e) => {
@@ -64,7 +64,8 @@ export function startTui(opts: TuiOptions): { stop(): void } {
       apply(state, e);
     } catch (err) {
       // A model bug must not disturb the event source; show it once instead.
-      modelError ??= `TUI model error on ${e.type}: ${err instanceof Error ? err.message : String(err)}`;
+      if (!modelReported) ui.message = `TUI model error on ${e.type}: ${err instanceof Error ? err.message : String(err)}`;
+      modelReported = true;
     }
     dirty = true;
   });
@@ -80,7 +81,7 @@ export function startTui(opts: TuiOptions): { stop(): void } {
   const paintFrame = () => {
     dirty = false;
     const { width, height } = term.size();
-    if (modelError && !ui.message) ui.message = modelError;
+    settleUi(ui, state, detailScrollLimit(state, ui, width, height)); // the update; the view only reads
     term.paint(
       renderFrame(state, ui, {
         width,

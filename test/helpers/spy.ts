@@ -1,10 +1,13 @@
-// repl-spy in-process, as the CLI wires it: the proxy's wire events go through the pipeline, and every decoded
-// event is kept exactly as `--json` prints it (parsed back), so tests assert on the public contract.
+// repl-spy in-process, as the CLI wires it: the proxy appends its wire events to the tap, the pipeline drains it,
+// and every decoded event is kept exactly as `--json` prints it (parsed back), so tests assert on the public
+// contract. `slice` re-chunks every link at random from its first byte (live decoder fuzzing).
 import { createPipeline } from '../../src/decode/pipeline.js';
 import type { ReplEvent } from '../../src/core/events.js';
 import { makeRdbSink } from '../../src/decode/rdb-sink.js';
 import { jsonLine } from '../../src/output/json-output.js';
+import type { LinkFault } from '../../src/core/fault-action.js';
 import { startProxy, type Proxy, type ProxyOptions } from '../../src/proxy/index.js';
+import { createWireTap, type WireTap } from '../../src/proxy/tap.js';
 import { waitFor, type RedisServer } from './redis.js';
 
 /** One `--json` line, parsed. */
@@ -16,6 +19,11 @@ export interface Spy {
   events: JsonEvent[];
   /** The `--json` lines as printed (for "the secret never appears" checks). */
   lines: string[];
+  tap: WireTap;
+  /** bytes events and their bytes, so far */
+  wire: { chunks: number; bytes: number };
+  /** Resolves once the decoders have taken every wire event the proxy has forwarded so far. */
+  drained(): Promise<void>;
   /** Errors thrown by the test's own subscriber (should stay empty). */
   subscriberErrors: unknown[];
   of(type: ReplEvent['type'], link?: number): JsonEvent[];
@@ -27,7 +35,12 @@ export interface Spy {
   close(): Promise<void>;
 }
 
-export async function startSpy(masterPort: number, proxyOptions: Pick<ProxyOptions, 'listenTls' | 'upstreamTls' | 'connectTimeoutMs'> = {}): Promise<Spy> {
+export interface SpyOptions extends Pick<ProxyOptions, 'listenTls' | 'upstreamTls' | 'connectTimeoutMs'> {
+  /** a slice fault on every link from its open on */
+  slice?: Extract<LinkFault, { kind: 'slice' }>;
+}
+
+export async function startSpy(masterPort: number, { slice, ...proxyOptions }: SpyOptions = {}): Promise<Spy> {
   const events: JsonEvent[] = [];
   const lines: string[] = [];
   const subscriberErrors: unknown[] = [];
@@ -37,10 +50,20 @@ export async function startSpy(masterPort: number, proxyOptions: Pick<ProxyOptio
     lines.push(line);
     events.push(JSON.parse(line) as JsonEvent);
   });
-  const proxy = await startProxy({
+  const wire = { chunks: 0, bytes: 0 };
+  const tap = createWireTap({ observers: [{ name: 'decoders', wire: pipeline.wire }] });
+  const proxy: Proxy = await startProxy({
     listen: { host: '127.0.0.1', port: 0 },
     upstream: { host: '127.0.0.1', port: masterPort },
-    onWire: (e) => pipeline.wire(e),
+    onWire: (e) => {
+      // the open comes before the link's first byte is read
+      if (slice && e.kind === 'open') proxy.links.get(e.link)?.apply(slice);
+      if (e.kind === 'bytes') {
+        wire.chunks++;
+        wire.bytes += e.chunk.length;
+      }
+      tap.append(e);
+    },
     ...proxyOptions,
   });
   const of = (type: ReplEvent['type'], link?: number): JsonEvent[] =>
@@ -50,6 +73,8 @@ export async function startSpy(masterPort: number, proxyOptions: Pick<ProxyOptio
     port: proxy.address().port,
     events,
     lines,
+    tap,
+    wire,
     subscriberErrors,
     of,
     last: (type, link) => of(type, link).at(-1),
@@ -58,8 +83,13 @@ export async function startSpy(masterPort: number, proxyOptions: Pick<ProxyOptio
       of('replica-command')
         .filter((e) => e.argv[0]?.toUpperCase() === 'REPLCONF' && listeningPort(e.argv) === replicaPort)
         .map((e) => e.link),
+    async drained() {
+      do await new Promise((r) => setTimeout(r, 1));
+      while (tap.stats().some((o) => o.queuedBytes > 0));
+    },
     async close() {
       await proxy.close();
+      tap.flush();
       pipeline.end(Date.now());
     },
   };

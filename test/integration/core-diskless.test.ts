@@ -25,6 +25,7 @@ describe.skipIf(!hasRedis)('diskless sync ($EOF: framing) through repl-spy', () 
     spy = await startSpy(master.port);
     replicas = await Promise.all([1, 2].map(() => startReplicaThrough(spy.port, { masterauth: PASSWORD })));
     for (const replica of replicas) await waitForLinkUp(replica);
+    await spy.drained();
   });
 
   afterAll(async () => {

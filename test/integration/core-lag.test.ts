@@ -62,7 +62,7 @@ describe.skipIf(!hasRedis)('replica lag through repl-spy', () => {
     const acksBefore = spy.of('ack', link).length;
     // Both directions delayed: an ACK reaches the proxy 300 ms after the replica sent it, by which time the
     // proxy has forwarded newer writes.
-    spy.proxy.links.get(link!)!.setDelay(300);
+    spy.proxy.links.get(link!)!.apply({ kind: 'delay', ms: 300 });
     const lagging = () => spy.of('ack', link).slice(acksBefore).filter((a) => a.lagBytes > 0);
     // The replica ACKs once a second: write at a steady ~1 MB/s (far below what the delayed link holds) until
     // one of its ACKs comes back behind; bounded by time, not by a count a fast machine gets through first.
@@ -72,7 +72,7 @@ describe.skipIf(!hasRedis)('replica lag through repl-spy', () => {
       await master.cmd('SET', `delayed:${i % 100}`, randomBytes(1000));
       await sleep(1);
     }
-    spy.proxy.links.get(link!)!.setDelay(0);
+    spy.proxy.links.get(link!)!.apply({ kind: 'delay', ms: 0 });
     await waitForCaughtUp(master, [replica], spy);
     expect(lagging()[0]!.lagBytes).toBeGreaterThan(1000);
     expect(spy.last('ack', link!)).toMatchObject({ lagBytes: 0 });

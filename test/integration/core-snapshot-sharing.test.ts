@@ -30,12 +30,12 @@ describe.skipIf(!hasRedis)('snapshot sharing is per BGSAVE', () => {
     replicas.push(await startReplicaThrough(spy.port));
     await waitFor(() => spy.links().length === 1, 10_000, 'the first link');
     // A slow first transfer (~3 s): the BGSAVE is over, the RDB still on its way.
-    spy.proxy.links.get(spy.links()[0]!)!.setBandwidth(1_000_000);
+    spy.proxy.links.get(spy.links()[0]!)!.apply({ kind: 'bandwidth', bytesPerSec: 1_000_000 });
     await waitFor(() => spy.of('rdb-start').length === 1, 20_000, 'the first RDB transfer to start');
     replicas.push(await startReplicaThrough(spy.port));
     await waitFor(() => spy.of('fullresync').length === 2, 20_000, 'the second +FULLRESYNC');
     expect(spy.of('rdb-end')).toEqual([]); // the first transfer is still running
-    spy.proxy.links.get(spy.links()[0]!)!.setBandwidth(null);
+    spy.proxy.links.get(spy.links()[0]!)!.apply({ kind: 'bandwidth', bytesPerSec: null });
     for (const replica of replicas) {
       await waitForLinkUp(replica, 30_000);
     }

@@ -252,7 +252,7 @@ describe.skipIf(!ready)('passive mode: tcpdump and tshark alongside a real repli
     await load('before');
     // cut one replica's link: it comes back with PSYNC and +CONTINUE
     const first = live.find((e) => e.type === 'link-open')!.link;
-    proxy.links.get(first)!.cut('cut by the test');
+    proxy.links.get(first)!.apply({ kind: 'cut' }, 'cut by the test');
     await waitFor(() => live.some((e) => e.type === 'continue'), 20_000, 'the partial resync');
     await load('after');
     await waitFor(

@@ -43,7 +43,7 @@ describe('proxy link faults', () => {
     });
     harness = h;
     const { replica, master, link } = await h.connect();
-    link.freeze(300);
+    link.apply({ kind: 'freeze', ms: 300 });
     const down = randomBytes(16 * 1024 * 1024);
     const up = randomBytes(100 * 1024);
     const received = Promise.all([receiveAll(replica), receiveAll(master)]);
@@ -68,7 +68,7 @@ describe('proxy link faults', () => {
     const { h, log } = await loggedHarness();
     harness = h;
     const { replica, master, link } = await h.connect();
-    link.setDelay(80);
+    link.apply({ kind: 'delay', ms: 80 });
     const atMaster = receiveAll(master);
     const pieces: Buffer[] = [];
     const sentAt: number[] = [];
@@ -79,7 +79,7 @@ describe('proxy link faults', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     await new Promise((r) => setTimeout(r, 150));
-    link.setDelay(0);
+    link.apply({ kind: 'delay', ms: 0 });
     const tail = randomBytes(5000);
     replica.end(tail);
     expect((await atMaster).sha).toBe(sha256(Buffer.concat([...pieces, tail])));
@@ -107,7 +107,7 @@ describe('proxy link faults', () => {
     });
     harness = h;
     const { replica, master, link } = await h.connect();
-    link.setBandwidth(rate);
+    link.apply({ kind: 'bandwidth', bytesPerSec: rate });
     const down = randomBytes(6 * 1024 * 1024);
     const atReplica = receiveAll(replica);
     const send = await sendAll(master, down, { end: true });
@@ -125,13 +125,35 @@ describe('proxy link faults', () => {
     await h.closeEvent(link.id);
   });
 
+  it('slice: both ways, every tapped write is a piece of at most the limit; the bytes arrive whole and in order', async () => {
+    const { h, log } = await loggedHarness();
+    harness = h;
+    const { replica, master, link } = await h.connect();
+    link.apply({ kind: 'slice', maxBytes: 100, seed: 42 });
+    const down = randomBytes(2 * 1024 * 1024);
+    const up = randomBytes(50 * 1024);
+    const received = Promise.all([receiveAll(replica), receiveAll(master)]);
+    await Promise.all([sendAll(master, down, { end: true }), sendAll(replica, up, { end: true })]);
+    const [atReplica, atMaster] = await received;
+    expect(atReplica).toEqual({ sha: sha256(down), bytes: down.length });
+    expect(atMaster).toEqual({ sha: sha256(up), bytes: up.length });
+    expect(h.tapped(link.id, 'master').hash.digest('hex')).toBe(sha256(down));
+    for (const from of ['master', 'replica'] as const) {
+      const pieces = bytesFrom(log, from);
+      expect(pieces.every((e) => e.bytes >= 1 && e.bytes <= 100)).toBe(true);
+      expect(pieces.length).toBeGreaterThan(from === 'master' ? down.length / 100 : up.length / 100);
+    }
+    expect(log.filter((e) => e.kind === 'fault')).toMatchObject([{ fault: 'slice', detail: { maxBytes: 100 } }]);
+    await h.closeEvent(link.id);
+  });
+
   it('cut: both sides are closed at once and the close event says the lab did it', async () => {
     const { h, log } = await loggedHarness();
     harness = h;
     const { replica, master, link } = await h.connect();
     const replicaEnded = receiveAll(replica);
     const masterEnded = receiveAll(master);
-    link.cut('partition test');
+    link.apply({ kind: 'cut' }, 'partition test');
     await Promise.all([replicaEnded, masterEnded]);
     expect(await h.closeEvent(link.id)).toMatchObject({ by: 'proxy', reason: 'cut: partition test' });
     expect(log.filter((e) => e.kind === 'fault')).toMatchObject([{ fault: 'cut', detail: { reason: 'partition test' } }]);
@@ -141,7 +163,7 @@ describe('proxy link faults', () => {
   it('rejects nonsense fault values with RSPY_BAD_ARGS', async () => {
     harness = await startHarness();
     const { replica, link } = await harness.connect();
-    for (const bad of [() => link.freeze(-1), () => link.setDelay(Number.NaN), () => link.setBandwidth(0)]) {
+    for (const bad of [() => link.apply({ kind: 'freeze', ms: -1 }), () => link.apply({ kind: 'delay', ms: Number.NaN }), () => link.apply({ kind: 'bandwidth', bytesPerSec: 0 }), () => link.apply({ kind: 'slice', maxBytes: 0 })]) {
       expect(bad).toThrow(ReplSpyError);
       expect(bad).toThrow(/not a valid value/);
     }

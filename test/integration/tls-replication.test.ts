@@ -78,7 +78,7 @@ describe.skipIf(!hasTls)('replication over TLS through repl-spy', () => {
 
     it('a partial resync after the link is cut: +CONTINUE, offsets equal INFO, the replica identical', async () => {
       const [first] = spy.linksOfReplica(replica.port);
-      spy.proxy.links.get(first!)!.cut('test cut');
+      spy.proxy.links.get(first!)!.apply({ kind: 'cut' }, 'test cut');
       for (let i = 0; i < 50; i++) await master.cmd('SET', `after-cut:${i}`, `v${i}`);
       await waitFor(() => spy.linksOfReplica(replica.port).length >= 2, 30_000, 'the replica back on a new link');
       const second = spy.linksOfReplica(replica.port).at(-1)!;

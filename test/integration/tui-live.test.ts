@@ -38,7 +38,7 @@ describe.skipIf(!ready)('TUI in a real terminal, 3 replicas through the proxy, o
     const listen = await freePort();
     live = Tmux.start(`repl-spy-tui-live-${process.pid}`, [
       process.execPath, cli, '--listen', `127.0.0.1:${listen}`, '--upstream', `127.0.0.1:${master.port}`,
-      '--capture', capture, '--log-file', path.join(dir, 'live.log'),
+      '--capture', capture, '--log-file', path.join(dir, 'live.log'), '--faults',
     ], dir, WIDTH, HEIGHT);
     await live.waitScreen('the TUI', (s) => s.includes('repl-spy [links]'));
     for (let i = 0; i < 3; i++) replicas.push(await startReplicaThrough(listen));
@@ -124,10 +124,25 @@ describe.skipIf(!ready)('TUI in a real terminal, 3 replicas through the proxy, o
   it('f freezes the selected link through the proxy (status line, FROZEN flag); q quits', async () => {
     live.type('f');
     const screen = await live.waitScreen('the frozen link', (s) => /#1 .* streaming +FROZEN +full/.test(s));
-    expect(screen).toContain('link #1 frozen for 5000 ms');
+    expect(screen).toContain('link #1: freeze=5000ms');
     expect(screen).not.toMatch(/#[23] .*FROZEN/);
     live.type('q');
     await waitFor(() => live.exited(), 10_000, 'the TUI to exit on q');
+  });
+
+  it('without --faults the fault keys of the proxy do nothing but say so', async () => {
+    const plain = Tmux.start(`repl-spy-tui-plain-${process.pid}`, [
+      process.execPath, cli, '--listen', `127.0.0.1:${await freePort()}`, '--upstream', `127.0.0.1:${master.port}`,
+      '--no-capture', '--log-file', path.join(dir, 'plain.log'),
+    ], dir, WIDTH, HEIGHT);
+    try {
+      await plain.waitScreen('the TUI', (s) => s.includes('repl-spy [links]'));
+      plain.type('f');
+      const screen = await plain.waitScreen('the refusal', (s) => s.includes('faults are only available live (repl-spy lab, or the proxy with --faults)'));
+      expect(screen).not.toContain('x/f/d/b fault');
+    } finally {
+      plain.kill();
+    }
   });
 
   it('the replay of the capture shows the same screen; space pauses it, + speeds it up', async () => {

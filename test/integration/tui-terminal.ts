@@ -57,7 +57,16 @@ export class Tmux {
     }
     return last;
   }
+  /** Ends the program (SIGTERM: a TUI outlives the SIGHUP of its terminal going away) and the session. */
   kill(): void {
+    const pid = Number(spawnSync('tmux', ['list-panes', '-t', this.name, '-F', '#{pane_pid}'], { encoding: 'utf8' }).stdout.trim());
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // it has exited already
+      }
+    }
     spawnSync('tmux', ['kill-session', '-t', this.name]);
   }
 }

@@ -159,6 +159,13 @@ describe('architecture', () => {
     expect(blessedOutsideScreen).toEqual([]);
   });
 
+  it('the plain pump has no fault code in it: no timers, no stages; faults are stages outside it', () => {
+    const pipe = path.join(src, 'proxy/pipe.ts');
+    expect(importsOf(pipe).filter(isLocal)).toEqual(['core/events.ts']);
+    expect(clockOrIo.test(readFileSync(pipe, 'utf8'))).toBe(false);
+    expect(importsOf(path.join(src, 'proxy/link-faults.ts'))).toContain('proxy/stage.ts');
+  });
+
   it('the forward path depends on no observer (decoders, packet or capture files, replay, inspect)', () => {
     expect(violations('proxy', (s) => !/^(decode|pcap|capture|replay|inspect)\//.test(s))).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { currentRate } from '../model/rates.js';
 import { linksItems, replicaCount, replicaTag } from '../model/links.js';
 import type { TuiState } from '../model/state.js';
-import { isPaused, type UiState } from '../model/ui.js';
+import { isPaused, shownSelection, type UiState } from '../model/ui.js';
 import { detailSegments } from './detail-view.js';
 import { helpLines } from './help-view.js';
 import { sliceLines, totalLines } from './lines.js';
@@ -10,8 +10,8 @@ import { streamLines } from './stream-view.js';
 import { fit, spread } from './text.js';
 import { formatByteRate, formatClock, formatCount } from './units.js';
 
-// The whole screen as text: a header, the current view, a footer with keys. Pure: the screen module only
-// paints these lines, so what a test reads here is what the terminal shows.
+// The whole screen as text: a header, the current view, a footer with keys. Pure, and it only reads the models:
+// the screen module paints these lines, so what a test reads here is what the terminal shows.
 
 export interface FrameInput {
   width: number;
@@ -26,6 +26,13 @@ export interface Frame {
   lines: string[];
   /** rows to paint in reverse video: header, footer, selection */
   highlight: number[];
+}
+
+/** Lines the detail view can scroll down by at this size (the update keeps its scroll within them). */
+export function detailScrollLimit(s: TuiState, ui: UiState, width: number, height: number): number {
+  const r = ui.detailLink === null ? undefined : s.owner.get(ui.detailLink);
+  if (!r) return 0;
+  return Math.max(0, totalLines(detailSegments(r, replicaTag(s, r), s.now, Math.max(20, width))) - (Math.max(5, height) - 2));
 }
 
 export function renderFrame(s: TuiState, ui: UiState, input: FrameInput): Frame {
@@ -87,8 +94,8 @@ function bodyLines(s: TuiState, ui: UiState, width: number, height: number, inpu
     const r = ui.detailLink === null ? undefined : s.owner.get(ui.detailLink);
     if (!r) return pad([fit('  (this link is gone)', width)], width, height, null);
     const segments = detailSegments(r, replicaTag(s, r), s.now, width);
-    ui.detailScroll = Math.min(ui.detailScroll, Math.max(0, totalLines(segments) - height));
-    return pad(sliceLines(segments, ui.detailScroll, height), width, height, null);
+    const scroll = Math.min(ui.detailScroll, Math.max(0, totalLines(segments) - height));
+    return pad(sliceLines(segments, scroll, height), width, height, null);
   }
   return linksBody(s, ui, width, height);
 }
@@ -97,16 +104,8 @@ function linksBody(s: TuiState, ui: UiState, width: number, height: number): { l
   const items = linksItems(s);
   if (items.length === 0) return pad([linksHeader(width, s.replicaNumber !== null), fit('  waiting for replicas to connect…', width)], width, height, null);
   const { lines, firstLine } = linksLines(items, width);
-  // A selected replica that came back on a new link stays selected (once: the user may go back to the old row).
-  for (let r = ui.selectedLink === null ? undefined : s.replicas.get(ui.selectedLink); r?.closeAt != null && r.successor !== null && !ui.followedFrom.has(r.link); r = s.replicas.get(r.successor)) {
-    ui.followedFrom.add(r.link);
-    ui.selectedLink = r.successor;
-  }
-  if (ui.selectedLink === null || !firstLine.has(ui.selectedLink)) {
-    const first = items.find((it) => it.kind === 'replica');
-    ui.selectedLink = first && first.kind === 'replica' ? first.row.link : null;
-  }
-  const sel = ui.selectedLink === null ? 0 : (firstLine.get(ui.selectedLink) ?? 0);
+  const selected = shownSelection(ui, s);
+  const sel = selected === null ? 0 : (firstLine.get(selected) ?? 0);
   const rows = height - 1;
   // Scroll just enough to keep both lines of the selected replica visible.
   const start = Math.max(0, sel + 2 - rows);

@@ -25,7 +25,7 @@ export function helpLines(width: number, replay: boolean, faults: boolean): stri
   ];
   const key = ([k, what]: [string, string]) => fit(`  ${fit(k, 16)} ${what}`, width);
   lines.push(...keys.map(key), fit('', width));
-  lines.push(fit(`FAULTS on the selected replica's link${faults ? '' : ' (live only: repl-spy lab, or the proxy)'}`, width));
+  lines.push(fit(`FAULTS on the selected replica's link${faults ? '' : ' (live only: repl-spy lab, or the proxy with --faults)'}`, width));
   lines.push(...faultKeys.map(key), fit('', width));
   lines.push(fit('STATES  handshake → waiting (BGSAVE) → receiving (RDB) → loading → streaming; closed', width));
   lines.push(fit('Rates and durations come from event times: a replay shows what the master really did.', width));

@@ -1,19 +1,9 @@
 // Fault keys of the TUI: what a key asks for, the steps the cycling keys go through, and the control the
-// live command hands in (the lab's fault controller, or the proxy's links). Replay has none.
+// live command hands in (the lab's fault controller, or the proxy's links with --faults). Replay has none.
+import type { LinkFault } from '../../core/fault-action.js';
 
-export type FaultRequest =
-  | { kind: 'cut' }
-  | { kind: 'freeze'; ms: number }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'bandwidth'; bytesPerSec: number | null };
-
-/** Faults on a link, by its id in the event stream. Each returns a short text of what it did, or throws. */
-export interface TuiFaults {
-  cut(link: number): string;
-  freeze(link: number, ms: number): string;
-  delay(link: number, ms: number): string;
-  bandwidth(link: number, bytesPerSec: number | null): string;
-}
+/** Carries out a fault on a link, by its id in the event stream; returns a short text of what it did, or throws. */
+export type TuiFaults = (link: number, fault: LinkFault) => string;
 
 export const FREEZE_MS = 5000;
 /** `d` cycles the added delay through these (0: off). */
@@ -28,19 +18,10 @@ export function nextStep<T>(steps: readonly T[], current: T): T {
 }
 
 /** Carries out a fault key; the text for the status line, never a throw. */
-export function runFault(faults: TuiFaults, link: number, f: FaultRequest): string {
+export function runFault(faults: TuiFaults, link: number, fault: LinkFault): string {
   try {
-    switch (f.kind) {
-      case 'cut':
-        return faults.cut(link);
-      case 'freeze':
-        return faults.freeze(link, f.ms);
-      case 'delay':
-        return faults.delay(link, f.ms);
-      case 'bandwidth':
-        return faults.bandwidth(link, f.bytesPerSec);
-    }
+    return faults(link, fault);
   } catch (err) {
-    return `${f.kind} on link #${link} failed: ${err instanceof Error ? err.message : String(err)}`;
+    return `${fault.kind} on link #${link} failed: ${err instanceof Error ? err.message : String(err)}`;
   }
 }

@@ -13,8 +13,8 @@ import {
   type SnapshotGroup,
 } from './replica.js';
 
-// The TUI model: everything the screen shows, updated by `apply` in O(1) per event (pairing and
-// snapshot grouping touch a handful of records). `apply` mutates the state in place — it is pure in
+// The TUI model: everything the screen shows, updated by `apply` in O(1) per event (pairing and snapshot grouping
+// touch the records of one snapshot; closed replicas are found by index, never by a walk over all of them). `apply` mutates the state in place — it is pure in
 // the sense that matters here: no clock, no I/O, the same events always give the same state.
 
 export interface TuiLimits {
@@ -48,6 +48,10 @@ export interface TuiState {
   rates: RateSeries;
   /** capture losses in progress ("link/direction" → reason): the header says so while any is open */
   captureLosing: Map<string, string>;
+  /** closed main links, oldest close first, for forgetting the oldest */
+  closedLinks: Ring<number>;
+  /** closed replicas not yet back on a new link, by "host:announced port" */
+  awaitingReturn: Map<string, ReplicaRecord[]>;
 }
 
 export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: ReplicaNumbering | null = null): TuiState {
@@ -64,6 +68,8 @@ export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: R
     commands: new Ring<CommandEntry>(l.commands),
     rates: createRateSeries(),
     captureLosing: new Map(),
+    closedLinks: new Ring<number>(Math.max(1, l.closedReplicas)),
+    awaitingReturn: new Map(),
   };
 }
 
@@ -230,7 +236,8 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
       else {
         r.closeAt = e.at;
         r.closeReason = `${e.by}: ${e.reason}`;
-        forgetOldClosed(s);
+        if (r.announcedPort !== null) returnKey(s, r).push(r);
+        forgetOldClosed(s, r.link);
       }
       break;
   }
@@ -249,12 +256,18 @@ function pair(s: TuiState, mainLink: number, rdbLink: number): void {
 /** The same replica back on a new link (after a cut, a timeout, a restart): its closed records point to it,
  *  so a selection can follow the replica rather than stay on a dead row. */
 function linkPredecessors(s: TuiState, r: ReplicaRecord): void {
-  const host = hostOf(r.replicaAddr);
-  for (const old of s.replicas.values()) {
-    if (old !== r && old.closeAt !== null && old.successor === null && old.announcedPort === r.announcedPort && hostOf(old.replicaAddr) === host) {
-      old.successor = r.link;
-    }
-  }
+  const key = returnKeyOf(r);
+  for (const old of s.awaitingReturn.get(key) ?? []) if (old !== r) old.successor = r.link;
+  s.awaitingReturn.delete(key);
+}
+
+const returnKeyOf = (r: ReplicaRecord): string => `${hostOf(r.replicaAddr)}:${r.announcedPort}`;
+
+function returnKey(s: TuiState, r: ReplicaRecord): ReplicaRecord[] {
+  const key = returnKeyOf(r);
+  let list = s.awaitingReturn.get(key);
+  if (!list) s.awaitingReturn.set(key, (list = []));
+  return list;
 }
 
 /** A shared-snapshot event states the whole membership of its snapshot: later events of the same snapshot
@@ -280,18 +293,29 @@ function setGroup(s: TuiState, snapshot: number, replid: string, offset: number,
   if (g.links.length === 0) s.groups.delete(key);
 }
 
-/** Keep at most `closedReplicas` closed replicas: a flapping replica must not grow the model forever. */
-function forgetOldClosed(s: TuiState): void {
-  let closed = 0;
-  for (const r of s.replicas.values()) if (r.closeAt !== null) closed++;
-  for (const [link, r] of s.replicas) {
-    if (closed <= s.limits.closedReplicas) break;
-    if (r.closeAt === null) continue;
-    s.replicas.delete(link);
-    s.owner.delete(link);
-    if (r.rdbLink !== null) s.owner.delete(r.rdbLink);
-    if (r.group) r.group.links = r.group.links.filter((l) => l !== link);
-    closed--;
+/** Keep at most `closedReplicas` closed replicas, forgetting the one closed longest ago: a flapping replica must
+ *  not grow the model forever. */
+function forgetOldClosed(s: TuiState, closed: number): void {
+  const ring = s.closedLinks;
+  if (ring.size === ring.capacity) forget(s, ring.fromNewest(ring.size - 1)!); // the one the push drops
+  ring.push(closed);
+}
+
+function forget(s: TuiState, link: number): void {
+  const r = s.replicas.get(link);
+  if (!r) return;
+  s.replicas.delete(link);
+  s.owner.delete(link);
+  if (r.rdbLink !== null) s.owner.delete(r.rdbLink);
+  const waiting = s.awaitingReturn.get(returnKeyOf(r));
+  if (waiting) {
+    const rest = waiting.filter((x) => x !== r);
+    if (rest.length > 0) s.awaitingReturn.set(returnKeyOf(r), rest);
+    else s.awaitingReturn.delete(returnKeyOf(r));
   }
-  for (const [key, g] of s.groups) if (g.links.length === 0) s.groups.delete(key);
+  const g = r.group;
+  if (g) {
+    g.links = g.links.filter((l) => l !== link);
+    if (g.links.length === 0) for (const [key, x] of s.groups) if (x === g) s.groups.delete(key);
+  }
 }

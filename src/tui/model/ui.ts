@@ -1,5 +1,6 @@
 import type { CommandEntry } from './command-entry.js';
-import { BANDWIDTH_STEPS, DELAY_STEPS, FREEZE_MS, nextStep, type FaultRequest } from './faults.js';
+import type { LinkFault } from '../../core/fault-action.js';
+import { BANDWIDTH_STEPS, DELAY_STEPS, FREEZE_MS, nextStep } from './faults.js';
 import { matches, NO_FILTER, parseFilter, type StreamFilter } from './filter.js';
 import { linkOrder } from './links.js';
 import type { TuiState } from './state.js';
@@ -43,7 +44,7 @@ export type UiEffect =
   | { kind: 'speed'; factor: number }
   | { kind: 'pause' }
   | { kind: 'resume' }
-  | { kind: 'fault'; link: number; fault: FaultRequest };
+  | { kind: 'fault'; link: number; fault: LinkFault };
 
 export interface KeyContext {
   /** rows of the scrollable area, for page up/down */
@@ -69,6 +70,29 @@ export function createUi(): UiState {
     confirmCut: null,
     message: null,
   };
+}
+
+/** The replica the links view shows selected: the selected one, or where it came back on a new link (once: the
+ *  user may go back to the old row), or the first one when there is none. Reads the models only. */
+export function shownSelection(ui: UiState, s: TuiState): number | null {
+  return followed(ui, s, () => {});
+}
+
+function followed(ui: UiState, s: TuiState, follow: (from: number) => void): number | null {
+  let selected = ui.selectedLink;
+  for (let r = selected === null ? undefined : s.replicas.get(selected); r?.closeAt != null && r.successor !== null && !ui.followedFrom.has(r.link); r = s.replicas.get(r.successor)) {
+    follow(r.link);
+    selected = r.successor;
+  }
+  const order = linkOrder(s);
+  return selected !== null && order.includes(selected) ? selected : (order[0] ?? null);
+}
+
+/** The update between events and a frame: the selection is settled as shownSelection says, and the detail's
+ *  scroll kept within its lines (`detailScrollLimit`, from the view at the current size). */
+export function settleUi(ui: UiState, s: TuiState, detailScrollLimit: number): void {
+  ui.selectedLink = followed(ui, s, (from) => ui.followedFrom.add(from));
+  ui.detailScroll = Math.min(ui.detailScroll, detailScrollLimit);
 }
 
 export function isPaused(ui: UiState): boolean {
@@ -106,7 +130,7 @@ export function handleKey(ui: UiState, key: Key, s: TuiState, ctx: KeyContext): 
   switch (ui.view) {
     case 'links':
       if (step !== 0) moveSelection(ui, s, step);
-      else if (key === 'enter') openDetail(ui, ui.selectedLink ?? linkOrder(s)[0] ?? null, 'links');
+      else if (key === 'enter') openDetail(ui, shownSelection(ui, s), 'links');
       return [];
     case 'stream':
       if (step !== 0) return scrollStream(ui, s, step, ctx.replay);
@@ -129,10 +153,10 @@ function faultKey(ui: UiState, s: TuiState, ch: string, available: boolean): UiE
     return [];
   }
   if (!available) {
-    ui.message = 'faults are only available live (repl-spy lab, or the proxy)';
+    ui.message = 'faults are only available live (repl-spy lab, or the proxy with --faults)';
     return [];
   }
-  const chosen = ui.view === 'detail' ? ui.detailLink : (ui.selectedLink ?? linkOrder(s)[0] ?? null);
+  const chosen = ui.view === 'detail' ? ui.detailLink : shownSelection(ui, s);
   const r = chosen === null ? undefined : s.owner.get(chosen);
   if (!r) {
     ui.message = 'no replica selected';
@@ -142,7 +166,7 @@ function faultKey(ui: UiState, s: TuiState, ch: string, available: boolean): UiE
     ui.message = `link #${r.link} is closed: faults act on open links`;
     return [];
   }
-  const fault = (f: FaultRequest): UiEffect[] => [{ kind: 'fault', link: r.link, fault: f }];
+  const fault = (f: LinkFault): UiEffect[] => [{ kind: 'fault', link: r.link, fault: f }];
   switch (ch) {
     case 'x':
       ui.confirmCut = r.link;
@@ -178,7 +202,8 @@ function moveStep(key: Key, ch: string | null, page: number): number {
 function moveSelection(ui: UiState, s: TuiState, step: number): void {
   const order = linkOrder(s);
   if (order.length === 0) return;
-  const at = ui.selectedLink === null ? -1 : order.indexOf(ui.selectedLink);
+  const current = shownSelection(ui, s);
+  const at = current === null ? -1 : order.indexOf(current);
   const from = at < 0 ? (step > 0 ? -1 : order.length) : at;
   const to = Math.min(order.length - 1, Math.max(0, from + Math.max(-order.length, Math.min(order.length, step))));
   ui.selectedLink = order[to];

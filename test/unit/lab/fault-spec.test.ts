@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { faultSpecFromJson, parseFaultSpec } from '../../../src/lab/fault-spec.js';
+import { faultText, isLinkFault, type FaultAction } from '../../../src/core/fault-action.js';
 
 describe('parseFaultSpec', () => {
   it.each([
@@ -40,5 +41,25 @@ describe('faultSpecFromJson', () => {
     expect(faultSpecFromJson({ spec: 'link=1,cut-at-rdb=10%' })).toMatchObject({ action: { kind: 'cut-at-rdb', percent: 10 } });
     expect(faultSpecFromJson('replica=1,delay=5ms')).toMatchObject({ action: { kind: 'delay', ms: 5 } });
     expect(() => faultSpecFromJson([1])).toThrow(/name a target/);
+  });
+});
+
+describe('one fault vocabulary: an action as the spec language writes it reads back as the same action', () => {
+  const actions: FaultAction[] = [
+    { kind: 'cut' },
+    { kind: 'freeze', ms: 5000 },
+    { kind: 'delay', ms: 0 },
+    { kind: 'bandwidth', bytesPerSec: 1 << 20 },
+    { kind: 'bandwidth', bytesPerSec: null },
+    { kind: 'slice', maxBytes: 16 },
+    { kind: 'slice', maxBytes: null },
+    { kind: 'cut-at-handshake' },
+    { kind: 'cut-at-rdb', percent: 50, bytes: null },
+    { kind: 'cut-at-rdb', percent: null, bytes: 65536 },
+    { kind: 'cut-at-offset', offset: 1234 },
+  ];
+  it.each(actions)('%j', (action) => {
+    expect(parseFaultSpec(`link=3,${faultText(action)}`).action).toEqual(action);
+    expect(isLinkFault(action)).toBe(['cut', 'freeze', 'delay', 'bandwidth', 'slice'].includes(action.kind));
   });
 });

@@ -1,33 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
-import { renderFrame } from '../../../src/tui/format/frame.js';
+import type { LinkFault } from '../../../src/core/fault-action.js';
+import { detailScrollLimit, renderFrame } from '../../../src/tui/format/frame.js';
 import { runFault, type TuiFaults } from '../../../src/tui/model/faults.js';
 import { apply, createTuiState, type TuiState } from '../../../src/tui/model/state.js';
-import { createUi, handleKey, type Key, type UiEffect, type UiState } from '../../../src/tui/model/ui.js';
+import { createUi, handleKey, settleUi, type Key, type UiEffect, type UiState } from '../../../src/tui/model/ui.js';
 import { cmd, handshake, REPLID, sharedBgsave, T0 } from './scenario.js';
 
 /** Records every call, as the lab's or the proxy's fault control would receive it. */
 function fakeFaults(fail?: string): TuiFaults & { calls: string[] } {
   const calls: string[] = [];
-  const call = (text: string): string => {
+  const faults = (link: number, f: LinkFault): string => {
     if (fail) throw new Error(fail);
+    const text = f.kind === 'cut' ? `cut ${link}` : f.kind === 'bandwidth' ? `bandwidth ${link} ${f.bytesPerSec}` : `${f.kind} ${link} ${'ms' in f ? f.ms : ''}`;
     calls.push(text);
     return `done: ${text}`;
   };
-  return {
-    calls,
-    cut: (link) => call(`cut ${link}`),
-    freeze: (link, ms) => call(`freeze ${link} ${ms}`),
-    delay: (link, ms) => call(`delay ${link} ${ms}`),
-    bandwidth: (link, bps) => call(`bandwidth ${link} ${bps}`),
-  };
+  return Object.assign(faults, { calls });
 }
 
-/** Keys in, as startTui handles them: a frame is painted first and after every key (it settles the selection),
- *  fault effects go to the fault control, its answer to the status line. */
+/** Keys in, as startTui handles them: the UI is settled and a frame painted first and after every key, fault
+ *  effects go to the fault control, its answer to the status line. */
 function press(ui: UiState, s: TuiState, keys: Key[], faults: TuiFaults | undefined): UiEffect[] {
   const effects: UiEffect[] = [];
-  const paint = () => renderFrame(s, ui, { width: 120, height: 40, label: 'x', replay: null, faults: faults !== undefined });
+  const paint = () => {
+    settleUi(ui, s, detailScrollLimit(s, ui, 120, 40));
+    renderFrame(s, ui, { width: 120, height: 40, label: 'x', replay: null, faults: faults !== undefined });
+  };
   paint();
   for (const key of keys) {
     for (const effect of handleKey(ui, key, s, { pageRows: 10, replay: faults === undefined, faults: faults !== undefined })) {
@@ -105,7 +104,7 @@ describe('fault keys', () => {
     const ui = createUi();
     for (const c of 'xfdb') {
       expect(press(ui, s, chars(c), undefined)).toEqual([]);
-      expect(ui.message).toBe('faults are only available live (repl-spy lab, or the proxy)');
+      expect(ui.message).toBe('faults are only available live (repl-spy lab, or the proxy with --faults)');
     }
     expect(ui.confirmCut).toBeNull();
   });

@@ -89,9 +89,9 @@ describe('pause and scroll', () => {
     const s = createTuiState();
     for (const e of sharedBgsave()) apply(s, e);
     const ui = createUi();
-    const keys: Key[] = ['down', { char: 'j' }, 'enter'];
+    const keys: Key[] = [{ char: 'j' }, 'enter'];
     for (const k of keys) handleKey(ui, k, s, ctx);
-    expect([ui.view, ui.detailLink]).toEqual(['detail', 2]); // first j/down selects #1, the next moves to #2
+    expect([ui.view, ui.detailLink]).toEqual(['detail', 2]); // #1 is shown selected from the start: j moves to #2
     handleKey(ui, { char: '?' }, s, ctx);
     expect(ui.help).toBe(true);
     handleKey(ui, 'escape', s, ctx);

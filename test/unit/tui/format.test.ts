@@ -59,7 +59,7 @@ describe('whole screens, fixed sizes', () => {
   ]) {
     it(`links view ${w}x${h}`, () => expect(screen(events, [], w, h)).toMatchSnapshot());
     it(`stream view ${w}x${h}`, () => expect(screen(events, ['tab'], w, h)).toMatchSnapshot());
-    it(`link detail ${w}x${h}`, () => expect(screen(events, ['down', 'down', 'enter'], w, h)).toMatchSnapshot());
+    it(`link detail ${w}x${h}`, () => expect(screen(events, ['down', 'enter'], w, h)).toMatchSnapshot());
     it(`help ${w}x${h}`, () => expect(screen(events, [{ char: '?' }], w, h, true)).toMatchSnapshot());
   }
 

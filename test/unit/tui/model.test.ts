@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
-import { renderFrame } from '../../../src/tui/format/frame.js';
+import { detailScrollLimit, renderFrame } from '../../../src/tui/format/frame.js';
 import { linksItems, linkOrder, replicaRow } from '../../../src/tui/model/links.js';
 import { phaseOf } from '../../../src/tui/model/replica.js';
 import { apply, createTuiState, type TuiState } from '../../../src/tui/model/state.js';
 import { syncTimeline } from '../../../src/tui/model/timeline.js';
-import { createUi, handleKey } from '../../../src/tui/model/ui.js';
+import { createUi, handleKey, settleUi, shownSelection } from '../../../src/tui/model/ui.js';
 import { cmd, handshake, REPLID, sharedBgsave, T0 } from './scenario.js';
 
 function feed(events: ReplEvent[], s: TuiState = createTuiState()): TuiState {
@@ -252,6 +252,33 @@ describe('bounded memory', () => {
     expect([...s.replicas.keys()]).toEqual([8, 9, 10, 11]);
   });
 
+  it('applies an event in O(1): closing and coming back never walks over all the replicas', () => {
+    const s = createTuiState({ closedReplicas: 3 });
+    let walks = 0;
+    class CountingMap<K, V> extends Map<K, V> {
+      override values(): MapIterator<V> {
+        walks++;
+        return super.values();
+      }
+      override entries(): MapIterator<[K, V]> {
+        walks++;
+        return super.entries();
+      }
+      override [Symbol.iterator](): MapIterator<[K, V]> {
+        walks++;
+        return super[Symbol.iterator]();
+      }
+    }
+    s.replicas = new CountingMap();
+    for (let link = 1; link <= 500; link++) feed(handshake(link, T0 + link, 7000 + link), s);
+    for (let link = 1; link <= 100; link++) {
+      feed([{ type: 'link-close', link, at: T0 + 1000 + link, by: 'replica', reason: 'EOF' }, ...handshake(1000 + link, T0 + 1000 + link, 7000 + link)], s);
+    }
+    expect(walks).toBe(0);
+    expect(s.replicas.get(100)?.successor).toBe(1100);
+    expect(s.replicas.size).toBe(503); // 500 open, the 3 latest closed
+  });
+
   it('copies binary arguments as escaped ASCII', () => {
     const s = feed([cmd(1, T0, 1, 0, 'SET', 'k', 'x')]);
     const e = cmd(1, T0, 2, 0, 'SET', 'k');
@@ -292,7 +319,7 @@ describe('a replica back on a new link', () => {
   it('keeps the selection: the closed row points to the new link of the same replica (address and announced port)', () => {
     const s = createTuiState();
     const ui = createUi();
-    const paint = () => renderFrame(s, ui, { width: 120, height: 30, label: 'x', replay: null, faults: false });
+    const paint = () => settleUi(ui, s, detailScrollLimit(s, ui, 120, 30)); // the update before each frame
     for (const e of [...handshake(1, T0, 6381), ...handshake(2, T0, 6382)]) apply(s, e);
     paint();
     ui.selectedLink = 2;
@@ -308,6 +335,35 @@ describe('a replica back on a new link', () => {
     ui.selectedLink = 2; // the user goes back to the closed row: it stays there
     paint();
     expect(ui.selectedLink).toBe(2);
+  });
+});
+
+describe('the view only reads its models', () => {
+  it('rendering every view changes neither the UI state nor the TUI state (selection, scroll, followed links)', () => {
+    const s = createTuiState();
+    for (const e of [...handshake(1, T0, 6381), ...handshake(2, T0, 6382)]) apply(s, e);
+    apply(s, { type: 'link-close', link: 2, at: T0 + 10, by: 'proxy', reason: 'cut' });
+    for (const e of handshake(4, T0 + 30, 6382)) apply(s, e); // the selected replica back on a new link
+    const uis = [
+      { ...createUi(), selectedLink: 2 },
+      { ...createUi(), selectedLink: null },
+      { ...createUi(), view: 'detail' as const, detailLink: 1, detailScroll: 10_000 },
+      { ...createUi(), view: 'stream' as const },
+      { ...createUi(), help: true },
+    ];
+    for (const ui of uis) {
+      const before = structuredClone(ui);
+      const stateBefore = structuredClone({ ...s, replicaNumber: null });
+      renderFrame(s, ui, { width: 100, height: 20, label: 'x', replay: null, faults: true });
+      expect(ui).toEqual(before);
+      expect({ ...s, replicaNumber: null }).toEqual(stateBefore);
+    }
+    // what the view showed is what the update then settles on
+    const ui = { ...createUi(), selectedLink: 2 };
+    expect(shownSelection(ui, s)).toBe(4);
+    settleUi(ui, s, 0);
+    expect(ui.selectedLink).toBe(4);
+    expect(ui.followedFrom).toEqual(new Set([2]));
   });
 });
 

@@ -1,0 +1,51 @@
+// The one vocabulary of faults: what the lab's --fault specs and control interface ask for, what the TUI's fault
+// keys send, and what a proxy link carries out. A link acts on the link faults at once; the others wait for a point
+// of the replication, which the lab watches the decoded events for.
+
+/** What a proxy link does at once. */
+export type LinkFault =
+  | { kind: 'cut' }
+  /** hold every byte both ways for `ms`, then let them go in order */
+  | { kind: 'freeze'; ms: number }
+  /** every chunk, both ways, goes `ms` later (0: off) */
+  | { kind: 'delay'; ms: number }
+  /** master → replica at most this fast (null: no limit) */
+  | { kind: 'bandwidth'; bytesPerSec: number | null }
+  /** every chunk, both ways, cut at random into pieces of 1 to `maxBytes` bytes, each written on its own (null:
+   *  off); the same bytes in the same order, for decoders to see every chunking. `seed` repeats a run. */
+  | { kind: 'slice'; maxBytes: number | null; seed?: number };
+
+/** A fault that waits for a point of the replication. */
+export type TriggeredFault =
+  | { kind: 'cut-at-handshake' }
+  | { kind: 'cut-at-rdb'; percent: number | null; bytes: number | null }
+  | { kind: 'cut-at-offset'; offset: number };
+
+export type FaultAction = LinkFault | TriggeredFault;
+
+const LINK_FAULTS: ReadonlySet<string> = new Set<LinkFault['kind']>(['cut', 'freeze', 'delay', 'bandwidth', 'slice']);
+
+export function isLinkFault(a: FaultAction): a is LinkFault {
+  return LINK_FAULTS.has(a.kind);
+}
+
+/** A fault as the lab's spec language writes it ("freeze=5000ms", "bandwidth=off", "cut-at-rdb=50%"). */
+export function faultText(a: FaultAction): string {
+  switch (a.kind) {
+    case 'cut':
+      return 'cut';
+    case 'freeze':
+    case 'delay':
+      return `${a.kind}=${a.ms}ms`;
+    case 'bandwidth':
+      return `bandwidth=${a.bytesPerSec ?? 'off'}`;
+    case 'slice':
+      return `slice=${a.maxBytes ?? 'off'}`;
+    case 'cut-at-handshake':
+      return 'cut-at=handshake';
+    case 'cut-at-rdb':
+      return `cut-at-rdb=${a.percent !== null ? `${a.percent}%` : a.bytes}`;
+    case 'cut-at-offset':
+      return `cut-at-offset=${a.offset}`;
+  }
+}
