@@ -31,14 +31,16 @@ const command = fc
     offset: fc.integer({ min: 0, max: 2 ** 50 }),
     db: fc.option(fc.integer({ min: 0, max: 15 })),
     cut: fc.boolean(),
-    pos: fc.option(fc.integer({ min: 0, max: 1e9 }), { nil: undefined }),
+    pos: fc.integer({ min: 0, max: 1e9 }),
+    extra: fc.option(fc.string(), { nil: undefined }),
   })
-  .map(({ argv, at, link, offset, db, cut, pos }): CommandEvent => {
+  .map(({ argv, at, link, offset, db, cut, pos, extra }): CommandEvent => {
     const buffers = argv.map((a) => Buffer.from(a));
-    const e: CommandEvent = { type: 'command', at, link, offset, db, argv: buffers, bytes: buffers.reduce((n, b) => n + b.length, 10) };
+    const bytes = buffers.reduce((n, b) => n + b.length, 10);
+    const e: CommandEvent = { type: 'command', at, link, offset, db, argv: buffers, bytes, pos, end: pos + bytes };
     if (cut) e.argBytes = buffers.map((b, i) => (i === 0 ? b.length : b.length + 1000));
     // a field added to the event later shows in the line too
-    if (pos !== undefined) Object.assign(e, { pos });
+    if (extra !== undefined) Object.assign(e, { extra });
     return e;
   });
 
