@@ -113,7 +113,7 @@ describe.skipIf(!hasTmux)('the TUI loses its terminal', () => {
       const { master, replica } = await masterWithReplicaThrough(port);
       pid = Number(/"pid":(\d+)/.exec(readFileSync(log, 'utf8'))?.[1]);
       expect(pid).toBeGreaterThan(0);
-      term.kill(); // the terminal goes away: SIGHUP, then a dead tty
+      term.hangUp(); // the terminal goes away: SIGHUP, then a dead tty
       await streamAndCheck(master, replica, 5_000);
       expect(() => process.kill(pid, 0)).not.toThrow(); // the proxy still runs
       await waitFor(() => /terminal .*closed|TUI stopped/.test(readFileSync(log, 'utf8')), 5_000, 'the log line about the TUI');

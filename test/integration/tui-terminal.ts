@@ -67,6 +67,10 @@ export class Tmux {
         // it has exited already
       }
     }
+    this.hangUp();
+  }
+  /** The terminal goes away under the program (SIGHUP, then a dead tty); the program decides what to do. */
+  hangUp(): void {
     spawnSync('tmux', ['kill-session', '-t', this.name]);
   }
 }
