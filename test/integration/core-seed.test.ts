@@ -26,6 +26,7 @@ describe.skipIf(!hasRedis)('seed: one master, three replicas, one slow disk BGSA
     // Started together: each replica dials within its first replication cron (≤ 1 s), inside the BGSAVE.
     replicas = await Promise.all([1, 2, 3].map(() => startReplicaThrough(spy.port, { masterauth: PASSWORD })));
     for (const replica of replicas) await waitForLinkUp(replica);
+    await spy.drained(); // the decoders read behind the forwarding: let them see what the replicas have
   });
 
   afterAll(async () => {
