@@ -26,6 +26,7 @@ export interface ReplayFlags extends OutputFlags, TlsFlags {
   key?: string;
   db?: string;
   showSecrets?: boolean;
+  clients?: boolean;
   rdbAnalysis: boolean;
   to?: string;
   toPassword?: string;
@@ -51,6 +52,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--key <glob>', 'only commands whose key matches this glob')
     .option('--db <n>', 'only commands in this db')
     .option('--show-secrets', 'show AUTH passwords kept in the capture (masked by default)')
+    .option('--clients', 'one client-command event per command of a client link (default: only client-open/close with totals)')
     .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
     .option('--ack-timeout <duration>', 'an ack-silence for a replica with nothing to acknowledge after this long without an ACK (2s when it has)', '3s')
     .option('--to <host:port>', 'give this server the dataset of one link: its RDB snapshot, then its commands')
@@ -85,6 +87,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
   const capture = await openCapture(file);
   const pipeline = createPipeline({
     showSecrets: flags.showSecrets,
+    itemiseClients: flags.clients ?? false,
     rdbSink: flags.rdbAnalysis ? makeRdbSink : undefined,
     ackTimeoutMs: parseAckTimeout(flags.ackTimeout),
     onSubscriberError: (err) => process.stderr.write(`repl-spy: an output failed and was stopped: ${String(err)}\n`),

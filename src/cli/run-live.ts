@@ -23,6 +23,7 @@ export interface LiveFlags extends OutputFlags {
   captureSecrets?: boolean;
   captureMaxUnwritten: string;
   showSecrets?: boolean;
+  clients?: boolean;
   rdbAnalysis: boolean;
   rdbChecksum: boolean;
   logFile?: string;
@@ -43,6 +44,7 @@ export function addLiveOptions(cmd: Command): Command {
     .option('--capture-secrets', 'write AUTH passwords into the capture (masked by default)')
     .option('--capture-max-unwritten <size>', 'capture bytes waiting for the disk at most (what a SIGKILL can lose; beyond it bytes become a recorded gap)', '8mb')
     .option('--show-secrets', 'show AUTH passwords in the output (masked by default)')
+    .option('--clients', 'one client-command event per command of a client link (default: only client-open/close with totals)')
     .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
     .option('--no-rdb-checksum', "decode the RDB's keys but do not verify its CRC-64 (the replica verifies it too; most of the analysis CPU with large values)")
     .option('--log-file <path>', 'write logs there instead of stderr (with the TUI: repl-spy.log)')
@@ -81,6 +83,7 @@ export async function startLive(flags: LiveFlags, opts: { upstream: string }): P
   const logger = createLogger({ file: flags.logFile ?? (mode === 'tui' ? 'repl-spy.log' : undefined), debug: flags.debug });
   const pipeline = createPipeline({
     showSecrets: flags.showSecrets,
+    itemiseClients: flags.clients ?? false,
     rdbSink: flags.rdbAnalysis ? (ctx) => makeRdbSink(ctx, { verifyChecksum: flags.rdbChecksum }) : undefined,
     ackTimeoutMs: parseAckTimeout(flags.ackTimeout),
     onSubscriberError: (err) => logger.error({ err }, 'an output failed and was stopped; forwarding continues'),

@@ -376,6 +376,57 @@ export interface LinkCloseEvent extends Base {
   reason: string;
 }
 
+/** What a client link is, when its commands tell: Sentinel (SENTINEL commands, `__sentinel__:hello`, a name
+ *  `sentinel-…`), a connection that announced itself as a replica (REPLCONF) but never asked for a sync, an
+ *  interactive redis-cli (it asks COMMAND DOCS first), or not known. */
+export type ClientKind = 'sentinel' | 'replica-to-be' | 'redis-cli' | 'unknown';
+/** A link that is not a replication link (it sent no SYNC/PSYNC before its first other command): a client, a
+ *  Sentinel, an INFO poller. Summarised, not itemised (see `--clients`). `at`: when it opened. */
+export interface ClientOpenEvent extends Base {
+  type: 'client-open';
+  /** "ip:port" of the client's socket as the proxy saw it */
+  client: string;
+  master: string;
+  /** CLIENT SETNAME / HELLO … SETNAME, when sent before it was known to be a client */
+  name: string | null;
+  kind: ClientKind;
+  tls?: LinkTls;
+}
+/** A client link's name or kind became known after its client-open. */
+export interface ClientUpdateEvent extends Base {
+  type: 'client-update';
+  name: string | null;
+  kind: ClientKind;
+}
+/** `--clients`: one command of a client link, with the head of its reply (`+OK`, `$5`, `*3`, `-ERR …`; null when
+ *  it got none that can be told apart: pub/sub and MONITOR modes, or the link closed first). AUTH secrets are `***`. */
+export interface ClientCommandEvent extends Base, Span {
+  type: 'client-command';
+  argv: string[];
+  reply: string | null;
+  /** ms from the command to its whole reply */
+  latencyMs: number | null;
+}
+/** A client link closed: its totals. */
+export interface ClientCloseEvent extends Base {
+  type: 'client-close';
+  by: From | 'proxy';
+  reason: string;
+  name: string | null;
+  kind: ClientKind;
+  /** commands the client sent (multibulk and inline) */
+  commands: number;
+  /** bytes the client sent, and the server sent it */
+  requestBytes: number;
+  replyBytes: number;
+  /** ms from open to close */
+  durationMs: number;
+  /** commands per second over its life (null when it lasted no measurable time) */
+  commandsPerSec: number | null;
+  /** bytes per second both ways over its life */
+  bytesPerSec: number | null;
+}
+
 export type ReplEvent =
   | LinkOpenEvent
   | ReplicaCommandEvent
@@ -403,7 +454,11 @@ export type ReplEvent =
   | FaultEvent
   | LinkCloseEvent
   | RdbInfoEvent
-  | SyncLoopEvent;
+  | SyncLoopEvent
+  | ClientOpenEvent
+  | ClientUpdateEvent
+  | ClientCommandEvent
+  | ClientCloseEvent;
 
 /** Facts from the streaming RDB decoder (see src/decode/rdb and core/rdb-info.ts): header (magic, version, aux
  *  fields) first, an error if any, the summary (keys, types, checksum) at the end. */

@@ -4,7 +4,7 @@
 // connection read it). Subscribers are isolated: one that throws is disabled and reported once, and nothing here
 // can reach back into the forward path.
 
-import type { From, ReplEvent, ReplSink, WireEvent, WireSink } from '../core/events.js';
+import type { ClientKind, From, ReplEvent, ReplSink, WireEvent, WireSink } from '../core/events.js';
 import { parseReplicationInfo } from './analysis/master-info.js';
 import { ResyncAnalyzer } from './analysis/resync-analyzer.js';
 import { LinkDecoder, type LinkDecoderOptions } from './link-decoder.js';
@@ -34,8 +34,12 @@ export interface Pipeline {
   readonly hasSubscribers: boolean;
   /** The lag of every open link that has acknowledged something, at `at` (e.g. for a metrics endpoint). */
   currentLag(at: number): LinkLag[];
+  /** What an open link is so far (null: no such open link); a client's kind and name as known. */
+  linkRole(link: number): LinkRoleInfo | null;
   end(at: number): void;
 }
+
+export type LinkRoleInfo = { role: 'pending' | 'replication' } | { role: 'client'; kind: ClientKind; name: string | null };
 
 export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const subscribers = new Set<ReplSink>();
@@ -60,7 +64,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const enrichEmit: ReplSink = (x) => enriched.push(x);
   const emit: ReplSink = (decoded) => {
     // the bulk of the events: neither the analysis nor the session looks at them
-    if (decoded.type === 'command') return publish(decoded);
+    if (decoded.type === 'command' || decoded.type === 'client-command') return publish(decoded);
     let e: ReplEvent = decoded;
     try {
       e = analyzer.observe(decoded, enrichEmit);
@@ -128,6 +132,12 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
         if (lag) out.push({ link, ...lag, ackSilent: d.lag.ackSilent });
       }
       return out;
+    },
+    linkRole(link) {
+      const d = decoders.get(link);
+      if (!d) return null;
+      if (d.role === 'client' && d.client) return { role: 'client', kind: d.client.kind, name: d.client.name };
+      return { role: d.role === 'client' ? 'pending' : d.role };
     },
     end(at) {
       // the same guarded close as a live one: a decoder bug here must not stop the caller's shutdown

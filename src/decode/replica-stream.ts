@@ -11,6 +11,9 @@ import { maskSecrets } from './mask-secrets.js';
 export class ReplicaStream {
   private readonly framer: RespFramer;
   private at = 0;
+  /** Every request first goes here while the link may be a client's (see link-decoder.ts); true: it was a
+   *  client's, and is not read as a replica's. */
+  requests: ((argv: Buffer[], pos: number, end: number, at: number) => boolean) | null = null;
 
   constructor(
     private readonly link: number,
@@ -47,6 +50,7 @@ export class ReplicaStream {
   }
 
   private onCommand(argv: Buffer[], pos: number, end: number): void {
+    if (this.requests?.(argv, pos, end, this.at)) return;
     const { at, link } = this;
     const name = argv.length > 0 ? argv[0].toString('latin1').toUpperCase() : '';
     if (name === 'REPLCONF' && argv.length >= 3 && argv[1].toString('latin1').toUpperCase() === 'ACK') {
@@ -61,6 +65,7 @@ export class ReplicaStream {
   private onInline(line: Buffer, pos: number, end: number): void {
     const { at, link } = this;
     const text = line.toString('utf8').trim().split(/\s+/);
+    if (this.requests?.(text.map((w) => Buffer.from(w, 'utf8')), pos, end, at)) return;
     this.emit({ type: 'replica-command', at, link, argv: this.showSecrets ? text : maskSecrets(text), pos, end });
     if (text[0].toUpperCase() === 'SYNC') this.onSyncAsked(null, null, pos, end);
   }

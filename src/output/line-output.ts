@@ -66,6 +66,14 @@ function describe(e: ReplEvent): string {
       return `${e.fault} ${JSON.stringify(e.detail)}`;
     case 'link-close':
       return `by ${e.by}: ${e.reason}`;
+    case 'client-open':
+      return `client=${e.client} master=${e.master} kind=${e.kind}${e.name === null ? '' : ` name=${e.name}`}${e.tls ? ` ${tlsText(e.tls)}` : ''}`;
+    case 'client-update':
+      return `kind=${e.kind}${e.name === null ? '' : ` name=${e.name}`}`;
+    case 'client-command':
+      return `${e.argv.join(' ')}${e.reply === null ? '' : ` -> ${e.reply} (${ms(e.latencyMs)})`}`;
+    case 'client-close':
+      return `by ${e.by}: ${e.reason}; kind=${e.kind}${e.name === null ? '' : ` name=${e.name}`} ${e.commands} commands, ${e.requestBytes}B in, ${e.replyBytes}B out in ${ms(e.durationMs)}${e.commandsPerSec === null ? '' : ` (${e.commandsPerSec} commands/s)`}`;
     case 'sync-loop':
       return `replica ${e.replica} full-synced ${e.count} times in a row: ${e.pattern}`;
   }
