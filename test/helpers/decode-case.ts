@@ -16,7 +16,10 @@ export type Step =
       reason?: GapReason;
     }
   /** a clock tick at this time (ms), as the live command's timer gives one */
-  | { tick: number };
+  | { tick: number }
+  /** the link opens (from the client at this address) or closes, at this time (ms) */
+  | { open: string; at: number }
+  | { close: 'master' | 'replica' | 'proxy'; at: number };
 
 /** A step of `bytes` bytes missing from that direction. */
 export function gapStep(from: From, bytes: number, at?: number, reason: GapReason = 'not in the packet capture'): Step {
@@ -29,6 +32,8 @@ function decodeSteps(steps: Step[], split: (i: number, b: Buffer) => Buffer[] = 
   const d = new LinkDecoder(1, (e) => out.push(e.type === 'command' ? { ...e, argv: e.argv.map((a) => Buffer.from(a)) } : e), opts);
   steps.forEach((s, i) => {
     if ('tick' in s) return d.lag.tick(s.tick);
+    if ('open' in s) return d.feed({ kind: 'open', link: 1, at: s.at, replica: s.open, master: 'master:6379' });
+    if ('close' in s) return d.feed({ kind: 'close', link: 1, at: s.at, by: s.close, reason: 'closed' });
     if (s.gap !== undefined) return d.feed({ kind: 'gap', link: 1, at: s.at ?? i, from: s.from, bytes: s.gap, reason: s.reason ?? 'not in the packet capture' });
     const bytes = typeof s.bytes === 'string' ? Buffer.from(s.bytes, 'latin1') : s.bytes;
     for (const chunk of split(i, bytes)) d.feed({ kind: 'bytes', link: 1, at: s.at ?? i, from: s.from, chunk });
@@ -41,7 +46,7 @@ export function decodeEveryChunking(steps: Step[], opts: LinkDecoderOptions = {}
   const whole = decodeSteps(steps, undefined, opts);
   const expected = normalise(whole);
   steps.forEach((s, i) => {
-    if ('tick' in s) return;
+    if ('tick' in s || 'open' in s || 'close' in s) return;
     const bytes = typeof s.bytes === 'string' ? Buffer.from(s.bytes, 'latin1') : s.bytes;
     for (const c of bytes.length > 2000 ? sampledChunkings(bytes, 200, 10) : chunkings(bytes, 10)) {
       const got = normalise(decodeSteps(steps, (k, b) => (k === i ? c.chunks : [b]), opts));

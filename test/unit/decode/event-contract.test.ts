@@ -28,7 +28,7 @@ const steps: Step[] = [
 function directions(): Record<From, (number | null)[]> {
   const out: Record<From, (number | null)[]> = { master: [], replica: [] };
   for (const s of steps) {
-    if ('tick' in s) continue;
+    if (!('from' in s)) continue;
     if (s.gap !== undefined) out[s.from].push(...new Array<null>(s.gap).fill(null));
     else out[s.from].push(...(typeof s.bytes === 'string' ? Buffer.from(s.bytes, 'latin1') : s.bytes));
   }

@@ -122,7 +122,7 @@ describe('link decoder', () => {
   });
 
   it('shows AUTH passwords only when asked', () => {
-    const events = decodeEveryChunking([{ from: 'replica', bytes: resp('AUTH', 's3cret') }], { showSecrets: true });
+    const events = decodeEveryChunking([{ from: 'replica', bytes: resp('AUTH', 's3cret') + resp('PSYNC', '?', '-1') }], { showSecrets: true });
     expect(only(events, 'replica-command')[0].argv).toEqual(['AUTH', 's3cret']);
   });
 
@@ -210,7 +210,7 @@ describe('link decoder', () => {
 
   it('garbage from the master: one protocol-violation with code, position and excerpt, then nothing', () => {
     const events = decodeEveryChunking([
-      { from: 'replica', bytes: resp('PING') },
+      { from: 'replica', bytes: resp('PSYNC', '?', '-1') },
       { from: 'master', bytes: 'HTTP/1.1 400 Bad Request\r\n\r\n+OK\r\n' },
     ]);
     const v = only(events, 'protocol-violation');

@@ -16,7 +16,7 @@ describe('pipeline', () => {
     p.wire(bytes(1, 'replica', '*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n'));
     p.wire(bytes(1, 'master', `+FULLRESYNC ${'a'.repeat(40)} 0\r\n$3\r\nabc`));
     p.wire(bytes(1, 'master', '*1\r\n$4\r\nping\r\n'));
-    p.wire(bytes(2, 'replica', '*1\r\n$4\r\nPING\r\n')); // another link is unaffected
+    p.wire(bytes(2, 'replica', '*1\r\n$4\r\nSYNC\r\n')); // another link is unaffected
     p.wire({ kind: 'close', link: 1, at: 2, by: 'replica', reason: 'bye' });
     expect(out.filter((e) => e.type === 'protocol-violation')).toMatchObject([{ link: 1, code: 'RSPY_DECODER_BUG', message: 'decoder failed: boom' }]);
     expect(out.filter((e) => e.type === 'command')).toEqual([]);
@@ -32,8 +32,8 @@ describe('pipeline', () => {
       throw new Error('bad output');
     });
     p.subscribe((e) => seen.push(e.type));
-    p.wire(bytes(1, 'replica', '*1\r\n$4\r\nPING\r\n'));
-    p.wire(bytes(1, 'master', '+PONG\r\n'));
+    p.wire(bytes(1, 'replica', '*1\r\n$4\r\nSYNC\r\n'));
+    p.wire(bytes(1, 'master', '+OK\r\n'));
     expect(errors).toHaveLength(1);
     expect(seen).toEqual(['replica-command', 'master-reply']);
   });
