@@ -5,7 +5,7 @@
 // keys or command names.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { announcedPort, hostOf } from '../decode/analysis/listening-port.js';
-import type { From, ReplEvent, WireEvent } from '../core/events.js';
+import type { ClientKind, From, ReplEvent, WireEvent } from '../core/events.js';
 import type { LinkLag } from '../decode/pipeline.js';
 
 /** Redis's names of a replica's state in INFO replication (`state=`), as redis_exporter labels them. */
@@ -57,6 +57,10 @@ export class ReplicationMetrics {
   private readonly captureLost = this.counter('replspy_capture_lost_bytes_total', 'Bytes forwarded and decoded but missing from the capture file (a full, failing or slow disk)', []);
   private readonly dropped = this.counter('replspy_dropped_events_total', 'Events the output (--json, --no-tui) did not show because it was slower than the stream', []);
   private readonly faults = this.counter('replspy_faults_total', 'Faults injected by the lab, by kind', ['fault']);
+  private readonly clientsOpen = this.gauge('replspy_client_links_open', 'Client connections (not replication) open, by kind (sentinel, replica-to-be, redis-cli, unknown)', ['kind']);
+  private readonly clientLinks = this.counter('replspy_client_links_total', 'Client connections closed, by kind', ['kind']);
+  private readonly clientCommands = this.counter('replspy_client_commands_total', 'Commands sent by client connections, counted when each closes', []);
+  private readonly clientKinds = new Map<number, ClientKind>();
 
   /**
    * @param lagNow the pipeline's lag of every link now (Pipeline.currentLag at the clock of the events)
@@ -149,6 +153,15 @@ export class ReplicationMetrics {
       case 'link-close':
         this.links.delete(e.link);
         return;
+      case 'client-open':
+      case 'client-update':
+        this.clientKinds.set(e.link, e.kind);
+        return;
+      case 'client-close':
+        this.clientKinds.delete(e.link);
+        this.clientLinks.inc({ kind: e.kind });
+        this.clientCommands.inc(e.commands);
+        return;
       default:
         return;
     }
@@ -181,6 +194,8 @@ export class ReplicationMetrics {
     this.linksOpen.set({ kind: 'replica' }, 0);
     this.linksOpen.set({ kind: 'rdb-channel' }, 0);
     for (const l of this.links.values()) this.linksOpen.inc({ kind: l.kind });
+    this.clientsOpen.reset();
+    for (const kind of this.clientKinds.values()) this.clientsOpen.inc({ kind });
     // totals kept here: counters only grow, and so do they
     for (const c of [this.forwardedBytes, this.commands, this.dropped]) c.reset();
     this.forwardedBytes.inc({ from: 'master' }, this.forwarded.master);

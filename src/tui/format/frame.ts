@@ -1,3 +1,4 @@
+import { clientSummary } from '../model/clients.js';
 import { currentRate } from '../model/rates.js';
 import { linksItems, replicaCount, replicaTag } from '../model/links.js';
 import type { TuiState } from '../model/state.js';
@@ -102,8 +103,11 @@ function bodyLines(s: TuiState, ui: UiState, width: number, height: number, inpu
 
 function linksBody(s: TuiState, ui: UiState, width: number, height: number): { lines: string[]; selected: number | null } {
   const items = linksItems(s);
-  if (items.length === 0) return pad([linksHeader(width, s.replicaNumber !== null), fit('  waiting for replicas to connect…', width)], width, height, null);
+  const clients = clientSummary(s.clients);
+  const footer = clients === null ? [] : [fit(`  ${clients}`, width)];
+  if (items.length === 0) return pad([linksHeader(width, s.replicaNumber !== null), fit('  waiting for replicas to connect…', width), ...footer], width, height, null);
   const { lines, firstLine } = linksLines(items, width);
+  lines.push(...footer); // the client links, summarised, below the replicas
   const selected = shownSelection(ui, s);
   const sel = selected === null ? 0 : (firstLine.get(selected) ?? 0);
   const rows = height - 1;

@@ -1,5 +1,6 @@
 import type { ReplEvent } from '../../core/events.js';
 import { announcedPort, hostOf } from '../../decode/analysis/listening-port.js';
+import { applyClientEvent, createClientTally, type ClientTally } from './clients.js';
 import { toCommandEntry, type CommandEntry } from './command-entry.js';
 import { Ring } from './ring.js';
 import { addToRate, createRateSeries, type RateSeries } from './rates.js';
@@ -52,6 +53,8 @@ export interface TuiState {
   closedLinks: Ring<number>;
   /** closed replicas not yet back on a new link, by "host:announced port" */
   awaitingReturn: Map<string, ReplicaRecord[]>;
+  /** client links (not replicas): summarised */
+  clients: ClientTally;
 }
 
 export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: ReplicaNumbering | null = null): TuiState {
@@ -70,6 +73,7 @@ export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: R
     captureLosing: new Map(),
     closedLinks: new Ring<number>(Math.max(1, l.closedReplicas)),
     awaitingReturn: new Map(),
+    clients: createClientTally(),
   };
 }
 
@@ -89,6 +93,7 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
   if (e.at > s.now) s.now = e.at;
   s.firstAt ??= e.at;
 
+  if (applyClientEvent(s.clients, e)) return s;
   if (e.type === 'link-open') {
     const r = createReplica(e.link, e.at, e.replica, e.master, s.limits.perLinkCommands);
     r.tls = e.tls ?? null;
