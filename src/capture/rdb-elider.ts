@@ -2,7 +2,9 @@
 // with the body's size and SHA-256 (kept in the gap record). The capture's own framer (never the decoder's, so a
 // decoder bug cannot corrupt a capture) cuts the master→replica bytes; everything but the first RDB body is kept,
 // and once the stream has started (+CONTINUE, a command) or the bytes are not RESP, every later chunk is kept
-// whole without framing. Pure: chunks in, pieces out.
+// whole without framing. A body is an RDB only after the master's +FULLRESYNC (or Valkey's $ENDOFF): a `$` reply
+// before it is a client's (GET answered `$1`), and everything is kept (so is the RDB of a legacy SYNC, which has
+// no such line). Pure: chunks in, pieces out.
 import { createHash, type Hash } from 'node:crypto';
 import { RespFramer } from '../resp/framer.js';
 
@@ -14,6 +16,7 @@ export type Piece =
 export class RdbBodyElider {
   private readonly framer = new RespFramer('replication', {
     rdbStart: (_size, mark, _start, bodyStart) => {
+      if (!this.fullSync) return this.framer.stop();
       this.keepUpTo(bodyStart - this.base);
       this.hash = createHash('sha256');
       this.mark = mark;
@@ -31,11 +34,15 @@ export class RdbBodyElider {
       this.framer.stop();
     },
     reply: (head) => {
-      if (head.toString('latin1', 0, 9) === '+CONTINUE') this.framer.stop();
+      const word = head.toString('latin1', 0, 11);
+      if (word.startsWith('+CONTINUE')) this.framer.stop();
+      else if (word === '+FULLRESYNC' || word.startsWith('$ENDOFF:')) this.fullSync = true;
     },
     command: () => this.framer.stop(),
     error: () => undefined, // not RESP: keep everything, as the dead framer no longer cuts
   });
+  /** the master answered a full sync: the next `$` line is the RDB's */
+  private fullSync = false;
   private hash: Hash | null = null; // while in a body
   private bodyBytes = 0;
   private mark: Buffer | null = null;

@@ -69,6 +69,15 @@ describe('RdbBodyElider', () => {
     }
   });
 
+  it("keeps a client's replies whole: a `$` reply without a +FULLRESYNC before it is no RDB", () => {
+    const input = Buffer.from('+PONG\r\n$1\r\nx\r\n$5\r\nhello\r\n+OK\r\n');
+    for (const { name, chunks } of chunkings(input)) {
+      const r = run(chunks, true);
+      expect(r.elided, name).toEqual([]);
+      expect(r.kept.equals(input), name).toBe(true);
+    }
+  });
+
   it('a link that ends inside the body reports the part seen, as incomplete', () => {
     const input = Buffer.from('+FULLRESYNC x 0\r\n$100\r\nREDIS0011');
     const r = run([input], true);
