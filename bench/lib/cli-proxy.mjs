@@ -92,12 +92,15 @@ function outputFacts(mode, outFile, logFile) {
   let lines = 0;
   let tapGaps = 0;
   let tapGapBytes = 0;
+  const types = {}; // --json: events per type
   for (let at = text.indexOf('\n'), from = 0; at >= 0; from = at + 1, at = text.indexOf('\n', from)) {
     lines++;
     const line = text.slice(from, at);
+    const type = mode === 'json' ? /^\{"type":"([^"]+)"/.exec(line)?.[1] : undefined;
+    if (type) types[type] = (types[type] ?? 0) + 1;
     if (!line.includes('tap-overflow')) continue;
     tapGaps++;
     tapGapBytes += Number((mode === 'json' ? /"bytes":(\d+)/ : / (\d+) bytes missing/).exec(line)?.[1] ?? 0);
   }
-  return { lines, tapGaps, tapGapBytes, captureLosses };
+  return { lines, types, tapGaps, tapGapBytes, captureLosses };
 }

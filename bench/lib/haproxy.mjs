@@ -33,6 +33,7 @@ export async function startHaproxy(upstreamPort) {
   }
   return {
     port,
+    pid: child.pid,
     async stop() {
       child.kill();
       await exited;
