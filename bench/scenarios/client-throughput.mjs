@@ -5,7 +5,7 @@
 // 100k requests (/proc: less noisy than wall time on a shared machine), and what the real command printed:
 // client links are summarised (client-open/close), not one event per command.
 import { spawn } from 'node:child_process';
-import { processUsage } from '../lib/cli-proxy.mjs';
+import { processUsage, startCliProxy } from '../lib/cli-proxy.mjs';
 import { requireHaproxy } from '../lib/haproxy.mjs';
 import { startPath, withBase } from '../lib/proxy.mjs';
 import { startRedis, startReplicaOf } from '../lib/redis.mjs';
@@ -17,8 +17,8 @@ const REPS = smoke ? 1 : 3;
 const REQUESTS = smoke ? 5_000 : 200_000;
 const CLIENTS = 50;
 const PIPELINES = [1, 16];
-const PATHS = withBase(['haproxy', 'pump', 'cli-json']);
-const NAMES = { haproxy: 'haproxy (reference, C)', pump: 'repl-spy bare pump', 'cli-json': 'repl-spy, the real command (--json > file)' };
+const PATHS = withBase(['haproxy', 'pump', 'cli-json', 'cli-json-nocapture']);
+const NAMES = { haproxy: 'haproxy (reference, C)', pump: 'repl-spy bare pump', 'cli-json': 'repl-spy, the real command (--json > file)', 'cli-json-nocapture': 'the real command with --no-capture' };
 const LABEL = Object.fromEntries(PATHS.map((p) => [p, p.endsWith('@base') ? `${NAMES[p.slice(0, -5)]}, before` : NAMES[p]]));
 
 /** redis-benchmark SET and GET through `port`; resolves with requests/s of each. */
@@ -39,7 +39,8 @@ function benchmark(port, pipeline) {
 }
 
 async function runOnce(master, path, pipeline) {
-  const via = await startPath(path, master.port);
+  // the capture is most of what the real command costs beyond the pump: shown apart
+  const via = path === 'cli-json-nocapture' ? await startCliProxy(master.port, 'json', { extraArgs: ['--no-capture'] }) : await startPath(path, master.port);
   const replica = await startReplicaOf(via.port);
   const before = processUsage(via.pid).cpuMs;
   const rps = await benchmark(via.port, pipeline);
@@ -71,6 +72,8 @@ try {
     const ops = (path) => median(runs[path].map((r) => (r.set + r.get) / 2));
     const ratio = ops('cli-json') / ops('pump');
     goals.push({ goal: `redis-benchmark -c ${CLIENTS} -P ${pipeline} through the real command (replication decoded too) >= 0.9x the bare pump's ops/s`, value: `${ops('cli-json').toFixed(0)} ops/s (pump ${ops('pump').toFixed(0)}: ${ratio.toFixed(2)}x; haproxy ${ops('haproxy').toFixed(0)})`, met: ratio >= 0.9 });
+    const bare = ops('cli-json-nocapture') / ops('pump');
+    goals.push({ goal: `reference at -P ${pipeline}: the real command with --no-capture (decoding only) against the bare pump (no goal of its own)`, value: `${ops('cli-json-nocapture').toFixed(0)} ops/s: ${bare.toFixed(2)}x`, met: null });
     const types = runs['cli-json'][0].types ?? {};
     const perCommand = (types['client-command'] ?? 0) + (types['protocol-violation'] ?? 0);
     goals.push({ goal: `-P ${pipeline}: no event per client command by default (client-command and protocol-violation events)`, value: `${perCommand} (client-open ${types['client-open'] ?? 0}, client-close ${types['client-close'] ?? 0}, replica link commands ${types.command ?? 0})`, met: perCommand === 0 });
