@@ -7,7 +7,7 @@
 // their events are held: the replication ones (link-open first) go out as they always did once the sync is asked,
 // and are dropped for a client. A link whose server speaks first, or that starts with missing bytes (a capture
 // joined mid-stream), is a replication link; one that closes before asking is a client, unless it sent REPLCONF
-// (a replica whose handshake failed: shown as one).
+// (a replica whose handshake failed: shown as one) or nothing at all (shown as a link that opened and closed).
 
 import type { ReplEvent, ReplSink, WireLinkClose, WireLinkEvent, WireLinkOpen } from '../core/events.js';
 import { ClientLink } from './client-link.js';
@@ -178,7 +178,8 @@ export class LinkDecoder {
         if (this.closed) return;
         this.closed = true;
         if (this.role === 'pending') {
-          if (this.sentReplconf) this.becomeReplication();
+          // nothing sent (the master unreachable, a port probe): shown as a link that opened and closed, as ever
+          if (this.sentReplconf || this.replica.pos === 0) this.becomeReplication();
           else this.becomeClient();
         }
         if (this.client) return this.closeClient(e.at, e.by, e.reason);

@@ -156,6 +156,10 @@ describe('client links', () => {
     expect(types(valkey)).toEqual(['link-open', 'replica-command', 'master-reply', 'replica-command', 'master-reply', 'endoff']);
   });
 
+  it('a link that sends nothing before it closes (the master unreachable, a port probe) opens and closes as before', () => {
+    expect(types(decodeEveryChunking([open, close]))).toEqual(['link-open', 'link-close']);
+  });
+
   it('a link whose server speaks first, or that starts with missing bytes, is read as replication (a capture joined mid-stream)', () => {
     expect(types(decodeEveryChunking([{ from: 'master', bytes: '+CONTINUE\r\n' + resp('SET', 'a', '1') }]))).toEqual(['master-reply', 'continue', 'command']);
     expect(types(decodeEveryChunking([{ from: 'replica', bytes: '', gap: 10, reason: 'capture started mid-connection' }, { from: 'replica', bytes: resp('REPLCONF', 'ACK', '5') }]))).toEqual(['gap', 'resync', 'ack']);
