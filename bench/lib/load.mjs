@@ -2,24 +2,26 @@
 import { spawn } from 'node:child_process';
 import { RespClient, encodeCommand, sleep } from './redis.mjs';
 
-/** Pipelined SETs at the master's maximum rate. Resolves with the rate redis-benchmark reports (requests/s). */
-/** `keyspace`: -r (random keys among that many); null: redis-benchmark's one key. */
-export function redisBenchmarkSets(port, { requests, valueBytes = 16, pipeline = 32, clients = 50, keyspace = 1_000_000 }) {
+/** Runs redis-benchmark with `args`; resolves with what it printed (stdout and stderr). */
+export function runRedisBenchmark(args) {
   return new Promise((resolve, reject) => {
-    const args = ['-h', '127.0.0.1', '-p', String(port), '-t', 'set', '-n', String(requests), '-P', String(pipeline),
-      '-c', String(clients), '-d', String(valueBytes), ...(keyspace === null ? [] : ['-r', String(keyspace)]), '-q'];
     const proc = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     proc.stdout.on('data', (d) => (text += d));
     proc.stderr.on('data', (d) => (text += d));
     proc.on('error', reject);
-    proc.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`redis-benchmark exited ${code}: ${text}`));
-      // -q prints progress lines separated by \r; the final one is "SET: 123456.78 requests per second..."
-      const m = /SET: ([\d.]+) requests per second/.exec(text.split('\r').pop() ?? text);
-      resolve(m ? Number(m[1]) : NaN);
-    });
+    proc.on('exit', (code) => (code !== 0 ? reject(new Error(`redis-benchmark exited ${code}: ${text}`)) : resolve(text)));
   });
+}
+
+/** Pipelined SETs at the master's maximum rate. Resolves with the rate redis-benchmark reports (requests/s). */
+/** `keyspace`: -r (random keys among that many); null: redis-benchmark's one key. */
+export async function redisBenchmarkSets(port, { requests, valueBytes = 16, pipeline = 32, clients = 50, keyspace = 1_000_000 }) {
+  const text = await runRedisBenchmark(['-h', '127.0.0.1', '-p', String(port), '-t', 'set', '-n', String(requests), '-P', String(pipeline),
+    '-c', String(clients), '-d', String(valueBytes), ...(keyspace === null ? [] : ['-r', String(keyspace)]), '-q']);
+  // -q prints progress lines separated by \r; the final one is "SET: 123456.78 requests per second..."
+  const m = /SET: ([\d.]+) requests per second/.exec(text.split('\r').pop() ?? text);
+  return m ? Number(m[1]) : NaN;
 }
 
 /** SETs at a fixed rate: every `tickMs`, one pipelined batch (the batch makes up for late timers). Resolves

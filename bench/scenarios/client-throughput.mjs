@@ -4,9 +4,9 @@
 // (`repl-spy --json > file`, capture on). Reported: the ops/s redis-benchmark measures, the proxy's CPU per
 // 100k requests (/proc: less noisy than wall time on a shared machine), and what the real command printed:
 // client links are summarised (client-open/close), not one event per command.
-import { spawn } from 'node:child_process';
 import { processUsage, startCliProxy } from '../lib/cli-proxy.mjs';
 import { requireHaproxy } from '../lib/haproxy.mjs';
+import { runRedisBenchmark } from '../lib/load.mjs';
 import { startPath, withBase } from '../lib/proxy.mjs';
 import { startRedis, startReplicaOf } from '../lib/redis.mjs';
 import { fmt, median, summary } from '../lib/stats.mjs';
@@ -22,20 +22,10 @@ const NAMES = { haproxy: 'haproxy (reference, C)', pump: 'repl-spy bare pump', '
 const LABEL = Object.fromEntries(PATHS.map((p) => [p, p.endsWith('@base') ? `${NAMES[p.slice(0, -5)]}, before` : NAMES[p]]));
 
 /** redis-benchmark SET and GET through `port`; resolves with requests/s of each. */
-function benchmark(port, pipeline) {
-  return new Promise((resolve, reject) => {
-    const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-n', String(REQUESTS), '-P', String(pipeline), '-t', 'set,get', '-r', '100000', '--csv'];
-    const proc = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    proc.stdout.on('data', (d) => (text += d));
-    proc.stderr.on('data', (d) => (text += d));
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`redis-benchmark exited ${code}: ${text}`));
-      const rps = (test) => Number(new RegExp(`^"${test}","([\\d.]+)"`, 'm').exec(text)?.[1] ?? NaN);
-      resolve({ set: rps('SET'), get: rps('GET') });
-    });
-  });
+async function benchmark(port, pipeline) {
+  const text = await runRedisBenchmark(['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-n', String(REQUESTS), '-P', String(pipeline), '-t', 'set,get', '-r', '100000', '--csv']);
+  const rps = (test) => Number(new RegExp(`^"${test}","([\\d.]+)"`, 'm').exec(text)?.[1] ?? NaN);
+  return { set: rps('SET'), get: rps('GET') };
 }
 
 async function runOnce(master, path, pipeline) {

@@ -4,8 +4,11 @@
 // port is decoded as before. Redis is the oracle: the commands counted equal the calls in INFO commandstats, the
 // replica link's last offset equals master_repl_offset.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCliProxy, tcpClient, type CliRun } from '../helpers/cli.js';
+import { cliPath, startCliProxy, tcpClient, type CliRun } from '../helpers/cli.js';
 import { parseInfo, requireRedis, startRedis, startReplicaThrough, waitFor, waitForLinkUp, type RedisServer } from '../helpers/redis.js';
 import { requireTool } from '../helpers/require-tool.js';
 import type { JsonEvent } from '../helpers/spy.js';
@@ -156,5 +159,33 @@ describe.skipIf(!hasTools)('client links through the proxy, with a replica on th
     expect(mine[2]).toMatchObject({ commands: 1, requestBytes: 25 });
     expect(await redisCli(spy, ['PING'])).toBe('PONG\n');
     expect(spy.proc.exitCode).toBeNull();
+  });
+
+  it('the capture records client links: replay shows the same client-open, client-close and violations (--capture-rdb none keeps their replies)', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-clients-'));
+    const file = path.join(dir, 'clients.rspy');
+    try {
+      const captured = await startCliProxy(master.port, ['--json', '--capture', file, '--capture-rdb', 'none']);
+      await redisCli(captured, ['GET', 'k']);
+      await redisCli(captured, ['INFO']);
+      await redisCli(captured, ['CLIENT', 'SETNAME', 'sentinel-0000000a-cmd']);
+      const garbage = tcpClient(captured.port);
+      garbage.socket.write('*x\r\n');
+      await garbage.closed;
+      const r = spawnSync('redis-benchmark', ['-p', String(captured.port), '-c', '5', '-n', '2000', '-t', 'get', '-q'], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      await waitFor(() => captured.events().filter((e) => e.type === 'client-close').length >= 9, 10_000, 'the client-close of every client');
+      await captured.stop();
+      const clientEvents = (list: JsonEvent[]) => list.filter((e) => e.type.startsWith('client-') || e.type === 'protocol-violation');
+      const live = clientEvents(captured.events());
+      expect(live.filter((e) => e.type === 'client-close').reduce((n, e) => n + e.commands, 0)).toBeGreaterThanOrEqual(2003);
+      const replay = spawnSync(process.execPath, [cliPath, 'replay', file, '--json'], { encoding: 'utf8', timeout: 60_000 });
+      expect(replay.stderr).toBe('');
+      const replayed = replay.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as JsonEvent);
+      expect(clientEvents(replayed)).toEqual(live);
+      expect(replayed.filter((e) => e.type === 'gap' && e.reason === 'rdb-elided').map((e) => e.link)).toEqual([]); // no replica here
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
