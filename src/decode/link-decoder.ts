@@ -128,10 +128,12 @@ export class LinkDecoder {
 
   private becomeClient(): void {
     this.role = 'client';
+    const faults = this.held.filter((e) => e.type === 'fault');
     this.held = [];
     const client = this.client!;
     const o = this.openEvent;
     this.emit({ type: 'client-open', at: o?.at ?? this.firstAt ?? 0, link: this.link, client: o?.replica ?? '', master: o?.master ?? '', name: client.name, kind: client.kind, ...(o?.tls ? { tls: o.tls } : {}) });
+    for (const e of faults) this.emit(e);
     client.activate();
   }
 
@@ -171,9 +173,12 @@ export class LinkDecoder {
         else this.master.gap(e.bytes, e.at, e.reason);
         return;
       }
-      case 'fault':
-        this.emit({ type: 'fault', at: e.at, link: e.link, fault: e.fault, detail: e.detail });
+      case 'fault': {
+        const fault: ReplEvent = { type: 'fault', at: e.at, link: e.link, fault: e.fault, detail: e.detail };
+        if (this.role === 'pending') this.held.push(fault); // after the link's open, whichever it turns out
+        else this.emit(fault);
         return;
+      }
       case 'close':
         if (this.closed) return;
         this.closed = true;

@@ -2,6 +2,7 @@
 // chunking of every step; real clients' bytes (redis-cli, redis-benchmark, Sentinel) must never be a violation.
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
+import { LinkDecoder } from '../../../src/decode/link-decoder.js';
 import { decodeEveryChunking, resp, types, type Step } from '../../helpers/decode-case.js';
 
 const REPLID = '8b1e' + 'a'.repeat(36);
@@ -154,6 +155,17 @@ describe('client links', () => {
     expect(types(redis)).toEqual(['link-open', 'replica-command', 'replica-command', 'master-reply', 'master-reply', 'replica-command', 'psync']);
     const valkey = decodeEveryChunking([open, { from: 'replica', bytes: resp('REPLCONF', 'capa', 'eof', 'rdb-only', '1', 'rdb-channel', '1') }, { from: 'master', bytes: '+OK\r\n' }, { from: 'replica', bytes: 'SYNC\r\n' }, { from: 'master', bytes: `$ENDOFF:100 ${REPLID} 0 12\r\n` }]);
     expect(types(valkey)).toEqual(['link-open', 'replica-command', 'master-reply', 'replica-command', 'master-reply', 'endoff']);
+  });
+
+  it('a fault injected before the link is known comes right after its open, whichever it is', () => {
+    for (const [first, open] of [[resp('GET', 'a'), 'client-open'], [resp('PSYNC', '?', '-1'), 'link-open']]) {
+      const out: ReplEvent[] = [];
+      const d = new LinkDecoder(1, (e) => out.push(e));
+      d.feed({ kind: 'open', link: 1, at: 0, replica: 'r', master: 'm' });
+      d.feed({ kind: 'fault', link: 1, at: 1, fault: 'slice', detail: {} });
+      d.feed({ kind: 'bytes', link: 1, at: 2, from: 'replica', chunk: Buffer.from(first) });
+      expect(types(out).slice(0, 2)).toEqual([open, 'fault']);
+    }
   });
 
   it('a link that sends nothing before it closes (the master unreachable, a port probe) opens and closes as before', () => {
