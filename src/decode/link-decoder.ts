@@ -6,8 +6,9 @@
 // one or the other, while it sent only PING, AUTH and REPLCONF (a replica's handshake), both readings run and
 // their events are held: the replication ones (link-open first) go out as they always did once the sync is asked,
 // and are dropped for a client. A link whose server speaks first, or that starts with missing bytes (a capture
-// joined mid-stream), is a replication link; one that closes before asking is a client, unless it sent REPLCONF
-// (a replica whose handshake failed: shown as one) or nothing at all (shown as a link that opened and closed).
+// joined mid-stream), is a replication link; one that the client closes before asking is a client, unless it sent
+// REPLCONF or nothing at all; one closed by the master or the proxy before it asked is shown as a replication link
+// (a replica whose handshake failed).
 
 import type { ReplEvent, ReplSink, WireLinkClose, WireLinkEvent, WireLinkOpen } from '../core/events.js';
 import { ClientLink } from './client-link.js';
@@ -183,9 +184,10 @@ export class LinkDecoder {
         if (this.closed) return;
         this.closed = true;
         if (this.role === 'pending') {
-          // nothing sent (the master unreachable, a port probe): shown as a link that opened and closed, as ever
-          if (this.sentReplconf || this.replica.pos === 0) this.becomeReplication();
-          else this.becomeClient();
+          // A client that is done closes its side itself. A replica whose handshake failed (the master refused or
+          // unreachable, it sent REPLCONF) and a link that sent nothing (a port probe) are shown as links, as ever.
+          if (e.by === 'replica' && !this.sentReplconf && this.replica.pos > 0) this.becomeClient();
+          else this.becomeReplication();
         }
         if (this.client) return this.closeClient(e.at, e.by, e.reason);
         this.master.end(e.at);

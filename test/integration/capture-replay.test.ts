@@ -179,9 +179,10 @@ describe.skipIf(!ready)('capture and replay with real Redis', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${cut}: byte ${cutAt}: the capture ends without its end record`);
     const lines = r.stdout.toString().trimEnd().split('\n');
-    // the decoder closes the links still open at the cut; everything before is the live run's
+    // the decoder closes the links still open at the cut; everything before is the live run's (a link still in its
+    // handshake at the cut shows its held events then: the live run's too)
     const closing = lines.findIndex((l, i) => l !== live[i]);
     expect(closing).toBeGreaterThan(10);
-    expect(lines.slice(closing).every((l) => l.includes('"type":"link-close"'))).toBe(true);
+    expect(lines.slice(closing).every((l) => l.includes('"type":"link-close"') || live.includes(l))).toBe(true);
   });
 });

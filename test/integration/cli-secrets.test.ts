@@ -37,7 +37,7 @@ describe.skipIf(!hasRedis)('secrets through the proxy', () => {
     redis = await startRedis({ password: SECRETS[0] });
     await redis.cmd('ACL', 'SETUSER', 'app', 'on', `>${SECRETS[4]}`, '~*', '+@all');
     const capture = path.join(dir, 'secrets.rspy');
-    const proxy = await startCliProxy(redis.port, ['--json', '--capture', capture]);
+    const proxy = await startCliProxy(redis.port, ['--json', '--clients', '--capture', capture]);
     const deadPort = await freePort();
     let masked = '';
     try {
@@ -47,18 +47,18 @@ describe.skipIf(!hasRedis)('secrets through the proxy', () => {
       await waitFor(() => client.received().toString().includes('+PONG'), 10_000, 'the PONG after the commands');
       client.socket.end();
       await client.closed;
-      await waitFor(() => proxy.events().some((e) => e.type === 'link-close'), 10_000, 'the link-close');
+      await waitFor(() => proxy.events().some((e) => e.type === 'client-close'), 10_000, 'the client-close');
     } finally {
       await proxy.stop();
     }
     expect((await redis.cmd('CONFIG', 'GET', 'masterauth')) as string[]).toEqual(['masterauth', SECRETS[1]]); // they did reach Redis
 
     const stdout = proxy.stdout();
-    const hello = proxy.events().find((e) => e.type === 'replica-command' && e.argv[0] === 'HELLO');
+    const hello = proxy.events().find((e) => e.type === 'client-command' && e.argv[0] === 'HELLO');
     expect(hello?.argv).toEqual(['HELLO', '3', 'AUTH', 'default', '***', 'SETNAME', 'spy-test']);
     const file = readFileSync(capture);
     const exported = spawnSync(process.execPath, [cliPath, 'export', capture, '--format', 'jsonl'], { encoding: 'utf8' });
-    const replayed = spawnSync(process.execPath, [cliPath, 'replay', capture, '--json'], { encoding: 'utf8' });
+    const replayed = spawnSync(process.execPath, [cliPath, 'replay', capture, '--json', '--clients'], { encoding: 'utf8' });
     expect(exported.status).toBe(0);
     expect(replayed.status).toBe(0);
     for (const secret of SECRETS) {
@@ -71,7 +71,7 @@ describe.skipIf(!hasRedis)('secrets through the proxy', () => {
     const sent: Buffer[] = [];
     for await (const e of (await openCapture(capture)).events()) if (e.kind === 'bytes' && e.from === 'replica') sent.push(e.chunk);
     expect(Buffer.concat(sent).toString('latin1')).toBe(masked);
-    const replayedHello = replayed.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'replica-command' && e.argv[0] === 'HELLO');
+    const replayedHello = replayed.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'client-command' && e.argv[0] === 'HELLO');
     expect(replayedHello.argv).toEqual(hello!.argv);
   });
 });

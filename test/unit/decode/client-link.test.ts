@@ -172,6 +172,11 @@ describe('client links', () => {
     expect(types(decodeEveryChunking([open, close]))).toEqual(['link-open', 'link-close']);
   });
 
+  it('a link the master (or repl-spy) closes before it asked for a sync is a replica whose handshake failed, as before', () => {
+    const events = decodeEveryChunking([open, { from: 'replica', bytes: resp('PING') }, { close: 'master', at: 5 }]);
+    expect(types(events)).toEqual(['link-open', 'replica-command', 'link-close']);
+  });
+
   it('a link whose server speaks first, or that starts with missing bytes, is read as replication (a capture joined mid-stream)', () => {
     expect(types(decodeEveryChunking([{ from: 'master', bytes: '+CONTINUE\r\n' + resp('SET', 'a', '1') }]))).toEqual(['master-reply', 'continue', 'command']);
     expect(types(decodeEveryChunking([{ from: 'replica', bytes: '', gap: 10, reason: 'capture started mid-connection' }, { from: 'replica', bytes: resp('REPLCONF', 'ACK', '5') }]))).toEqual(['gap', 'resync', 'ack']);
