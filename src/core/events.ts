@@ -131,6 +131,9 @@ export const TICK_MS = 250;
 interface Base {
   at: number;
   link: number;
+  /** the master the link belongs to: the upstream "host:port" as given (the pipeline adds it to every event of a
+   *  link from its link-open; absent only for events of no known link) */
+  master?: string;
 }
 /** Where the bytes an event comes from lie in their direction of the link: [pos, end). */
 interface Span {

@@ -53,7 +53,14 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       }
     }
   };
-  const publish = (e: ReplEvent): void => deliver(subscribers, e);
+  const masterOf = new Map<number, string>(); // link → its upstream, from its link-open
+  const publish = (e: ReplEvent): void => {
+    if (e.master === undefined) {
+      const master = masterOf.get(e.link);
+      if (master !== undefined) e.master = master;
+    }
+    deliver(subscribers, e);
+  };
   const session = new Session(publish, (fact) => decoders.get(fact.link)?.learn(fact));
   const analyzer = new ResyncAnalyzer();
   const enriched: ReplEvent[] = []; // events the analysis emitted, published after the one it saw
@@ -94,6 +101,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       if (info) analyzer.setMasterInfo(e.server, info);
       return;
     }
+    if (e.kind === 'open') masterOf.set(e.link, e.master);
     let d = decoders.get(e.link);
     if (!d) {
       d = new LinkDecoder(e.link, emit, opts);
@@ -104,6 +112,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     if (e.kind === 'close') {
       decoders.delete(e.link);
       failed.delete(e.link);
+      masterOf.delete(e.link);
     }
   };
 
