@@ -12,13 +12,13 @@ import { startControlServer, type ControlServer } from '../lab/control-server.js
 import { FaultControl } from '../lab/fault-control.js';
 import { checkReplicaTarget, parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
 import { startLab, type Lab } from '../lab/lab.js';
-import { LinkRegistry } from '../lab/link-registry.js';
+import { LinkRegistry } from '../proxy/link-registry.js';
 import { findRedisServer, redisVersion } from '../lab/redis-binary.js';
 import { wireNow } from '../core/clock.js';
 import type { TuiFaults } from '../tui/index.js';
 import { failAndExit } from './fail.js';
 import { pollServerInfo, type InfoPoller } from './info-poller.js';
-import { subcommandFlags } from './subcommand-flags.js';
+import { repeatable, subcommandFlags } from './subcommand-flags.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
 
@@ -53,17 +53,13 @@ export function registerLabCommand(program: Command): void {
       .option('--keys <n>', 'keys of mixed types loaded into the master before the replicas attach', '10000')
       .option('--redis-server <path>', 'the redis-server binary (default: REDIS_SERVER_BIN, then PATH)')
       .option('--rate <ops/s>', 'light write load on the master, operations per second (0: none)', '20')
-      .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut" (repeatable)', collect, [])
+      .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut" (repeatable)', repeatable, [])
       .option('--duration <s>', 'stop by itself after this many seconds')
       .option('--control-port <port>', 'port of the control interface on 127.0.0.1 (0: any free port)', '0'),
   ).action(async (_local: unknown, cmd: Command) => {
     const flags = subcommandFlags<LabFlags>(cmd);
     await runLab(flags).catch((err) => failAndExit(err, flags.debug));
   });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function count(flag: string, value: string, min: number, max: number): number {

@@ -7,7 +7,7 @@ import type { ReplEvent, WireEvent } from '../core/events.js';
 import { isLinkFault } from '../core/fault-action.js';
 import type { ProxyLink } from '../proxy/index.js';
 import { checkReplicaTarget, describeTarget, type FaultSpec } from './fault-spec.js';
-import type { LinkRegistry } from './link-registry.js';
+import type { LinkRegistry } from '../proxy/link-registry.js';
 
 interface Armed {
   spec: FaultSpec;

@@ -8,7 +8,7 @@ import type { WireSink } from '../core/events.js';
 import { clientTlsFromFlags, serverTlsFromFlags, type ClientTls, type ServerTls } from '../net/tls-options.js';
 import { startProxy, type Proxy, type ProxyLogger } from '../proxy/index.js';
 import { startGuard, type Guard } from './guard.js';
-import type { LinkRegistry } from './link-registry.js';
+import type { LinkRegistry } from '../proxy/link-registry.js';
 import { loadKeys, startWriteLoad, type WriteLoad } from './dataset.js';
 import { RespClient } from '../net/resp-client.js';
 import { startRedisProcess, type RedisProcess } from './redis-process.js';

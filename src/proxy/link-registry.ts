@@ -1,8 +1,9 @@
-// The lab runs one proxy in front of every server (so replicas can be re-pointed at a promoted replica and stay
-// observed). Each proxy numbers its links from 1; this gives them one id space for the shared event stream and
+// One process may run several proxies (the lab: one in front of every server, so replicas can be re-pointed at a
+// promoted replica and stay observed; the proxy command: one listener per --upstream).
+// Each proxy numbers its links from 1; this gives them one id space for the shared event stream and
 // finds the live ProxyLink behind an id for the fault controls.
 import type { WireLinkEvent, WireLinkSink } from '../core/events.js';
-import type { Proxy, ProxyLink } from '../proxy/index.js';
+import type { Proxy, ProxyLink } from './index.js';
 
 interface Place {
   front: number;
