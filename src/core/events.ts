@@ -17,6 +17,9 @@ export interface WireLinkOpen {
   at: number;
   replica: string; // "ip:port" of the replica's socket as the proxy saw it
   master: string; // "host:port" the proxy dialled
+  /** "ip:port" of the proxy's own end of the master leg: the address the master sees this replica at (absent when
+   *  the master leg never connected, and in packet captures, where the master sees the replica itself) */
+  via?: string;
   /** the legs that are TLS (absent: both plaintext) */
   tls?: LinkTls;
 }
@@ -145,6 +148,8 @@ export interface LinkOpenEvent extends Base {
   type: 'link-open';
   replica: string;
   master: string;
+  /** the address the master sees the replica at: the proxy's end of the master leg */
+  via?: string;
   /** the legs that are TLS, with protocol, cipher and certificate subjects (absent: both plaintext) */
   tls?: LinkTls;
 }
@@ -373,6 +378,57 @@ export interface FaultEvent extends Base {
   fault: string;
   detail: Record<string, unknown>;
 }
+/** At the replica's PSYNC: the address the master (and so Sentinel, which reads it from the master's INFO) knows the
+ *  replica by, and whether that address leads through repl-spy. */
+export interface ReplicaAddressEvent extends Base {
+  type: 'replica-address';
+  /** "ip:port" as the master's INFO shows it: `REPLCONF ip-address`, else the address the master sees the
+   *  connection come from (repl-spy's own, `via`), with the `REPLCONF listening-port` */
+  seenAs: string;
+  /** the replica sent `REPLCONF ip-address` (replica-announce-ip) */
+  announcedIp: boolean;
+  /** `seenAs` is one of repl-spy's listeners (null: the listeners are not known, e.g. in replay) */
+  throughProxy: boolean | null;
+  /** what is wrong with that address for Sentinel, and the fix */
+  warning?: string;
+}
+/** One step of a failover as repl-spy sees it (the lab's Sentinel story): the master unreachable, what Sentinel
+ *  says on its pub/sub (`+sdown`, `+odown`, `+switch-master`, ...), the promoted replica, the others re-pointed,
+ *  their PSYNC to the new master and its answer, the old master back as a replica, and every replica streaming
+ *  again. `link` is the link the step happened on, 0 for a step of no link. */
+export interface FailoverEvent extends Base {
+  type: 'failover';
+  step: FailoverStep;
+  /** the step in a sentence */
+  detail: string;
+  /** ms since the master died (the failover fault, or its first sight as unreachable); null before */
+  sinceMs: number | null;
+  /** the Sentinel message's channel (`+sdown`, `+odown`, `+switch-master`...) and text, for step `sentinel` */
+  channel?: string;
+  message?: string;
+  /** "host:port" of the Sentinel that said it */
+  sentinel?: string;
+  /** the server the step is about, "host:port" as Sentinel and INFO name it */
+  server?: string;
+  /** psync: as asked; resync: as answered */
+  replid?: string | null;
+  offset?: number | null;
+  /** resync: `continue` or `fullresync`, with the reason */
+  outcome?: 'continue' | 'fullresync';
+  reason?: string;
+  /** streaming: ms from the master's death to every replica streaming again (the summary figure) */
+  recoveryMs?: number;
+}
+export type FailoverStep =
+  | 'master-unreachable'
+  | 'sentinel'
+  | 'promoted'
+  | 'replicaof'
+  | 'psync'
+  | 'resync'
+  | 'old-master-back'
+  | 'streaming'
+  | 'timeout';
 export interface LinkCloseEvent extends Base {
   type: 'link-close';
   by: From | 'proxy';
@@ -406,7 +462,9 @@ export type ReplEvent =
   | FaultEvent
   | LinkCloseEvent
   | RdbInfoEvent
-  | SyncLoopEvent;
+  | SyncLoopEvent
+  | ReplicaAddressEvent
+  | FailoverEvent;
 
 /** Facts from the streaming RDB decoder (see src/decode/rdb and core/rdb-info.ts): header (magic, version, aux
  *  fields) first, an error if any, the summary (keys, types, checksum) at the end. */

@@ -60,7 +60,7 @@ export class LinkDecoder {
   feed(e: WireLinkEvent): void {
     switch (e.kind) {
       case 'open':
-        this.emit({ type: 'link-open', at: e.at, link: e.link, replica: e.replica, master: e.master, ...(e.tls ? { tls: e.tls } : {}) });
+        this.emit({ type: 'link-open', at: e.at, link: e.link, replica: e.replica, master: e.master, ...(e.via ? { via: e.via } : {}), ...(e.tls ? { tls: e.tls } : {}) });
         return;
       case 'bytes':
         if (e.from === 'master') this.master.feed(e.chunk, e.at);

@@ -1,17 +1,21 @@
 // Wire events in (from the live proxy or a capture), decoded ReplEvents out to every subscriber.
 // One LinkDecoder per link plus the Session for cross-link facts, and the resync analysis, which gives every
 // +FULLRESYNC / +CONTINUE its reason before anyone sees it (from the wire, and from the servers' INFO when a side
-// connection read it). Subscribers are isolated: one that throws is disabled and reported once, and nothing here
+// connection read it), and the check of the address each replica is known by (replica-address). Subscribers are isolated: one that throws is disabled and reported once, and nothing here
 // can reach back into the forward path.
 
 import type { From, ReplEvent, ReplSink, WireEvent, WireSink } from '../core/events.js';
 import { parseReplicationInfo } from './analysis/master-info.js';
+import { ReplicaAddressCheck } from './analysis/replica-address.js';
 import { ResyncAnalyzer } from './analysis/resync-analyzer.js';
 import { LinkDecoder, type LinkDecoderOptions } from './link-decoder.js';
 import type { Lag } from './link-state.js';
 import { Session } from './session.js';
 
 export interface PipelineOptions extends LinkDecoderOptions {
+  /** repl-spy's listeners ("host:port") at the moment, to tell whether the address a replica is known by leads
+   *  through them */
+  listeners?: () => string[];
   /** Called once when a subscriber throws (it is then disabled). */
   onSubscriberError?: (err: unknown) => void;
 }
@@ -63,6 +67,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   };
   const session = new Session(publish, (fact) => decoders.get(fact.link)?.learn(fact));
   const analyzer = new ResyncAnalyzer();
+  const addresses = new ReplicaAddressCheck(opts.listeners ?? null);
   const enriched: ReplEvent[] = []; // events the analysis emitted, published after the one it saw
   const enrichEmit: ReplSink = (x) => enriched.push(x);
   const emit: ReplSink = (decoded) => {
@@ -71,6 +76,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     let e: ReplEvent = decoded;
     try {
       e = analyzer.observe(decoded, enrichEmit);
+      addresses.observe(e, enrichEmit);
     } catch (err) {
       opts.onSubscriberError?.(err); // an analysis bug costs its annotation, never the event
     }

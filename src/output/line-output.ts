@@ -68,6 +68,10 @@ function describe(e: ReplEvent): string {
       return `by ${e.by}: ${e.reason}`;
     case 'sync-loop':
       return `replica ${e.replica} full-synced ${e.count} times in a row: ${e.pattern}`;
+    case 'replica-address':
+      return `known to the master as ${e.seenAs}${e.throughProxy === null ? '' : e.throughProxy ? ' (a repl-spy listener)' : ' (not through repl-spy)'}${e.warning ? `: WARNING ${e.warning}` : ''}`;
+    case 'failover':
+      return `${e.sinceMs === null ? '' : `+${ms(e.sinceMs)} `}${e.step}: ${e.detail}`;
   }
 }
 

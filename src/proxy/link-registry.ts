@@ -3,7 +3,8 @@
 // Each proxy numbers its links from 1; this gives them one id space for the shared event stream and
 // finds the live ProxyLink behind an id for the fault controls.
 import type { WireLinkEvent, WireLinkSink } from '../core/events.js';
-import type { Proxy, ProxyLink } from './index.js';
+import type { ProxyLink } from './link.js';
+import type { Proxy } from './proxy.js';
 
 interface Place {
   front: number;

@@ -1,4 +1,4 @@
-import type { ReplEvent } from '../../core/events.js';
+import type { FailoverEvent, ReplEvent } from '../../core/events.js';
 import { announcedPort, hostOf } from '../../decode/analysis/listening-port.js';
 import { toCommandEntry, type CommandEntry } from './command-entry.js';
 import { Ring } from './ring.js';
@@ -26,6 +26,9 @@ export interface TuiLimits {
   closedReplicas: number;
 }
 
+/** failover steps kept for the links view */
+const FAILOVER_STEPS = 16;
+
 export const DEFAULT_LIMITS: TuiLimits = { commands: 10_000, perLinkCommands: 200, closedReplicas: 50 };
 
 /** The number a command gives the replica that announces this listening port (the lab's replica=N), if any. */
@@ -52,6 +55,8 @@ export interface TuiState {
   closedLinks: Ring<number>;
   /** closed replicas not yet back on a new link, by "host:announced port" */
   awaitingReturn: Map<string, ReplicaRecord[]>;
+  /** the steps of failovers (the lab's Sentinel story), newest last when read from the ring */
+  failover: Ring<FailoverEvent>;
 }
 
 export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: ReplicaNumbering | null = null): TuiState {
@@ -70,6 +75,7 @@ export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: R
     captureLosing: new Map(),
     closedLinks: new Ring<number>(Math.max(1, l.closedReplicas)),
     awaitingReturn: new Map(),
+    failover: new Ring<FailoverEvent>(FAILOVER_STEPS),
   };
 }
 
@@ -102,6 +108,10 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
   }
   if (e.type === 'link-pair') {
     pair(s, e.mainLink, e.rdbLink);
+    return s;
+  }
+  if (e.type === 'failover') {
+    s.failover.push(e); // of the topology, not of one replica's record
     return s;
   }
 
@@ -230,6 +240,10 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
       break;
     case 'sync-loop':
       r.loop = { count: e.count, sinceAt: e.sinceAt, pattern: e.pattern };
+      break;
+    case 'replica-address':
+      r.seenAs = e.seenAs;
+      r.addressWarning = e.warning ?? null;
       break;
     case 'link-close':
       if (channel === 'rdb') r.rdbClosedAt = e.at;
