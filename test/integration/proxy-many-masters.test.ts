@@ -31,7 +31,9 @@ describe.skipIf(!hasRedis)('one repl-spy, many masters', () => {
     ]);
     await waitFor(() => /listening on/.test(proxy.stderr()), 10_000, 'repl-spy to listen');
     // master 1 has one replica, master 2 two
-    replicas = [await startReplicaThrough(ports[0]!), await startReplicaThrough(ports[1]!), await startReplicaThrough(ports[1]!)];
+    // the third announces a listener of repl-spy as its address (as the production recipe has each server announce its own)
+    const announce = ['--replica-announce-ip', '127.0.0.1', '--replica-announce-port', String(ports[0])];
+    replicas = [await startReplicaThrough(ports[0]!), await startReplicaThrough(ports[1]!), await startReplicaThrough(ports[1]!, { args: announce })];
     for (const r of replicas) await waitForLinkUp(r);
   });
 
@@ -61,6 +63,16 @@ describe.skipIf(!hasRedis)('one repl-spy, many masters', () => {
       const { master_replid } = await m.info('replication');
       for (const link of linksOf(m)) expect(events.find((e) => e.type === 'fullresync' && e.link === link)?.replid).toBe(master_replid);
     }
+  });
+
+  it('at each PSYNC, the address the master knows the replica by: a replica that does not announce a listener is named as one Sentinel reaches directly', () => {
+    const addresses = proxy.events().filter((e) => e.type === 'replica-address');
+    const direct = replicas.slice(0, 2).map((r) => addresses.find((e) => e.seenAs === `127.0.0.1:${r.port}`));
+    for (const e of direct) {
+      expect(e).toMatchObject({ throughProxy: false, announcedIp: false });
+      expect(e?.warning).toMatch(/not a listener of repl-spy: Sentinel reaches it there directly/);
+    }
+    expect(addresses.find((e) => e.seenAs === `127.0.0.1:${ports[0]}`)).toMatchObject({ throughProxy: true, announcedIp: true });
   });
 
   it('one capture holds both masters: replay names them as live did', async () => {
