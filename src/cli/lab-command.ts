@@ -13,7 +13,9 @@ import { FaultControl } from '../lab/fault-control.js';
 import { checkReplicaTarget, parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { LinkRegistry } from '../proxy/link-registry.js';
-import { findRedisServer, redisVersion } from '../lab/redis-binary.js';
+import { findRedisSentinel, findRedisServer, redisVersion } from '../lab/redis-binary.js';
+import { LabFailover } from '../lab/failover.js';
+import { FailoverStory } from '../lab/failover-story.js';
 import { wireNow } from '../core/clock.js';
 import type { TuiFaults } from '../tui/index.js';
 import { failAndExit } from './fail.js';
@@ -34,6 +36,8 @@ export interface LabFlags extends LiveFlags {
   controlPort: string;
   tls?: boolean;
   masteruser?: string;
+  sentinels: string;
+  redisSentinel?: string;
 }
 
 const IN_SYNC_TIMEOUT_MS = 60_000;
@@ -52,6 +56,8 @@ export function registerLabCommand(program: Command): void {
       .option('--tls', 'every server TLS-only (tls-port, tls-replication yes), with a throwaway CA and certificates made with openssl')
       .option('--keys <n>', 'keys of mixed types loaded into the master before the replicas attach', '10000')
       .option('--redis-server <path>', 'the redis-server binary (default: REDIS_SERVER_BIN, then PATH)')
+      .option('--sentinels <n>', 'run N redis-sentinel processes monitoring the master through its proxy (0: none); enables failover=kill|sentinel|stop', '0')
+      .option('--redis-sentinel <path>', 'the redis-sentinel binary (default: REDIS_SENTINEL_BIN, then PATH)')
       .option('--rate <ops/s>', 'light write load on the master, operations per second (0: none)', '20')
       .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut" (repeatable)', repeatable, [])
       .option('--duration <s>', 'stop by itself after this many seconds')
@@ -79,23 +85,29 @@ async function runLab(flags: LabFlags): Promise<void> {
   if (durationS !== null && !(durationS > 0)) throw new ReplSpyError('RSPY_BAD_ARGS', `--duration must be a positive number of seconds`);
   const faults: FaultSpec[] = flags.fault.map(parseFaultSpec);
   for (const spec of faults) checkReplicaTarget(spec, replicaCount); // before any server starts
+  const sentinelCount = count('--sentinels', flags.sentinels, 0, 9);
+  if (sentinelCount > 0 && flags.tls) throw new ReplSpyError('RSPY_BAD_ARGS', '--sentinels does not go with --tls yet: the lab makes no Sentinel certificates');
   const bin = findRedisServer(flags.redisServer);
+  const sentinelBin = sentinelCount > 0 ? findRedisSentinel(flags.redisSentinel) : null;
   const password = flags.password ?? randomBytes(8).toString('hex');
 
-  const live = await startLive(flags, { upstream: 'lab' });
+  let lab: Lab | null = null;
+  const listeners = (): string[] => (lab ? [lab.master, ...lab.replicas].map((s) => formatHostPort(s.front.address().host, s.front.address().port)) : []);
+  const live = await startLive(flags, { upstream: 'lab', listeners });
   const { mode, logger, pipeline, capture } = live;
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   const registry = new LinkRegistry();
   let control: FaultControl | null = null;
   live.afterDecoding((e) => control?.onWire(e));
 
-  let lab: Lab | null = null;
   let output: AttachedOutput | null = null;
   let controlServer: ControlServer | null = null;
   let poller: InfoPoller | null = null;
+  let failover: LabFailover | null = null;
   let stopping: Promise<void> | null = null;
   const shutdown = (code: number): Promise<void> => {
     stopping ??= (async () => {
+      failover?.stop();
       control?.stop();
       poller?.stop();
       await controlServer?.close();
@@ -120,11 +132,28 @@ async function runLab(flags: LabFlags): Promise<void> {
   say(`repl-spy lab: starting redis-server ${version ?? '(unknown version)'} (${bin}): a master and ${replicaCount} replica(s), ${flags.diskless ? 'diskless' : 'disk-based'} sync${over ? `, ${over}` : ''}`);
   lab = await startLab({
     bin, replicas: replicaCount, diskless: flags.diskless ?? false, password, keys, opsPerSec: rate, onWire: live.onWire, logger, registry,
-    tls: flags.tls ?? false, masteruser: flags.masteruser,
+    tls: flags.tls ?? false, masteruser: flags.masteruser, announceFronts: sentinelCount > 0,
   });
   const running = lab;
-  const ports = running.replicas.map((r) => r.process.port);
-  control = new FaultControl(registry, ports, (m) => logger.warn(m));
+  const ports = running.replicas.map((r) => r.announcedPort);
+  const story = new FailoverStory(
+    [running.master, ...running.replicas].map((s) => ({ name: s.name, address: formatHostPort(s.process.host, s.process.port), front: formatHostPort(s.front.address().host, s.front.address().port) })),
+    (e) => pipeline.note(e),
+  );
+  if (sentinelCount > 0) {
+    failover = new LabFailover(running, story, wireNow, (m) => logger.warn(m), (text) => mode !== 'tui' && say(`repl-spy lab: ${text}`));
+    pipeline.subscribe((e) => {
+      story.observe(e);
+      if (e.type === 'failover' && e.channel === '+switch-master') failover?.switched();
+      if (e.type === 'failover' && (e.step === 'timeout' || e.step === 'streaming') && mode !== 'tui') say(`repl-spy lab: ${e.detail}`);
+    });
+    pipeline.tapWire((e) => {
+      if (e.kind === 'server-info') story.serverInfo(e.server, e.text, e.at);
+      else if (e.kind === 'tick') story.tick(e.at);
+    });
+  }
+  const serverFaults = failover;
+  control = new FaultControl(registry, ports, (m) => logger.warn(m), serverFaults && ((action) => serverFaults.apply(action)));
   pipeline.subscribe((e) => control?.observe(e));
   const servers = [running.master, ...running.replicas].map(({ process: p }) => ({
     server: formatHostPort(p.host, p.port),
@@ -136,7 +165,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   // the password for redis-cli, owner-only, in the lab directory (removed with it)
   const passwordFile = path.join(running.dir, 'password');
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-  controlServer = await startControlServer({ status: () => labStatus(running, passwordFile, faultControl, controlServer?.url, pipeline.currentLag(wireNow())), fault: (spec) => faultControl.apply(spec) }, controlPort);
+  controlServer = await startControlServer({ status: () => labStatus(running, passwordFile, faultControl, controlServer?.url, pipeline.currentLag(wireNow()), failover), fault: (spec) => faultControl.apply(spec) }, controlPort);
 
   printSummary(running, flags.showSecrets ? password : null, passwordFile, controlServer.url, capture?.path ?? null, keys, rate, say);
   if (live.metrics) say(`  metrics    ${live.metrics.url}`);
@@ -153,6 +182,14 @@ async function runLab(flags: LabFlags): Promise<void> {
   live.watchOutput(output);
   await poller.firstRound;
   await running.replicate();
+  if (sentinelBin && failover) {
+    const watching = failover;
+    const tell = (line: string): void => (mode === 'tui' ? logger.info(line) : say(line)); // the TUI has the screen now
+    tell(`repl-spy lab: starting ${sentinelCount} redis-sentinel (${sentinelBin}) monitoring the master at its proxy ${formatHostPort(running.master.front.address().host, running.master.front.address().port)}`);
+    await running.startSentinels(sentinelBin, sentinelCount, (m) => story.sentinel(m.sentinel, m.channel, m.message, m.at), wireNow);
+    for (const s of running.sentinels) tell(`  ${s.name.padEnd(10)} 127.0.0.1:${s.port}  log ${s.logFile}`);
+    watching.watch();
+  }
   if (durationS !== null) setTimeout(() => void shutdown(0), durationS * 1000);
   running.inSync(IN_SYNC_TIMEOUT_MS).then(
     () => mode !== 'tui' && say(`repl-spy lab: all ${replicaCount} replicas in sync`),
@@ -168,7 +205,7 @@ function tuiFaults(control: FaultControl): TuiFaults {
 
 /** `lag`: the pipeline's current lag per link (what ack and lag events say, read now). */
 /** What GET /status tells: never the password itself, but the 0600 file that holds it. */
-function labStatus(lab: Lab, passwordFile: string, faults: FaultControl, controlUrl: string | undefined, lag: LinkLag[]): unknown {
+function labStatus(lab: Lab, passwordFile: string, faults: FaultControl, controlUrl: string | undefined, lag: LinkLag[], failover: LabFailover | null): unknown {
   const server = (s: Lab['master']) => ({
     name: s.name,
     host: s.process.host,
@@ -192,6 +229,7 @@ function labStatus(lab: Lab, passwordFile: string, faults: FaultControl, control
       lag: lag.find((x) => x.link === l.link) ?? null,
     })),
     armedFaults: faults.armedFaults(),
+    sentinels: failover?.status() ?? null,
   };
 }
 
