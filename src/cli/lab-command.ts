@@ -18,7 +18,8 @@ import { LabFailover } from '../lab/failover.js';
 import { FailoverStory } from '../lab/failover-story.js';
 import { wireNow } from '../core/clock.js';
 import type { TuiFaults } from '../tui/index.js';
-import { failAndExit } from './fail.js';
+import { describeFailure, failAndExit } from './fail.js';
+import { parseDuration } from '../core/units.js';
 import { pollServerInfo, type InfoPoller } from './info-poller.js';
 import { repeatable, subcommandFlags } from './subcommand-flags.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
@@ -38,6 +39,7 @@ export interface LabFlags extends LiveFlags {
   masteruser?: string;
   sentinels: string;
   redisSentinel?: string;
+  failoverDeadline: string;
 }
 
 const IN_SYNC_TIMEOUT_MS = 60_000;
@@ -58,6 +60,7 @@ export function registerLabCommand(program: Command): void {
       .option('--redis-server <path>', 'the redis-server binary (default: REDIS_SERVER_BIN, then PATH)')
       .option('--sentinels <n>', 'run N redis-sentinel processes monitoring the master through its proxy (0: none); enables failover=kill|sentinel|stop', '0')
       .option('--redis-sentinel <path>', 'the redis-sentinel binary (default: REDIS_SENTINEL_BIN, then PATH)')
+      .option('--failover-deadline <duration>', 'a failover not done this long after the master died is told stuck', '60s')
       .option('--rate <ops/s>', 'light write load on the master, operations per second (0: none)', '20')
       .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut" (repeatable)', repeatable, [])
       .option('--duration <s>', 'stop by itself after this many seconds')
@@ -89,6 +92,9 @@ async function runLab(flags: LabFlags): Promise<void> {
   if (sentinelCount > 0 && flags.tls) throw new ReplSpyError('RSPY_BAD_ARGS', '--sentinels does not go with --tls yet: the lab makes no Sentinel certificates');
   const bin = findRedisServer(flags.redisServer);
   const sentinelBin = sentinelCount > 0 ? findRedisSentinel(flags.redisSentinel) : null;
+  const failoverDeadlineMs = parseDuration(flags.failoverDeadline, (why) => {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `--failover-deadline: ${why}`);
+  });
   const password = flags.password ?? randomBytes(8).toString('hex');
 
   let lab: Lab | null = null;
@@ -139,6 +145,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   const story = new FailoverStory(
     [running.master, ...running.replicas].map((s) => ({ name: s.name, address: formatHostPort(s.process.host, s.process.port), front: formatHostPort(s.front.address().host, s.front.address().port) })),
     (e) => pipeline.note(e),
+    failoverDeadlineMs,
   );
   if (sentinelCount > 0) {
     failover = new LabFailover(running, story, wireNow, (m) => logger.warn(m), (text) => mode !== 'tui' && say(`repl-spy lab: ${text}`));
@@ -186,7 +193,14 @@ async function runLab(flags: LabFlags): Promise<void> {
     const watching = failover;
     const tell = (line: string): void => (mode === 'tui' ? logger.info(line) : say(line)); // the TUI has the screen now
     tell(`repl-spy lab: starting ${sentinelCount} redis-sentinel (${sentinelBin}) monitoring the master at its proxy ${formatHostPort(running.master.front.address().host, running.master.front.address().port)}`);
-    await running.startSentinels(sentinelBin, sentinelCount, (m) => story.sentinel(m.sentinel, m.channel, m.message, m.at), wireNow);
+    try {
+      await running.startSentinels(sentinelBin, sentinelCount, (m) => story.sentinel(m.sentinel, m.channel, m.message, m.at), wireNow);
+    } catch (err) {
+      // the servers are running: stop them all, as on any other end
+      const { message } = describeFailure(err);
+      say(`repl-spy lab: ${message}${err instanceof ReplSpyError && err.hint ? `\n${err.hint}` : ''}`);
+      return void (await shutdown(1));
+    }
     for (const s of running.sentinels) tell(`  ${s.name.padEnd(10)} 127.0.0.1:${s.port}  log ${s.logFile}`);
     watching.watch();
   }

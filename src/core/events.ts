@@ -420,6 +420,8 @@ export interface FailoverEvent extends Base {
   recoveryMs?: number;
 }
 export type FailoverStep =
+  /** the lab's failover fault: SIGKILL, SIGSTOP or SENTINEL FAILOVER */
+  | 'started'
   | 'master-unreachable'
   | 'sentinel'
   | 'promoted'

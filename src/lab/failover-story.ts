@@ -7,7 +7,7 @@ import type { FailoverEvent, FailoverStep, ReplEvent } from '../core/events.js';
 import type { FailoverHow } from '../core/fault-action.js';
 import { announcedPort } from '../decode/analysis/listening-port.js';
 
-/** A failover that has not brought every replica back to streaming after this long is told as stuck. */
+/** A failover that has not brought every replica back to streaming after this long is told as stuck (default). */
 export const FAILOVER_DEADLINE_MS = 60_000;
 
 export interface StoryServer {
@@ -42,6 +42,7 @@ export class FailoverStory {
   constructor(
     private readonly servers: StoryServer[],
     private readonly emit: (e: FailoverEvent) => void,
+    private readonly deadlineMs = FAILOVER_DEADLINE_MS,
   ) {
     this.master = servers[0]!;
   }
@@ -62,7 +63,7 @@ export class FailoverStory {
     this.streaming.clear();
     this.waiting = new Set(this.servers.filter((s) => s !== this.master));
     const what = { kill: 'SIGKILL', stop: 'SIGSTOP', sentinel: 'SENTINEL FAILOVER' }[how];
-    this.tell('master-unreachable', at, 0, `${what} ${this.master.name} (${this.master.front})${how === 'sentinel' ? ': Sentinel fails it over while it runs' : ''}`, { server: this.master.front });
+    this.tell('started', at, 0, `${what} ${this.master.name} (${this.master.front})${how === 'sentinel' ? ': Sentinel fails it over while it runs' : ''}`, { server: this.master.front });
     if (how === 'sentinel') this.unreachableTold = true;
   }
 
@@ -130,11 +131,11 @@ export class FailoverStory {
 
   /** The clock: a failover not done in time is told once. */
   tick(at: number): void {
-    if (this.deathAt === null || this.done || at - this.deathAt < FAILOVER_DEADLINE_MS) return;
+    if (this.deathAt === null || this.done || at - this.deathAt < this.deadlineMs) return;
     this.done = true;
     const missing = [...this.waiting].filter((s) => !this.streaming.has(s)).map((s) => s.name);
     const where = this.newMaster ? `new master ${this.newMaster.name}` : 'no new master yet';
-    this.tell('timeout', at, 0, `the failover did not complete within ${FAILOVER_DEADLINE_MS / 1000} s (${where}; not streaming: ${missing.join(', ') || 'none'})`);
+    this.tell('timeout', at, 0, `the failover did not complete within ${this.deadlineMs / 1000} s (${where}; not streaming: ${missing.join(', ') || 'none'})`);
   }
 
   private promote(server: StoryServer): void {
