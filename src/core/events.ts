@@ -425,7 +425,6 @@ export type FailoverStep =
   | 'master-unreachable'
   | 'sentinel'
   | 'promoted'
-  | 'replicaof'
   | 'psync'
   | 'resync'
   | 'old-master-back'
