@@ -98,8 +98,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   const password = flags.password ?? randomBytes(8).toString('hex');
 
   let lab: Lab | null = null;
-  const listeners = (): string[] => (lab ? [lab.master, ...lab.replicas].map((s) => formatHostPort(s.front.address().host, s.front.address().port)) : []);
-  const live = await startLive(flags, { upstream: 'lab', listeners });
+  const live = await startLive(flags, { upstream: 'lab' });
   const { mode, logger, pipeline, capture } = live;
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   const registry = new LinkRegistry();

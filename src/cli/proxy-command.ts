@@ -59,8 +59,7 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
   const masters = listeners.map((l) => l.master).join(',');
   const { listen: listenTls, upstream: upstreamTls } = tlsFromFlags(flags);
   const proxies: Proxy[] = [];
-  const listening = (): string[] => proxies.map((p) => formatHostPort(p.address().host, p.address().port));
-  const { mode, logger, pipeline, capture, metrics, watchOutput, onWire, end } = await startLive(flags, { upstream: masters, listeners: listening });
+  const { mode, logger, pipeline, capture, metrics, watchOutput, onWire, end } = await startLive(flags, { upstream: masters });
   // one link id space over every listener: the ids of the event stream, of the TUI and of its fault keys
   const registry = new LinkRegistry();
   try {

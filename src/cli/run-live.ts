@@ -72,7 +72,7 @@ export interface Live {
   end(output: AttachedOutput | null): Promise<void>;
 }
 
-export async function startLive(flags: LiveFlags, opts: { upstream: string; listeners?: () => string[] }): Promise<Live> {
+export async function startLive(flags: LiveFlags, opts: { upstream: string }): Promise<Live> {
   if (flags.captureRdb !== 'full' && flags.captureRdb !== 'none') {
     throw new ReplSpyError('RSPY_BAD_ARGS', `--capture-rdb must be full or none, not ${JSON.stringify(flags.captureRdb)}`);
   }
@@ -83,7 +83,6 @@ export async function startLive(flags: LiveFlags, opts: { upstream: string; list
     showSecrets: flags.showSecrets,
     rdbSink: flags.rdbAnalysis ? (ctx) => makeRdbSink(ctx, { verifyChecksum: flags.rdbChecksum }) : undefined,
     ackTimeoutMs: parseAckTimeout(flags.ackTimeout),
-    listeners: opts.listeners,
     onSubscriberError: (err) => logger.error({ err }, 'an output failed and was stopped; forwarding continues'),
   });
   let shown: AttachedOutput | null = null;

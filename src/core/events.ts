@@ -20,6 +20,9 @@ export interface WireLinkOpen {
   /** "ip:port" of the proxy's own end of the master leg: the address the master sees this replica at (absent when
    *  the master leg never connected, and in packet captures, where the master sees the replica itself) */
   via?: string;
+  /** every listener of this repl-spy ("host:port"), to tell whether the address a replica announces leads through
+   *  one (absent: not known, e.g. a packet capture) */
+  listeners?: string[];
   /** the legs that are TLS (absent: both plaintext) */
   tls?: LinkTls;
 }

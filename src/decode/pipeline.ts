@@ -13,9 +13,6 @@ import type { Lag } from './link-state.js';
 import { Session } from './session.js';
 
 export interface PipelineOptions extends LinkDecoderOptions {
-  /** repl-spy's listeners ("host:port") at the moment, to tell whether the address a replica is known by leads
-   *  through them */
-  listeners?: () => string[];
   /** Called once when a subscriber throws (it is then disabled). */
   onSubscriberError?: (err: unknown) => void;
 }
@@ -67,7 +64,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   };
   const session = new Session(publish, (fact) => decoders.get(fact.link)?.learn(fact));
   const analyzer = new ResyncAnalyzer();
-  const addresses = new ReplicaAddressCheck(opts.listeners ?? null);
+  const addresses = new ReplicaAddressCheck();
   const enriched: ReplEvent[] = []; // events the analysis emitted, published after the one it saw
   const enrichEmit: ReplSink = (x) => enriched.push(x);
   const emit: ReplSink = (decoded) => {
@@ -107,7 +104,10 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       if (info) analyzer.setMasterInfo(e.server, info);
       return;
     }
-    if (e.kind === 'open') masterOf.set(e.link, e.master);
+    if (e.kind === 'open') {
+      masterOf.set(e.link, e.master);
+      addresses.listenersOf(e.link, e.listeners ?? null);
+    }
     let d = decoders.get(e.link);
     if (!d) {
       d = new LinkDecoder(e.link, emit, opts);

@@ -107,6 +107,7 @@ export function parseFaultSpec(text: string): FaultSpec {
   }
   // set in setAction's closure: TypeScript cannot follow that
   const a = action as FaultAction | null;
+  if (!a && !target) return fail('name a target: link=N or replica=N (or a failover=kill|sentinel|stop, which needs none)');
   if (!a) return fail('name an action: cut, freeze=, delay=, bandwidth=, slice=, cut-at=handshake, cut-at-rdb=, cut-at-offset=, failover=, revive');
   if (isServerFault(a)) {
     if (target) fail(`${a.kind} acts on the master and its replicas: give no link= or replica=`);

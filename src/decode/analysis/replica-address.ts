@@ -7,6 +7,7 @@ import type { ReplEvent, ReplSink, ReplicaAddressEvent } from '../../core/events
 import { announcedPort, hostOf } from './listening-port.js';
 
 interface Handshake {
+  listeners: string[] | null;
   replica: string;
   via: string | null;
   ip: string | null;
@@ -18,14 +19,17 @@ const ANY_HOST = new Set(['0.0.0.0', '::', '[::]']);
 
 export class ReplicaAddressCheck {
   private links = new Map<number, Handshake>();
+  private listeners = new Map<number, string[] | null>();
 
-  /** `listeners`: repl-spy's listeners as "host:port" at the moment (null: not known, as in replay). */
-  constructor(private readonly listeners: (() => string[]) | null) {}
+  /** repl-spy's listeners when the link opened, from its wire open (null: not known). */
+  listenersOf(link: number, listeners: string[] | null): void {
+    this.listeners.set(link, listeners);
+  }
 
   observe(e: ReplEvent, emit: ReplSink): void {
     switch (e.type) {
       case 'link-open':
-        this.links.set(e.link, { replica: e.replica, via: e.via ?? null, ip: null, port: null, told: false });
+        this.links.set(e.link, { listeners: this.listeners.get(e.link) ?? null, replica: e.replica, via: e.via ?? null, ip: null, port: null, told: false });
         return;
       case 'replica-command': {
         const h = this.links.get(e.link);
@@ -43,6 +47,7 @@ export class ReplicaAddressCheck {
       }
       case 'link-close':
         this.links.delete(e.link);
+        this.listeners.delete(e.link);
         return;
       default:
         return;
@@ -53,7 +58,7 @@ export class ReplicaAddressCheck {
     const ip = h.ip ?? hostOf(h.via!);
     const port = h.port ?? portOf(h.replica);
     const seenAs = `${ip}:${port}`;
-    const throughProxy = this.listeners === null ? null : this.listeners().some((l) => sameAddress(l, ip, port));
+    const throughProxy = h.listeners === null ? null : h.listeners.some((l) => sameAddress(l, ip, port));
     const out: ReplicaAddressEvent = { type: 'replica-address', at, link, seenAs, announcedIp: h.ip !== null, throughProxy };
     const replicaIp = hostOf(h.replica);
     if (h.ip === null && ip !== replicaIp) {

@@ -13,10 +13,10 @@ function addressEvents(open: { replica: string; via?: string }, handshake: strin
   const bytes = Buffer.from(handshake, 'latin1');
   const out: ReplicaAddressEvent[][] = [];
   for (const { chunks } of chunkings(bytes, 3)) {
-    const pipeline = createPipeline(listeners ? { listeners: () => listeners } : {});
+    const pipeline = createPipeline();
     const seen: ReplEvent[] = [];
     pipeline.subscribe((e) => seen.push(e));
-    const wire: WireEvent[] = [{ kind: 'open', link: 1, at: 1, master: '10.0.0.5:6379', ...open }, ...chunks.map((chunk, i): WireEvent => ({ kind: 'bytes', link: 1, at: 2 + i, from: 'replica', chunk }))];
+    const wire: WireEvent[] = [{ kind: 'open', link: 1, at: 1, master: '10.0.0.5:6379', ...open, ...(listeners ? { listeners } : {}) }, ...chunks.map((chunk, i): WireEvent => ({ kind: 'bytes', link: 1, at: 2 + i, from: 'replica', chunk }))];
     for (const e of wire) pipeline.wire(e);
     out.push(seen.filter((e): e is ReplicaAddressEvent => e.type === 'replica-address'));
   }
