@@ -35,7 +35,6 @@ export function detailSegments(r: ReplicaRecord, tag: string, now: number, width
     ),
   ];
   if (r.closeAt !== null) head.push(fit(`closed by ${r.closeReason ?? '?'}`, width));
-  if (r.seenAs) head.push(...wrap(`known to the master as ${r.seenAs}${r.addressWarning ? `: ${r.addressWarning}` : ''}`, width, '  '));
   if (r.violations > 0) head.push(fit(`${r.violations} protocol violation(s); last: ${r.lastViolation}`, width));
   if (r.gapBytes > 0) head.push(fit(`${formatBytes(r.gapBytes)} not seen (gaps)`, width));
   if (r.captureLosing) head.push(fit(`CAPTURE LOSING DATA (${r.captureLosing})`, width));

@@ -75,7 +75,6 @@ export function replicaLines(row: ReplicaRow, tag: string, width: number, prefix
 export function flagsText(row: ReplicaRow): string {
   const flags: string[] = [];
   if (row.loopCount !== null) flags.push(`LOOP x${row.loopCount}`);
-  if (row.addressWarning) flags.push('ADDR');
   if (row.ackSilentMs !== null) flags.push(`NO ACK ${formatDuration(row.ackSilentMs)}`);
   if (row.frozen) flags.push('FROZEN');
   if (row.delayMs > 0) flags.push(`delay ${formatDuration(row.delayMs)}`);

@@ -40,8 +40,6 @@ export interface ReplicaRow {
   delayMs: number;
   bandwidth: number | null;
   closeReason: string | null;
-  /** the master knows the replica at an address that bypasses repl-spy or is not its own (replica-address) */
-  addressWarning: boolean;
 }
 
 export interface RdbProgress {
@@ -95,7 +93,6 @@ export function replicaRow(r: ReplicaRecord, now: number): ReplicaRow {
     delayMs: r.closeAt === null ? r.delayMs : 0,
     bandwidth: r.closeAt === null ? r.bandwidth : null,
     closeReason: r.closeReason,
-    addressWarning: r.addressWarning !== null,
   };
 }
 

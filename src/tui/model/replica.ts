@@ -97,9 +97,6 @@ export interface ReplicaRecord {
   frozen: boolean;
   /** the latest sync-loop event of this replica (a streak of full syncs ending with this link) */
   loop: { count: number; sinceAt: number; pattern: string } | null;
-  /** the address the master knows the replica by, and what is wrong with it for Sentinel (replica-address) */
-  seenAs: string | null;
-  addressWarning: string | null;
 }
 
 export const HANDSHAKE_LINES = 48;
@@ -161,8 +158,6 @@ export function createReplica(link: number, at: number, replicaAddr = '?', maste
     bandwidth: null,
     frozen: false,
     loop: null,
-    seenAs: null,
-    addressWarning: null,
   };
 }
 

@@ -241,10 +241,6 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
     case 'sync-loop':
       r.loop = { count: e.count, sinceAt: e.sinceAt, pattern: e.pattern };
       break;
-    case 'replica-address':
-      r.seenAs = e.seenAs;
-      r.addressWarning = e.warning ?? null;
-      break;
     case 'link-close':
       if (channel === 'rdb') r.rdbClosedAt = e.at;
       else {
