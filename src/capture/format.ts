@@ -72,7 +72,7 @@ export function encodeRecordParts(r: CaptureRecord): [Buffer, Buffer, Buffer] {
   let payload: Buffer;
   switch (r.kind) {
     case 'open':
-      payload = json({ replica: r.replica, master: r.master, ...(r.tls ? { tls: r.tls } : {}) });
+      payload = json({ replica: r.replica, master: r.master, ...(r.via ? { via: r.via } : {}), ...(r.listeners ? { listeners: r.listeners } : {}), ...(r.tls ? { tls: r.tls } : {}) });
       break;
     case 'bytes':
       direction = r.from;
@@ -198,6 +198,8 @@ export function decodeRecord(buf: Buffer): RecordResult {
   switch (kindCode) {
     case RECORD_KIND.open: {
       const record: WireEvent = { kind: 'open', link, at, replica: String(fields.replica), master: String(fields.master) };
+      if (typeof fields.via === 'string') record.via = fields.via;
+      if (Array.isArray(fields.listeners)) record.listeners = fields.listeners.map(String);
       if (fields.tls !== undefined) {
         if (typeof fields.tls !== 'object' || fields.tls === null) return bad('the TLS facts are not an object');
         record.tls = fields.tls as LinkTls;

@@ -12,13 +12,16 @@ import { startControlServer, type ControlServer } from '../lab/control-server.js
 import { FaultControl } from '../lab/fault-control.js';
 import { checkReplicaTarget, parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
 import { startLab, type Lab } from '../lab/lab.js';
-import { LinkRegistry } from '../lab/link-registry.js';
-import { findRedisServer, redisVersion } from '../lab/redis-binary.js';
+import { LinkRegistry } from '../proxy/link-registry.js';
+import { findRedisSentinel, findRedisServer, redisVersion } from '../lab/redis-binary.js';
+import { LabFailover } from '../lab/failover.js';
+import { FailoverStory } from '../lab/failover-story.js';
 import { wireNow } from '../core/clock.js';
 import type { TuiFaults } from '../tui/index.js';
-import { failAndExit } from './fail.js';
+import { describeFailure, failAndExit } from './fail.js';
+import { parseDuration } from '../core/units.js';
 import { pollServerInfo, type InfoPoller } from './info-poller.js';
-import { subcommandFlags } from './subcommand-flags.js';
+import { repeatable, subcommandFlags } from './subcommand-flags.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
 
@@ -34,6 +37,9 @@ export interface LabFlags extends LiveFlags {
   controlPort: string;
   tls?: boolean;
   masteruser?: string;
+  sentinels: string;
+  redisSentinel?: string;
+  failoverDeadline: string;
 }
 
 const IN_SYNC_TIMEOUT_MS = 60_000;
@@ -52,18 +58,17 @@ export function registerLabCommand(program: Command): void {
       .option('--tls', 'every server TLS-only (tls-port, tls-replication yes), with a throwaway CA and certificates made with openssl')
       .option('--keys <n>', 'keys of mixed types loaded into the master before the replicas attach', '10000')
       .option('--redis-server <path>', 'the redis-server binary (default: REDIS_SERVER_BIN, then PATH)')
+      .option('--sentinels <n>', 'run N redis-sentinel processes monitoring the master through its proxy (0: none); enables failover=kill|sentinel|stop', '0')
+      .option('--redis-sentinel <path>', 'the redis-sentinel binary (default: REDIS_SENTINEL_BIN, then PATH)')
+      .option('--failover-deadline <duration>', 'a failover not done this long after the master died is told stuck', '60s')
       .option('--rate <ops/s>', 'light write load on the master, operations per second (0: none)', '20')
-      .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut" (repeatable)', collect, [])
+      .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut" (repeatable)', repeatable, [])
       .option('--duration <s>', 'stop by itself after this many seconds')
       .option('--control-port <port>', 'port of the control interface on 127.0.0.1 (0: any free port)', '0'),
   ).action(async (_local: unknown, cmd: Command) => {
     const flags = subcommandFlags<LabFlags>(cmd);
     await runLab(flags).catch((err) => failAndExit(err, flags.debug));
   });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function count(flag: string, value: string, min: number, max: number): number {
@@ -83,9 +88,16 @@ async function runLab(flags: LabFlags): Promise<void> {
   if (durationS !== null && !(durationS > 0)) throw new ReplSpyError('RSPY_BAD_ARGS', `--duration must be a positive number of seconds`);
   const faults: FaultSpec[] = flags.fault.map(parseFaultSpec);
   for (const spec of faults) checkReplicaTarget(spec, replicaCount); // before any server starts
+  const sentinelCount = count('--sentinels', flags.sentinels, 0, 9);
+  if (sentinelCount > 0 && flags.tls) throw new ReplSpyError('RSPY_BAD_ARGS', '--sentinels does not go with --tls yet: the lab makes no Sentinel certificates');
   const bin = findRedisServer(flags.redisServer);
+  const sentinelBin = sentinelCount > 0 ? findRedisSentinel(flags.redisSentinel) : null;
+  const failoverDeadlineMs = parseDuration(flags.failoverDeadline, (why) => {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `--failover-deadline: ${why}`);
+  });
   const password = flags.password ?? randomBytes(8).toString('hex');
 
+  let lab: Lab | null = null;
   const live = await startLive(flags, { upstream: 'lab' });
   const { mode, logger, pipeline, capture } = live;
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -93,13 +105,14 @@ async function runLab(flags: LabFlags): Promise<void> {
   let control: FaultControl | null = null;
   live.afterDecoding((e) => control?.onWire(e));
 
-  let lab: Lab | null = null;
   let output: AttachedOutput | null = null;
   let controlServer: ControlServer | null = null;
   let poller: InfoPoller | null = null;
+  let failover: LabFailover | null = null;
   let stopping: Promise<void> | null = null;
   const shutdown = (code: number): Promise<void> => {
     stopping ??= (async () => {
+      failover?.stop();
       control?.stop();
       poller?.stop();
       await controlServer?.close();
@@ -124,11 +137,29 @@ async function runLab(flags: LabFlags): Promise<void> {
   say(`repl-spy lab: starting redis-server ${version ?? '(unknown version)'} (${bin}): a master and ${replicaCount} replica(s), ${flags.diskless ? 'diskless' : 'disk-based'} sync${over ? `, ${over}` : ''}`);
   lab = await startLab({
     bin, replicas: replicaCount, diskless: flags.diskless ?? false, password, keys, opsPerSec: rate, onWire: live.onWire, logger, registry,
-    tls: flags.tls ?? false, masteruser: flags.masteruser,
+    tls: flags.tls ?? false, masteruser: flags.masteruser, announceFronts: sentinelCount > 0,
   });
   const running = lab;
-  const ports = running.replicas.map((r) => r.process.port);
-  control = new FaultControl(registry, ports, (m) => logger.warn(m));
+  const ports = running.replicas.map((r) => r.announcedPort);
+  const story = new FailoverStory(
+    [running.master, ...running.replicas].map((s) => ({ name: s.name, address: formatHostPort(s.process.host, s.process.port), front: formatHostPort(s.front.address().host, s.front.address().port) })),
+    (e) => pipeline.note(e),
+    failoverDeadlineMs,
+  );
+  if (sentinelCount > 0) {
+    failover = new LabFailover(running, story, wireNow, (m) => logger.warn(m), (text) => mode !== 'tui' && say(`repl-spy lab: ${text}`));
+    pipeline.subscribe((e) => {
+      story.observe(e);
+      if (e.type === 'failover' && e.channel === '+switch-master') failover?.switched();
+      if (e.type === 'failover' && (e.step === 'timeout' || e.step === 'streaming') && mode !== 'tui') say(`repl-spy lab: ${e.detail}`);
+    });
+    pipeline.tapWire((e) => {
+      if (e.kind === 'server-info') story.serverInfo(e.server, e.text, e.at);
+      else if (e.kind === 'tick') story.tick(e.at);
+    });
+  }
+  const serverFaults = failover;
+  control = new FaultControl(registry, ports, (m) => logger.warn(m), serverFaults && ((action) => serverFaults.apply(action)));
   pipeline.subscribe((e) => control?.observe(e));
   const servers = [running.master, ...running.replicas].map(({ process: p }) => ({
     server: formatHostPort(p.host, p.port),
@@ -140,7 +171,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   // the password for redis-cli, owner-only, in the lab directory (removed with it)
   const passwordFile = path.join(running.dir, 'password');
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-  controlServer = await startControlServer({ status: () => labStatus(running, passwordFile, faultControl, controlServer?.url, pipeline.currentLag(wireNow())), fault: (spec) => faultControl.apply(spec) }, controlPort);
+  controlServer = await startControlServer({ status: () => labStatus(running, passwordFile, faultControl, controlServer?.url, pipeline.currentLag(wireNow()), failover), fault: (spec) => faultControl.apply(spec) }, controlPort);
 
   printSummary(running, flags.showSecrets ? password : null, passwordFile, controlServer.url, capture?.path ?? null, keys, rate, say);
   if (live.metrics) say(`  metrics    ${live.metrics.url}`);
@@ -157,6 +188,21 @@ async function runLab(flags: LabFlags): Promise<void> {
   live.watchOutput(output);
   await poller.firstRound;
   await running.replicate();
+  if (sentinelBin && failover) {
+    const watching = failover;
+    const tell = (line: string): void => (mode === 'tui' ? logger.info(line) : say(line)); // the TUI has the screen now
+    tell(`repl-spy lab: starting ${sentinelCount} redis-sentinel (${sentinelBin}) monitoring the master at its proxy ${formatHostPort(running.master.front.address().host, running.master.front.address().port)}`);
+    try {
+      await running.startSentinels(sentinelBin, sentinelCount, (m) => story.sentinel(m.sentinel, m.channel, m.message, m.at), wireNow);
+    } catch (err) {
+      // the servers are running: stop them all, as on any other end
+      const { message } = describeFailure(err);
+      say(`repl-spy lab: ${message}${err instanceof ReplSpyError && err.hint ? `\n${err.hint}` : ''}`);
+      return void (await shutdown(1));
+    }
+    for (const s of running.sentinels) tell(`  ${s.name.padEnd(10)} 127.0.0.1:${s.port}  log ${s.logFile}`);
+    watching.watch();
+  }
   if (durationS !== null) setTimeout(() => void shutdown(0), durationS * 1000);
   running.inSync(IN_SYNC_TIMEOUT_MS).then(
     () => mode !== 'tui' && say(`repl-spy lab: all ${replicaCount} replicas in sync`),
@@ -172,7 +218,7 @@ function tuiFaults(control: FaultControl): TuiFaults {
 
 /** `lag`: the pipeline's current lag per link (what ack and lag events say, read now). */
 /** What GET /status tells: never the password itself, but the 0600 file that holds it. */
-function labStatus(lab: Lab, passwordFile: string, faults: FaultControl, controlUrl: string | undefined, lag: LinkLag[]): unknown {
+function labStatus(lab: Lab, passwordFile: string, faults: FaultControl, controlUrl: string | undefined, lag: LinkLag[], failover: LabFailover | null): unknown {
   const server = (s: Lab['master']) => ({
     name: s.name,
     host: s.process.host,
@@ -196,6 +242,7 @@ function labStatus(lab: Lab, passwordFile: string, faults: FaultControl, control
       lag: lag.find((x) => x.link === l.link) ?? null,
     })),
     armedFaults: faults.armedFaults(),
+    sentinels: failover?.status() ?? null,
   };
 }
 

@@ -10,3 +10,8 @@ export function subcommandFlags<T>(cmd: Command): T {
     Object.fromEntries(Object.entries(c.opts()).filter(([key]) => c.getOptionValueSource(key) === 'cli'));
   return { ...cmd.opts(), ...(cmd.parent ? fromCommandLine(cmd.parent) : {}), ...fromCommandLine(cmd) } as T;
 }
+
+/** commander's argument parser of a flag that may be given again and again (`--fault a --fault b`). */
+export function repeatable(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -17,6 +17,12 @@ export interface WireLinkOpen {
   at: number;
   replica: string; // "ip:port" of the replica's socket as the proxy saw it
   master: string; // "host:port" the proxy dialled
+  /** "ip:port" of the proxy's own end of the master leg: the address the master sees this replica at (absent when
+   *  the master leg never connected, and in packet captures, where the master sees the replica itself) */
+  via?: string;
+  /** every listener of this repl-spy ("host:port"), to tell whether the address a replica announces leads through
+   *  one (absent: not known, e.g. a packet capture) */
+  listeners?: string[];
   /** the legs that are TLS (absent: both plaintext) */
   tls?: LinkTls;
 }
@@ -131,6 +137,9 @@ export const TICK_MS = 250;
 interface Base {
   at: number;
   link: number;
+  /** the master the link belongs to: the upstream "host:port" as given (the pipeline adds it to every event of a
+   *  link from its link-open; absent only for events of no known link) */
+  master?: string;
 }
 /** Where the bytes an event comes from lie in their direction of the link: [pos, end). */
 interface Span {
@@ -142,6 +151,8 @@ export interface LinkOpenEvent extends Base {
   type: 'link-open';
   replica: string;
   master: string;
+  /** the address the master sees the replica at: the proxy's end of the master leg */
+  via?: string;
   /** the legs that are TLS, with protocol, cipher and certificate subjects (absent: both plaintext) */
   tls?: LinkTls;
 }
@@ -370,6 +381,58 @@ export interface FaultEvent extends Base {
   fault: string;
   detail: Record<string, unknown>;
 }
+/** At the replica's PSYNC: the address the master (and so Sentinel, which reads it from the master's INFO) knows the
+ *  replica by, and whether that address leads through repl-spy. */
+export interface ReplicaAddressEvent extends Base {
+  type: 'replica-address';
+  /** "ip:port" as the master's INFO shows it: `REPLCONF ip-address`, else the address the master sees the
+   *  connection come from (repl-spy's own, `via`), with the `REPLCONF listening-port` */
+  seenAs: string;
+  /** the replica sent `REPLCONF ip-address` (replica-announce-ip) */
+  announcedIp: boolean;
+  /** `seenAs` is one of repl-spy's listeners (null: the listeners are not known, e.g. in replay) */
+  throughProxy: boolean | null;
+  /** what is wrong with that address for Sentinel, and the fix */
+  warning?: string;
+}
+/** One step of a failover as repl-spy sees it (the lab's Sentinel story): the master unreachable, what Sentinel
+ *  says on its pub/sub (`+sdown`, `+odown`, `+switch-master`, ...), the promoted replica, the others re-pointed,
+ *  their PSYNC to the new master and its answer, the old master back as a replica, and every replica streaming
+ *  again. `link` is the link the step happened on, 0 for a step of no link. */
+export interface FailoverEvent extends Base {
+  type: 'failover';
+  step: FailoverStep;
+  /** the step in a sentence */
+  detail: string;
+  /** ms since the master died (the failover fault, or its first sight as unreachable); null before */
+  sinceMs: number | null;
+  /** the Sentinel message's channel (`+sdown`, `+odown`, `+switch-master`...) and text, for step `sentinel` */
+  channel?: string;
+  message?: string;
+  /** "host:port" of the Sentinel that said it */
+  sentinel?: string;
+  /** the server the step is about, "host:port" as Sentinel and INFO name it */
+  server?: string;
+  /** psync: as asked; resync: as answered */
+  replid?: string | null;
+  offset?: number | null;
+  /** resync: `continue` or `fullresync`, with the reason */
+  outcome?: 'continue' | 'fullresync';
+  reason?: string;
+  /** streaming: ms from the master's death to every replica streaming again (the summary figure) */
+  recoveryMs?: number;
+}
+export type FailoverStep =
+  /** the lab's failover fault: SIGKILL, SIGSTOP or SENTINEL FAILOVER */
+  | 'started'
+  | 'master-unreachable'
+  | 'sentinel'
+  | 'promoted'
+  | 'psync'
+  | 'resync'
+  | 'old-master-back'
+  | 'streaming'
+  | 'timeout';
 export interface LinkCloseEvent extends Base {
   type: 'link-close';
   by: From | 'proxy';
@@ -458,7 +521,9 @@ export type ReplEvent =
   | ClientOpenEvent
   | ClientUpdateEvent
   | ClientCommandEvent
-  | ClientCloseEvent;
+  | ClientCloseEvent
+  | ReplicaAddressEvent
+  | FailoverEvent;
 
 /** Facts from the streaming RDB decoder (see src/decode/rdb and core/rdb-info.ts): header (magic, version, aux
  *  fields) first, an error if any, the summary (keys, types, checksum) at the end. */

@@ -21,12 +21,23 @@ export type TriggeredFault =
   | { kind: 'cut-at-rdb'; percent: number | null; bytes: number | null }
   | { kind: 'cut-at-offset'; offset: number };
 
-export type FaultAction = LinkFault | TriggeredFault;
+/** A fault of the lab's servers, not of one link: a failover of the master (`kill`: SIGKILL; `sentinel`:
+ *  SENTINEL FAILOVER; `stop`: SIGSTOP until Sentinel has replaced it), and `revive`: the servers a failover killed
+ *  or stopped back (the old master rejoins as a replica). */
+export type ServerFault = { kind: 'failover'; how: FailoverHow } | { kind: 'revive' };
+export type FailoverHow = 'kill' | 'sentinel' | 'stop';
+export const FAILOVER_HOWS: readonly FailoverHow[] = ['kill', 'sentinel', 'stop'];
+
+export type FaultAction = LinkFault | TriggeredFault | ServerFault;
 
 const LINK_FAULTS: ReadonlySet<string> = new Set<LinkFault['kind']>(['cut', 'freeze', 'delay', 'bandwidth', 'slice']);
 
 export function isLinkFault(a: FaultAction): a is LinkFault {
   return LINK_FAULTS.has(a.kind);
+}
+
+export function isServerFault(a: FaultAction): a is ServerFault {
+  return a.kind === 'failover' || a.kind === 'revive';
 }
 
 /** A fault as the lab's spec language writes it ("freeze=5000ms", "bandwidth=off", "cut-at-rdb=50%"). */
@@ -47,5 +58,9 @@ export function faultText(a: FaultAction): string {
       return `cut-at-rdb=${a.percent !== null ? `${a.percent}%` : a.bytes}`;
     case 'cut-at-offset':
       return `cut-at-offset=${a.offset}`;
+    case 'failover':
+      return `failover=${a.how}`;
+    case 'revive':
+      return 'revive';
   }
 }

@@ -139,7 +139,7 @@ export class LinkDecoder {
   }
 
   private emitOpen(e: WireLinkOpen): void {
-    this.emit({ type: 'link-open', at: e.at, link: e.link, replica: e.replica, master: e.master, ...(e.tls ? { tls: e.tls } : {}) });
+    this.emit({ type: 'link-open', at: e.at, link: e.link, replica: e.replica, master: e.master, ...(e.via ? { via: e.via } : {}), ...(e.tls ? { tls: e.tls } : {}) });
   }
 
   learn(f: LinkFact): void {

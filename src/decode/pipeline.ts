@@ -1,11 +1,12 @@
 // Wire events in (from the live proxy or a capture), decoded ReplEvents out to every subscriber.
 // One LinkDecoder per link plus the Session for cross-link facts, and the resync analysis, which gives every
 // +FULLRESYNC / +CONTINUE its reason before anyone sees it (from the wire, and from the servers' INFO when a side
-// connection read it). Subscribers are isolated: one that throws is disabled and reported once, and nothing here
+// connection read it), and the check of the address each replica is known by (replica-address). Subscribers are isolated: one that throws is disabled and reported once, and nothing here
 // can reach back into the forward path.
 
 import type { ClientKind, From, ReplEvent, ReplSink, WireEvent, WireSink } from '../core/events.js';
 import { parseReplicationInfo } from './analysis/master-info.js';
+import { ReplicaAddressCheck } from './analysis/replica-address.js';
 import { ResyncAnalyzer } from './analysis/resync-analyzer.js';
 import { LinkDecoder, type LinkDecoderOptions } from './link-decoder.js';
 import type { Lag } from './link-state.js';
@@ -57,9 +58,17 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       }
     }
   };
-  const publish = (e: ReplEvent): void => deliver(subscribers, e);
+  const masterOf = new Map<number, string>(); // link → its upstream, from its link-open
+  const publish = (e: ReplEvent): void => {
+    if (e.master === undefined) {
+      const master = masterOf.get(e.link);
+      if (master !== undefined) e.master = master;
+    }
+    deliver(subscribers, e);
+  };
   const session = new Session(publish, (fact) => decoders.get(fact.link)?.learn(fact));
   const analyzer = new ResyncAnalyzer();
+  const addresses = new ReplicaAddressCheck();
   const enriched: ReplEvent[] = []; // events the analysis emitted, published after the one it saw
   const enrichEmit: ReplSink = (x) => enriched.push(x);
   const emit: ReplSink = (decoded) => {
@@ -68,6 +77,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     let e: ReplEvent = decoded;
     try {
       e = analyzer.observe(decoded, enrichEmit);
+      addresses.observe(e, enrichEmit);
     } catch (err) {
       opts.onSubscriberError?.(err); // an analysis bug costs its annotation, never the event
     }
@@ -98,6 +108,10 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       if (info) analyzer.setMasterInfo(e.server, info);
       return;
     }
+    if (e.kind === 'open') {
+      masterOf.set(e.link, e.master);
+      addresses.listenersOf(e.link, e.listeners ?? null);
+    }
     let d = decoders.get(e.link);
     if (!d) {
       d = new LinkDecoder(e.link, emit, opts);
@@ -108,6 +122,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     if (e.kind === 'close') {
       decoders.delete(e.link);
       failed.delete(e.link);
+      masterOf.delete(e.link);
     }
   };
 

@@ -1,6 +1,6 @@
 // What the lab's master holds and does: N keys of mixed types (small and large encodings, some with a TTL),
 // then a light, steady write load over two dbs, so the RDB and the command stream both have something to show.
-import type { RespClient } from '../net/resp-client.js';
+import type { LabClient } from './redis-process.js';
 
 type Command = (string | number)[];
 
@@ -37,7 +37,7 @@ export function keyCommands(i: number): Command[] {
 }
 
 /** Loads `count` keys into db 0, pipelined in batches. */
-export async function loadKeys(client: RespClient, count: number): Promise<void> {
+export async function loadKeys(client: LabClient, count: number): Promise<void> {
   const BATCH = 500;
   for (let start = 0; start < count; start += BATCH) {
     const replies: Promise<unknown>[] = [];
@@ -75,7 +75,7 @@ export interface WriteLoad {
 }
 
 /** `opsPerSec` operations per second on `client` (its own connection: the load SELECTs dbs). */
-export function startWriteLoad(client: RespClient, opsPerSec: number, onError: (err: unknown) => void): WriteLoad {
+export function startWriteLoad(client: LabClient, opsPerSec: number, onError: (err: unknown) => void): WriteLoad {
   if (opsPerSec <= 0) return { stop() {} };
   let n = 0;
   let failed = false;

@@ -4,10 +4,10 @@
 // event callbacks (a microtask later), never from inside the proxy's tap.
 import { announcedPort } from '../decode/analysis/listening-port.js';
 import type { ReplEvent, WireEvent } from '../core/events.js';
-import { isLinkFault } from '../core/fault-action.js';
+import { isLinkFault, isServerFault, type ServerFault } from '../core/fault-action.js';
 import type { ProxyLink } from '../proxy/index.js';
 import { checkReplicaTarget, describeTarget, type FaultSpec } from './fault-spec.js';
-import type { LinkRegistry } from './link-registry.js';
+import type { LinkRegistry } from '../proxy/link-registry.js';
 
 interface Armed {
   spec: FaultSpec;
@@ -39,6 +39,8 @@ export class FaultControl {
     /** listening port of replica 1, 2, ... */
     private readonly replicaPorts: number[],
     private readonly warn: (message: string) => void,
+    /** the lab's servers: a failover, a revive (null: the lab has no Sentinel to fail over with) */
+    private readonly servers: ((action: ServerFault, spec: FaultSpec) => string) | null = null,
   ) {}
 
   /** Applies or arms a fault; says what it did. Throws a ReplSpyError-free Error for a closed link. */
@@ -55,6 +57,10 @@ export class FaultControl {
       }, spec.afterMs);
       this.timers.add(timer);
       return `${spec.text}: in ${spec.afterMs} ms`;
+    }
+    if (isServerFault(spec.action)) {
+      if (!this.servers) throw new Error(`${spec.text}: a failover needs Sentinels: start the lab with --sentinels 3`);
+      return this.servers(spec.action, spec);
     }
     const t = spec.target;
     if ('link' in t && this.registry.issued(t.link) && !this.registry.link(t.link)) {
@@ -135,7 +141,7 @@ export class FaultControl {
 
   private matches(spec: FaultSpec, link: number): boolean {
     const t = spec.target;
-    return 'link' in t ? t.link === link : this.replicaOf.get(link) === t.replica;
+    return 'link' in t ? t.link === link : 'replica' in t && this.replicaOf.get(link) === t.replica;
   }
 
   /** A link became identifiable (opened, or announced its replica): immediate faults waiting for it fire. */

@@ -3,12 +3,14 @@
 //   target:  link=N (a proxy link id, as in the event stream) | replica=N (1-based; follows it across reconnections)
 //   action:  cut | freeze=<duration> | delay=<duration> | bandwidth=<size>|off | slice=<size>|off
 //            cut-at=handshake | cut-at-rdb=<percent>%|<size> | cut-at-offset=<replication offset>
+//   or, with --sentinels, no target:  failover=kill|sentinel|stop | revive
 //   duration: 500ms, 5s, 1.5s      size: 65536, 64kb, 1mb (per second for bandwidth)
 import { ReplSpyError } from '../core/errors.js';
-import type { FaultAction } from '../core/fault-action.js';
+import { FAILOVER_HOWS, isServerFault, type FailoverHow, type FaultAction } from '../core/fault-action.js';
 import { parseDuration, parseSize } from '../core/units.js';
 
-export type FaultTarget = { link: number } | { replica: number };
+/** `master`: the lab's servers as a topology (a failover, a revive). */
+export type FaultTarget = { link: number } | { replica: number } | { master: true };
 
 export interface FaultSpec {
   target: FaultTarget;
@@ -83,6 +85,16 @@ export function parseFaultSpec(text: string): FaultSpec {
         }
         break;
       }
+      case 'failover': {
+        const how = need() as FailoverHow;
+        if (!FAILOVER_HOWS.includes(how)) fail(`failover takes ${FAILOVER_HOWS.join(', ')}`);
+        setAction({ kind: 'failover', how });
+        break;
+      }
+      case 'revive':
+        if (value !== null && value !== 'true') fail('revive takes no value');
+        setAction({ kind: 'revive' });
+        break;
       case 'cut-at-offset': {
         const offset = Number(need());
         if (!Number.isSafeInteger(offset) || offset < 0) fail('cut-at-offset must be a replication offset (a whole number)');
@@ -93,9 +105,16 @@ export function parseFaultSpec(text: string): FaultSpec {
         fail(`unknown key ${JSON.stringify(key)}`);
     }
   }
+  // set in setAction's closure: TypeScript cannot follow that
+  const a = action as FaultAction | null;
+  if (!a && !target) return fail('name a target: link=N or replica=N (or a failover=kill|sentinel|stop, which needs none)');
+  if (!a) return fail('name an action: cut, freeze=, delay=, bandwidth=, slice=, cut-at=handshake, cut-at-rdb=, cut-at-offset=, failover=, revive');
+  if (isServerFault(a)) {
+    if (target) fail(`${a.kind} acts on the master and its replicas: give no link= or replica=`);
+    return { target: { master: true }, afterMs, action: a, text };
+  }
   if (!target) return fail('name a target: link=N or replica=N');
-  if (!action) return fail('name an action: cut, freeze=, delay=, bandwidth=, slice=, cut-at=handshake, cut-at-rdb=, cut-at-offset=');
-  return { target, afterMs, action, text };
+  return { target, afterMs, action: a, text };
 }
 
 /** The control interface's JSON form, e.g. {"replica":2,"freeze":"5s"} or {"link":3,"cut":true}, as a spec. */
@@ -120,5 +139,5 @@ export function checkReplicaTarget(spec: FaultSpec, count: number): void {
 }
 
 export function describeTarget(t: FaultTarget): string {
-  return 'link' in t ? `link ${t.link}` : `replica ${t.replica}`;
+  return 'link' in t ? `link ${t.link}` : 'replica' in t ? `replica ${t.replica}` : 'the master';
 }

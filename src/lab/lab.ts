@@ -8,10 +8,11 @@ import type { WireSink } from '../core/events.js';
 import { clientTlsFromFlags, serverTlsFromFlags, type ClientTls, type ServerTls } from '../net/tls-options.js';
 import { startProxy, type Proxy, type ProxyLogger } from '../proxy/index.js';
 import { startGuard, type Guard } from './guard.js';
-import type { LinkRegistry } from './link-registry.js';
+import type { LinkRegistry } from '../proxy/link-registry.js';
 import { loadKeys, startWriteLoad, type WriteLoad } from './dataset.js';
 import { RespClient } from '../net/resp-client.js';
 import { startRedisProcess, type RedisProcess } from './redis-process.js';
+import { LAB_SENTINEL_TIMINGS, startSentinels, type Sentinel, type SentinelMessage } from './sentinels.js';
 import { makeLabCerts, type LabCerts } from './tls-certs.js';
 
 export interface LabOptions {
@@ -29,6 +30,8 @@ export interface LabOptions {
   tls: boolean;
   /** replicas authenticate as this ACL user (password: `password`) that may only replicate */
   masteruser?: string;
+  /** every server announces its own proxy listener (replica-announce-ip/port), as Sentinel needs */
+  announceFronts: boolean;
 }
 
 export interface LabServer {
@@ -36,6 +39,8 @@ export interface LabServer {
   process: RedisProcess;
   /** the proxy in front of this server: replicas of it connect here */
   front: Proxy;
+  /** the port it announces as a replica (REPLCONF listening-port): its front's with announceFronts, else its own */
+  announcedPort: number;
 }
 
 export interface Lab {
@@ -47,6 +52,13 @@ export interface Lab {
   replicas: LabServer[];
   /** Points every replica at the master's proxy (all at once, so they share one snapshot), starts the write load. */
   replicate(): Promise<void>;
+  /** With announceFronts: has the server announce its proxy listener (again, after a restart). */
+  announce(server: LabServer): Promise<void>;
+  /** The Sentinels started by startSentinels (stopped first by stop, so that they reconfigure nothing). */
+  sentinels: Sentinel[];
+  /** Starts `count` Sentinels monitoring the master at its proxy listener (after replicate: they find the
+   *  replicas in its INFO). */
+  startSentinels(bin: string, count: number, onMessage: (m: SentinelMessage) => void, now: () => number): Promise<void>;
   /** Resolves once every replica reports master_link_status:up (rejects after `timeoutMs`). */
   inSync(timeoutMs: number): Promise<void>;
   /** Stops the write load, the proxies and the servers, removes the directory. Safe to call twice. */
@@ -61,12 +73,14 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const registry = opts.registry;
   const processes: RedisProcess[] = [];
   const fronts: Proxy[] = [];
+  const sentinels: Sentinel[] = [];
   let load: WriteLoad | null = null;
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       load?.stop();
+      await Promise.all(sentinels.map((s) => s.stop()));
       await Promise.all(fronts.map((f) => f.close()));
       await Promise.all(processes.map((p) => p.stop()));
       rmSync(dir, { recursive: true, force: true });
@@ -113,7 +127,12 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       fronts.push(front);
       registry.setProxy(i, front);
     }
-    const servers = processes.map((p, i) => ({ name: p.name, process: p, front: fronts[i]! }));
+    const servers = processes.map((p, i) => ({ name: p.name, process: p, front: fronts[i]!, announcedPort: opts.announceFronts ? fronts[i]!.address().port : p.port }));
+    // Sentinel finds the replicas in the master's INFO and reaches them at the address they announce: their proxies
+    const announce = async (s: LabServer): Promise<void> => {
+      if (opts.announceFronts) await s.process.client.send(['CONFIG', 'SET', 'replica-announce-ip', '127.0.0.1', 'replica-announce-port', String(s.announcedPort)]);
+    };
+    for (const s of servers) await announce(s);
     const [master, ...replicas] = servers as [LabServer, ...LabServer[]];
 
     await loadKeys(master.process.client, opts.keys);
@@ -131,6 +150,16 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       master,
       replicas,
       replicate,
+      announce,
+      sentinels,
+      async startSentinels(bin, count, onMessage, now) {
+        const front = master.front.address();
+        const started = await startSentinels({
+          bin, count, labDir: dir, guard, master: { host: '127.0.0.1', port: front.port }, password: opts.password,
+          timings: LAB_SENTINEL_TIMINGS, onMessage, now,
+        });
+        sentinels.push(...started);
+      },
       stop,
       inSync: (timeoutMs) => waitInSync(replicas, timeoutMs),
       killNow() {

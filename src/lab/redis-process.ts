@@ -17,12 +17,25 @@ export interface RedisProcess {
   pid: number;
   dir: string;
   logFile: string;
-  /** An authenticated connection for the lab's own commands. */
-  client: RespClient;
+  /** An authenticated connection for the lab's own commands, opened again when it was closed (a killed and
+   *  restarted server; Sentinel's CLIENT KILL when it reconfigures a server). */
+  client: LabClient;
   /** how to connect to it (null: plaintext) */
   clientTls: ClientTls | null;
+  /** Sends a signal (the lab's failover faults: SIGKILL, SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void;
+  /** Not running (killed, or exited): `restart` brings it back. */
+  readonly exited: boolean;
+  /** Starts the server again on its port, directory and settings (after a SIGKILL); resolves once it answers. */
+  restart(): Promise<void>;
   /** SIGTERM (SIGKILL after 5 s), resolves once the process is gone. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** The part of a RESP client the lab's own commands use. */
+export interface LabClient {
+  send: RespClient['send'];
+  close(): void;
 }
 
 const READY_TIMEOUT_MS = 10_000;
@@ -41,46 +54,84 @@ export async function startRedisProcess(
   mkdirSync(dir, { recursive: true });
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const proc = spawn(bin, serverArgs({ ...opts, port, dir, logFile }), { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    if (proc.pid !== undefined) guard.watch(proc.pid);
-    let stderr = '';
-    proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     try {
-      const client = await waitReady(port, proc, opts.password, clientTls);
-      return makeProcess(name, port, dir, logFile, proc, client, clientTls, guard);
+      const started = await spawnReady(bin, name, serverArgs({ ...opts, port, dir, logFile }), port, logFile, guard, opts.password, clientTls);
+      return makeProcess({ bin, name, port, dir, logFile, password: opts.password, args: serverArgs({ ...opts, port, dir, logFile }), clientTls, guard }, started);
     } catch (err) {
-      await terminate(proc);
-      if (proc.pid !== undefined) guard.release(proc.pid);
-      const log = `${stderr}\n${tail(logFile)}`;
       // Another process may have taken the port between our probe and redis-server's bind.
-      if (attempt < PORT_ATTEMPTS && log.includes('Address already in use')) continue;
-      throw new ReplSpyError('RSPY_LAB_START', `${name}: redis-server did not start (${err instanceof Error ? err.message : String(err)})`, {
-        hint: `its last words:\n${log.trim() || '(nothing)'}`,
-      });
+      if (attempt < PORT_ATTEMPTS && err instanceof ReplSpyError && err.hint?.includes('Address already in use')) continue;
+      throw err;
     }
   }
 }
 
-function makeProcess(
+/** Spawns a lab process (its own process group, watched by the guard) and waits until it answers PING. */
+export async function spawnReady(
+  bin: string,
   name: string,
+  args: string[],
   port: number,
-  dir: string,
   logFile: string,
-  proc: ChildProcess,
-  client: RespClient,
-  clientTls: ClientTls | null,
   guard: Guard,
-): RedisProcess {
+  password: string | undefined,
+  clientTls: ClientTls | null,
+): Promise<{ proc: ChildProcess; client: RespClient }> {
+  const proc = spawn(bin, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (proc.pid !== undefined) guard.watch(proc.pid);
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  proc.once('error', (err) => (stderr += `\n${err.message}`)); // e.g. a binary that cannot be executed
+  try {
+    return { proc, client: await waitReady(port, proc, password, clientTls) };
+  } catch (err) {
+    await terminate(proc);
+    if (proc.pid !== undefined) guard.release(proc.pid);
+    const log = `${stderr}\n${tail(logFile)}`;
+    throw new ReplSpyError('RSPY_LAB_START', `${name}: ${path.basename(bin)} did not start (${err instanceof Error ? err.message : String(err)})`, {
+      hint: `its last words:\n${log.trim() || '(nothing)'}`,
+    });
+  }
+}
+
+interface ProcessSpec {
+  bin: string;
+  name: string;
+  port: number;
+  dir: string;
+  logFile: string;
+  password: string | undefined;
+  args: string[];
+  clientTls: ClientTls | null;
+  guard: Guard;
+}
+
+function makeProcess(spec: ProcessSpec, first: { proc: ChildProcess; client: RespClient }): RedisProcess {
+  const { name, port, dir, logFile, clientTls, guard } = spec;
+  let proc = first.proc;
   let stopping: Promise<void> | null = null;
+  const client = reconnecting(first.client, () => RespClient.connect('127.0.0.1', port, spec.password, { tls: clientTls }));
   return {
     name,
     host: '127.0.0.1',
     port,
-    pid: proc.pid!,
+    get pid() {
+      return proc.pid!;
+    },
     dir,
     logFile,
     client,
     clientTls,
+    signal(signal) {
+      proc.kill(signal);
+    },
+    get exited() {
+      return proc.exitCode !== null || proc.signalCode !== null;
+    },
+    async restart() {
+      await terminate(proc);
+      guard.release(proc.pid!);
+      proc = (await spawnReady(spec.bin, name, spec.args, port, logFile, guard, spec.password, clientTls)).proc;
+    },
     stop() {
       stopping ??= (async () => {
         client.close();
@@ -88,6 +139,35 @@ function makeProcess(
         guard.release(proc.pid!);
       })();
       return stopping;
+    },
+  };
+}
+
+/** A client that opens its connection again when it finds it closed (asked again once when it closes under a
+ *  command). */
+function reconnecting(first: RespClient, connect: () => Promise<RespClient>): LabClient {
+  let current: Promise<RespClient> = Promise.resolve(first);
+  let closed = false;
+  const fresh = async (): Promise<RespClient> => {
+    const c = await current.catch(() => null);
+    if (c && !c.closed) return c;
+    if (closed) throw new Error('connection closed');
+    current = connect();
+    return current;
+  };
+  return {
+    async send(args) {
+      const c = await fresh();
+      try {
+        return await c.send(args);
+      } catch (err) {
+        if (!c.closed || closed) throw err;
+        return (await fresh()).send(args);
+      }
+    },
+    close() {
+      closed = true;
+      void current.then((c) => c.close(), () => {});
     },
   };
 }

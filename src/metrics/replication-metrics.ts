@@ -1,7 +1,7 @@
 // What repl-spy sees of replication as Prometheus metrics (prom-client): the decoded events counted as they come,
 // the lag read from the pipeline at scrape time (the value the TUI and --json show), bytes from the wire events.
 // Where redis_exporter has a metric for the same thing it has its name and labels; the rest is replspy_*. Labels
-// are bounded: replicas by ip and announced port (only open links are exported), reason codes, directions; never
+// are bounded: replicas by ip and announced port and the master they replicate from (only open links are exported), reason codes, directions; never
 // keys or command names.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { announcedPort, hostOf } from '../decode/analysis/listening-port.js';
@@ -12,6 +12,8 @@ import type { LinkLag } from '../decode/pipeline.js';
 type SlaveState = 'handshake' | 'wait_bgsave' | 'send_bulk' | 'online';
 
 interface LinkFacts {
+  /** the upstream the link belongs to (one repl-spy may front several servers) */
+  master: string;
   ip: string;
   /** the announced listening port (as INFO shows it), else the socket's port */
   port: string;
@@ -21,8 +23,8 @@ interface LinkFacts {
   twoChannel: boolean;
 }
 
-const SLAVE_LABELS = ['slave_ip', 'slave_port', 'slave_state'] as const;
-const REPLICA_LABELS = ['slave_ip', 'slave_port'] as const;
+const SLAVE_LABELS = ['slave_ip', 'slave_port', 'slave_state', 'master'] as const;
+const REPLICA_LABELS = ['slave_ip', 'slave_port', 'master'] as const;
 const SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600];
 /** 1 KiB to 64 GiB, ×4 */
 const BYTES_BUCKETS = Array.from({ length: 14 }, (_, i) => 1024 * 4 ** i);
@@ -84,7 +86,7 @@ export class ReplicationMetrics {
         return;
       case 'link-open': {
         const colon = e.replica.lastIndexOf(':');
-        this.links.set(e.link, { ip: hostOf(e.replica), port: colon > 0 ? e.replica.slice(colon + 1) : '', state: 'handshake', kind: 'replica', twoChannel: false });
+        this.links.set(e.link, { master: e.master, ip: hostOf(e.replica), port: colon > 0 ? e.replica.slice(colon + 1) : '', state: 'handshake', kind: 'replica', twoChannel: false });
         return;
       }
       case 'replica-command': {
@@ -184,8 +186,8 @@ export class ReplicationMetrics {
     for (const lag of this.lagNow()) {
       const l = this.links.get(lag.link);
       if (!l || l.kind !== 'replica') continue;
-      const replica = { slave_ip: l.ip, slave_port: l.port };
-      const slave = { ...replica, slave_state: l.state };
+      const replica = { slave_ip: l.ip, slave_port: l.port, master: l.master };
+      const slave = { slave_ip: l.ip, slave_port: l.port, slave_state: l.state, master: l.master };
       this.offset.set(slave, lag.ackOffset);
       this.lagSeconds.set(slave, lag.lagMs / 1000);
       this.lagBytes.set(replica, lag.lagBytes);

@@ -21,8 +21,13 @@ export class RespError extends ReplSpyError {
 export class RespClient {
   private pending: { resolve: (r: Reply) => void; reject: (e: Error) => void }[] = [];
   private closedError: Error | null = null;
+  private push: ((reply: Reply) => void) | null = null;
   private readonly parser = new RedisParser({
-    returnReply: (reply) => this.pending.shift()?.resolve(toReply(reply)),
+    returnReply: (reply) => {
+      const p = this.pending.shift();
+      if (p) p.resolve(toReply(reply));
+      else this.push?.(toReply(reply)); // a pub/sub message: no command asked for it
+    },
     returnError: (err) => this.pending.shift()?.reject(new RespError(err.message)),
     returnFatalError: (err) => this.socket.destroy(err),
   });
@@ -62,8 +67,23 @@ export class RespClient {
     });
   }
 
+  /** Replies no command asked for: the messages of a (P)SUBSCRIBE. */
+  onPush(fn: (reply: Reply) => void): void {
+    this.push = fn;
+  }
+
+  /** Called once when the connection closes or fails. */
+  onClose(fn: (err: Error) => void): void {
+    this.socket.once('close', () => fn(this.closedError ?? new Error('connection closed')));
+  }
+
   close(): void {
     this.socket.destroy();
+  }
+
+  /** The connection is gone (closed, reset, or killed by the server, e.g. Sentinel's CLIENT KILL). */
+  get closed(): boolean {
+    return this.closedError !== null || this.socket.destroyed;
   }
 
   /** Our end of the connection: the address the server can reach us at. */

@@ -76,6 +76,10 @@ function describe(e: ReplEvent): string {
       return `by ${e.by}: ${e.reason}; kind=${e.kind}${e.name === null ? '' : ` name=${e.name}`} ${e.commands} commands, ${e.requestBytes}B in, ${e.replyBytes}B out in ${ms(e.durationMs)}${e.commandsPerSec === null ? '' : ` (${e.commandsPerSec} commands/s)`}`;
     case 'sync-loop':
       return `replica ${e.replica} full-synced ${e.count} times in a row: ${e.pattern}`;
+    case 'replica-address':
+      return `known to the master as ${e.seenAs}${e.throughProxy === null ? '' : e.throughProxy ? ' (a repl-spy listener)' : ' (not through repl-spy)'}${e.warning ? `: WARNING ${e.warning}` : ''}`;
+    case 'failover':
+      return `${e.sinceMs === null ? '' : `+${ms(e.sinceMs)} `}${e.step}: ${e.detail}`;
   }
 }
 

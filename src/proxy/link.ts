@@ -153,7 +153,8 @@ export class ProxyLink {
     if (this.opened) return;
     this.opened = true;
     const tls = this.tls.replica || this.tls.master ? this.tls : undefined;
-    this.emit({ kind: 'open', link: this.id, at: wireNow(), replica: this.replica, master: this.master, ...(tls ? { tls } : {}) });
+    const via = this.masterSocket.localAddress ? { via: formatHostPort(this.masterSocket.localAddress, this.masterSocket.localPort ?? 0) } : {};
+    this.emit({ kind: 'open', link: this.id, at: wireNow(), replica: this.replica, master: this.master, ...via, ...(tls ? { tls } : {}) });
   }
 
   private watch(socket: Socket, side: From): void {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ReplSpyError } from '../../src/core/errors.js';
-import { findRedisServer as findLabRedisServer } from '../../src/lab/redis-binary.js';
+import { findRedisSentinel, findRedisServer as findLabRedisServer } from '../../src/lab/redis-binary.js';
 import type { CertFiles } from '../../src/lab/tls-certs.js';
 import { clientTlsFromFlags, type ClientTls } from '../../src/net/tls-options.js';
 import { freePort, terminate, waitReady } from '../../src/lab/redis-process.js';
@@ -87,6 +87,20 @@ export function requireRedis(): boolean {
     'redis-server not found on PATH (or REDIS_SERVER_BIN): install it (apt-get install redis-server) or set REDIS_SERVER_BIN';
   if (isCI()) throw new Error(`${why}. CI is set, so the real-Redis tests fail instead of being skipped.`);
   console.warn(`\n!!!!! SKIPPING real-Redis tests: ${why} !!!!!\n`);
+  return false;
+}
+
+/** True when redis-sentinel is available (REDIS_SENTINEL_BIN or PATH); as requireRedis: fails loudly under CI. */
+export function requireSentinel(): boolean {
+  try {
+    findRedisSentinel(process.env.REDIS_SENTINEL_BIN || undefined);
+    return true;
+  } catch (err) {
+    if (!(err instanceof ReplSpyError)) throw err;
+  }
+  const why = 'redis-sentinel not found on PATH (or REDIS_SENTINEL_BIN): install it (apt-get install redis-sentinel) or set REDIS_SENTINEL_BIN';
+  if (isCI()) throw new Error(`${why}. CI is set, so the Sentinel tests fail instead of being skipped.`);
+  console.warn(`\n!!!!! SKIPPING Sentinel tests: ${why} !!!!!\n`);
   return false;
 }
 

@@ -68,7 +68,7 @@ describe.skipIf(!hasRedis)('the proxy with --metrics and --report', () => {
       const offset = Number((await master.info('replication')).master_repl_offset);
       await waitFor(async () => Number((await replica.info('replication')).slave_repl_offset) === offset, 20_000, 'the replica caught up');
       // the replica ACKs every second: the metric and the master's INFO both reach the offset
-      const series = `redis_connected_slave_offset_bytes{slave_ip="127.0.0.1",slave_port="${replica.port}",slave_state="online"}`;
+      const series = `redis_connected_slave_offset_bytes{slave_ip="127.0.0.1",slave_port="${replica.port}",slave_state="online",master="127.0.0.1:${master.port}"}`;
       let text = '';
       await waitFor(async () => sample((text = await (await fetch(url)).text()), series) === offset, 20_000, `${series} = ${offset}`);
       const info = await master.info('replication');

@@ -87,7 +87,7 @@ describe('repl-spy pcap (CLI)', () => {
       let url = '';
       await waitFor(() => !!(url = /metrics (http:\/\/\S+)/.exec(r.stderr())?.[1] ?? ''), 10_000, 'the metrics line');
       let text = '';
-      const lag = 'redis_connected_slave_lag_seconds{slave_ip="10.0.0.2",slave_port="50000",slave_state="online"}';
+      const lag = 'redis_connected_slave_lag_seconds{slave_ip="10.0.0.2",slave_port="50000",slave_state="online",master="10.0.0.1:6380"}';
       await waitFor(async () => (text = await (await fetch(url)).text()).includes(`${lag} 3`), 10_000, `${lag} 3`);
       expect(text).toContain('replspy_partial_syncs_total{reason="within-backlog"} 1');
       expect(text).toContain('replspy_links_open{kind="replica"} 1');

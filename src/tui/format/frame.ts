@@ -9,7 +9,7 @@ import { sliceLines, totalLines } from './lines.js';
 import { linksHeader, linksLines } from './links-view.js';
 import { streamLines } from './stream-view.js';
 import { fit, spread } from './text.js';
-import { formatByteRate, formatClock, formatCount } from './units.js';
+import { formatByteRate, formatClock, formatCount, formatDuration } from './units.js';
 
 // The whole screen as text: a header, the current view, a footer with keys. Pure, and it only reads the models:
 // the screen module paints these lines, so what a test reads here is what the terminal shows.
@@ -110,11 +110,26 @@ function linksBody(s: TuiState, ui: UiState, width: number, height: number): { l
   lines.push(...footer); // the client links, summarised, below the replicas
   const selected = shownSelection(ui, s);
   const sel = selected === null ? 0 : (firstLine.get(selected) ?? 0);
-  const rows = height - 1;
+  // a failover's latest steps under the replicas, in at most a third of the screen
+  const story = failoverLines(s, width, Math.floor(height / 3));
+  const rows = height - 1 - story.length;
   // Scroll just enough to keep both lines of the selected replica visible.
   const start = Math.max(0, sel + 2 - rows);
   const visible = lines.slice(start, start + rows);
-  return pad([linksHeader(width, s.replicaNumber !== null), ...visible], width, height, sel - start + 1);
+  const body = pad([linksHeader(width, s.replicaNumber !== null), ...visible], width, height - story.length, sel - start + 1);
+  return { lines: [...body.lines, ...story], selected: body.selected };
+}
+
+/** The last failover steps, oldest first, with their times since the master died. */
+function failoverLines(s: TuiState, width: number, max: number): string[] {
+  const n = Math.min(s.failover.size, max - 1);
+  if (n <= 0) return [];
+  const out = [fit('FAILOVER', width)];
+  for (let i = n - 1; i >= 0; i--) {
+    const e = s.failover.fromNewest(i)!;
+    out.push(fit(`  ${formatClock(e.at)} ${e.sinceMs === null ? '' : `+${formatDuration(e.sinceMs)} `}${e.step}: ${e.detail}`, width));
+  }
+  return out;
 }
 
 function pad(lines: string[], width: number, height: number, selected: number | null): { lines: string[]; selected: number | null } {

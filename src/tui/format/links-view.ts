@@ -7,7 +7,8 @@ import { fit, shortId, spread, truncate } from './text.js';
 import { formatByteRate, formatBytes, formatDuration } from './units.js';
 
 // The links view: two lines per replica (identity and state; offsets, lag and RDB progress), grouped
-// replicas framed under a "N replicas, 1 BGSAVE" header.
+// replicas framed under a "N replicas, 1 BGSAVE" header, each master's under a "master host:port" line when there
+// are several.
 
 const ADDR = 21;
 
@@ -38,6 +39,10 @@ export function linksLines(items: LinksItem[], width: number): LinksLines {
   const lines: string[] = [];
   const firstLine = new Map<number, number>();
   for (const it of items) {
+    if (it.kind === 'master') {
+      lines.push(fit(`master ${it.master}  ${it.links} link${it.links === 1 ? '' : 's'}`, width));
+      continue;
+    }
     if (it.kind === 'group') {
       const g = it.group;
       lines.push(fit(`┏ ${it.size} replicas, 1 BGSAVE, replid ${shortId(g.replid)} offset ${g.offset}`, width));

@@ -4,9 +4,11 @@ import type { TuiState } from './state.js';
 import { phaseOf, type ReplicaPhase, type ReplicaRecord, type SnapshotGroup } from './replica.js';
 
 // The links view model: one row per replica, replicas fed from one snapshot listed together under
-// their group. Derived on demand from the records (a handful of replicas), never stored.
+// their group; with several masters (one repl-spy in front of several servers) the replicas of each master under
+// its name. Derived on demand from the records (a handful of replicas), never stored.
 
 export type LinksItem =
+  | { kind: 'master'; master: string; links: number }
   | { kind: 'group'; group: SnapshotGroup; size: number }
   | { kind: 'replica'; row: ReplicaRow; tag: string; inGroup: 'first' | 'middle' | 'last' | null };
 
@@ -94,11 +96,23 @@ export function replicaRow(r: ReplicaRecord, now: number): ReplicaRow {
   };
 }
 
-/** Replicas in display order: grouped replicas together under their group, the rest by link number. */
+/** Replicas in display order: by master when there are several, grouped replicas together under their group, the
+ *  rest by link number. */
 export function linksItems(s: TuiState): LinksItem[] {
+  const byMaster = new Map<string, ReplicaRecord[]>();
+  for (const r of s.replicas.values()) {
+    const list = byMaster.get(r.masterAddr);
+    if (list) list.push(r);
+    else byMaster.set(r.masterAddr, [r]);
+  }
+  if (byMaster.size < 2) return snapshotItems(s, [...s.replicas.values()]);
+  return [...byMaster].flatMap(([master, records]) => [{ kind: 'master' as const, master, links: records.length }, ...snapshotItems(s, records)]);
+}
+
+function snapshotItems(s: TuiState, records: ReplicaRecord[]): LinksItem[] {
   const items: LinksItem[] = [];
   const shown = new Set<SnapshotGroup>();
-  for (const r of s.replicas.values()) {
+  for (const r of records) {
     const g = r.group;
     const members = g ? g.links.map((l) => s.replicas.get(l)).filter((m): m is ReplicaRecord => m !== undefined) : [];
     if (!g || members.length < 2) {

@@ -1,4 +1,4 @@
-import type { ReplEvent } from '../../core/events.js';
+import type { FailoverEvent, ReplEvent } from '../../core/events.js';
 import { announcedPort, hostOf } from '../../decode/analysis/listening-port.js';
 import { applyClientEvent, createClientTally, type ClientTally } from './clients.js';
 import { toCommandEntry, type CommandEntry } from './command-entry.js';
@@ -26,6 +26,9 @@ export interface TuiLimits {
   /** closed replicas kept on the links view before the oldest are forgotten */
   closedReplicas: number;
 }
+
+/** failover steps kept for the links view */
+const FAILOVER_STEPS = 16;
 
 export const DEFAULT_LIMITS: TuiLimits = { commands: 10_000, perLinkCommands: 200, closedReplicas: 50 };
 
@@ -55,6 +58,8 @@ export interface TuiState {
   awaitingReturn: Map<string, ReplicaRecord[]>;
   /** client links (not replicas): summarised */
   clients: ClientTally;
+  /** the steps of failovers (the lab's Sentinel story), newest last when read from the ring */
+  failover: Ring<FailoverEvent>;
 }
 
 export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: ReplicaNumbering | null = null): TuiState {
@@ -74,6 +79,7 @@ export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: R
     closedLinks: new Ring<number>(Math.max(1, l.closedReplicas)),
     awaitingReturn: new Map(),
     clients: createClientTally(),
+    failover: new Ring<FailoverEvent>(FAILOVER_STEPS),
   };
 }
 
@@ -107,6 +113,10 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
   }
   if (e.type === 'link-pair') {
     pair(s, e.mainLink, e.rdbLink);
+    return s;
+  }
+  if (e.type === 'failover') {
+    s.failover.push(e); // of the topology, not of one replica's record
     return s;
   }
 

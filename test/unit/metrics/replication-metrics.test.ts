@@ -67,16 +67,17 @@ describe('replication metrics', () => {
     expect(lag.lagMs).toBe(2100); // the SET of 6000 ms, not acknowledged
     const m = samples(await metrics.text());
     const replica2 = 'slave_ip="127.0.0.1",slave_port="6381"';
-    expect(m.get(`redis_connected_slave_lag_seconds{${replica2},slave_state="online"}`)).toBe(2.1);
-    expect(m.get(`redis_connected_slave_offset_bytes{${replica2},slave_state="online"}`)).toBe(FIRST_OFFSET);
-    expect(m.get(`replspy_replica_lag_bytes{${replica2}}`)).toBe(SECOND_OFFSET - FIRST_OFFSET);
-    expect(m.get(`replspy_replica_ack_silent{${replica2}}`)).toBe(1);
+    const master = 'master="127.0.0.1:6379"';
+    expect(m.get(`redis_connected_slave_lag_seconds{${replica2},slave_state="online",${master}}`)).toBe(2.1);
+    expect(m.get(`redis_connected_slave_offset_bytes{${replica2},slave_state="online",${master}}`)).toBe(FIRST_OFFSET);
+    expect(m.get(`replspy_replica_lag_bytes{${replica2},${master}}`)).toBe(SECOND_OFFSET - FIRST_OFFSET);
+    expect(m.get(`replspy_replica_ack_silent{${replica2},${master}}`)).toBe(1);
     // the replica on port 6380 came back on link 3 and is caught up
-    expect(m.get('redis_connected_slave_lag_seconds{slave_ip="127.0.0.1",slave_port="6380",slave_state="online"}')).toBe(0);
+    expect(m.get(`redis_connected_slave_lag_seconds{slave_ip="127.0.0.1",slave_port="6380",slave_state="online",${master}}`)).toBe(0);
     expect(m.get('replspy_links_open{kind="replica"}')).toBe(2);
     // a second scrape later reads a later lag: nothing is cached from the last event
     setNow(8600);
-    expect(samples(await metrics.text()).get(`redis_connected_slave_lag_seconds{${replica2},slave_state="online"}`)).toBe(2.6);
+    expect(samples(await metrics.text()).get(`redis_connected_slave_lag_seconds{${replica2},slave_state="online",${master}}`)).toBe(2.6);
   });
 
   it('closed links leave the per-replica series; labels never hold keys or command names', async () => {

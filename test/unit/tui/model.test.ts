@@ -159,7 +159,7 @@ describe('sync timeline', () => {
 describe('links view model', () => {
   it('groups the replicas of one BGSAVE under one header', () => {
     const items = linksItems(feed(sharedBgsave()));
-    expect(items.map((it) => (it.kind === 'group' ? `group ${it.size}` : `#${it.row.link} ${it.inGroup}`))).toEqual([
+    expect(items.map((it) => (it.kind === 'group' ? `group ${it.size}` : it.kind === 'replica' ? `#${it.row.link} ${it.inGroup}` : it.kind))).toEqual([
       'group 3',
       '#1 first',
       '#2 middle',
@@ -174,6 +174,21 @@ describe('links view model', () => {
       [1, null],
     ]);
     expect(linkOrder(s)).toEqual([2, 1]);
+  });
+
+  it('with several masters, lists each master\'s replicas under its name (one master: no such line)', () => {
+    const onMaster = (events: ReplEvent[], master: string) => events.map((e) => (e.type === 'link-open' ? { ...e, master } : e));
+    const s = feed([...onMaster(handshake(1, T0, 6381), 'm:1'), ...onMaster(handshake(2, T0 + 1, 6382), 'm:2'), ...onMaster(handshake(3, T0 + 2, 6383), 'm:1')]);
+    expect(linksItems(s).map((it) => (it.kind === 'master' ? `master ${it.master} ${it.links}` : it.kind === 'replica' ? `#${it.row.link}` : it.kind))).toEqual([
+      'master m:1 2',
+      '#1',
+      '#3',
+      'master m:2 1',
+      '#2',
+    ]);
+    expect(linkOrder(s)).toEqual([1, 3, 2]);
+    expect(renderFrame(s, createUi(), { width: 100, height: 20, label: 'live', replay: null, faults: false }).lines.join('\n')).toContain('master m:2  1 link');
+    expect(linksItems(feed(handshake(1, T0, 6381))).some((it) => it.kind === 'master')).toBe(false);
   });
 
   it('shows a two-channel replica as one row, its RDB from the paired channel', () => {

@@ -1,8 +1,11 @@
-// The lab runs one proxy in front of every server (so replicas can be re-pointed at a promoted replica and stay
-// observed). Each proxy numbers its links from 1; this gives them one id space for the shared event stream and
+// One process may run several proxies (the lab: one in front of every server, so replicas can be re-pointed at a
+// promoted replica and stay observed; the proxy command: one listener per --upstream).
+// Each proxy numbers its links from 1; this gives them one id space for the shared event stream and
 // finds the live ProxyLink behind an id for the fault controls.
 import type { WireLinkEvent, WireLinkSink } from '../core/events.js';
-import type { Proxy, ProxyLink } from '../proxy/index.js';
+import { formatHostPort } from '../core/host-port.js';
+import type { ProxyLink } from './link.js';
+import type { Proxy } from './proxy.js';
 
 interface Place {
   front: number;
@@ -25,12 +28,17 @@ export class LinkRegistry {
         this.idOf.set(key, id);
         this.placeOf.set(id, { front, local: e.link });
       }
-      downstream({ ...e, link: id });
+      // a link's open names every listener: whether a replica announces one of them is a fact of the capture
+      downstream(e.kind === 'open' ? { ...e, link: id, listeners: this.listeners() } : { ...e, link: id });
       if (e.kind === 'close') {
         this.idOf.delete(key);
         this.placeOf.delete(id);
       }
     };
+  }
+
+  private listeners(): string[] {
+    return this.proxies.filter((p): p is Proxy => p !== undefined).map((p) => formatHostPort(p.address().host, p.address().port));
   }
 
   setProxy(front: number, proxy: Proxy): void {
