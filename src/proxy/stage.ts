@@ -5,6 +5,7 @@
 import { wireNow } from '../core/clock.js';
 import type { Outlet } from './pipe.js';
 import { TokenBucket } from './token-bucket.js';
+import { seededRandom } from '../core/seeded-random.js';
 
 /** Bytes a stage holds before it asks its writer to wait. */
 export const STAGE_HIGH_WATER_BYTES = 1 << 20;
@@ -219,16 +220,4 @@ export class SliceStage extends Stage {
   protected wakeInMs(): number | null {
     return null;
   }
-}
-
-/** mulberry32: a small, fast PRNG, so a sliced run can be repeated from its seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

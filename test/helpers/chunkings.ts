@@ -1,5 +1,6 @@
 // Every decoder test runs every chunking: whole, byte by byte, split at every position, and random splits.
 // A seeded generator keeps the random splits reproducible (the seed is in the chunking's name).
+import { seededRandom } from '../../src/core/seeded-random.js';
 
 export interface Chunking {
   name: string;
@@ -46,13 +47,4 @@ function* randomSplits(input: Buffer, runs: number, seed: number, maxChunk: numb
   }
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const mulberry32 = seededRandom;
