@@ -9,6 +9,7 @@ import { registerInspectCommand } from './cli/inspect-command.js';
 import { registerLabCommand } from './cli/lab-command.js';
 import { registerPcapCommand } from './cli/pcap-command.js';
 import { registerReportCommand } from './cli/report-command.js';
+import { registerTailCommand } from './cli/tail-command.js';
 
 // A stderr whose reader went away must not end the process (the proxy's replicas would go with it).
 process.stderr.on('error', () => {});
@@ -28,6 +29,7 @@ registerInspectCommand(program);
 registerLabCommand(program);
 registerPcapCommand(program);
 registerReportCommand(program);
+registerTailCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`repl-spy: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -72,7 +72,7 @@ export function encodeRecordParts(r: CaptureRecord): [Buffer, Buffer, Buffer] {
   let payload: Buffer;
   switch (r.kind) {
     case 'open':
-      payload = json({ replica: r.replica, master: r.master, ...(r.via ? { via: r.via } : {}), ...(r.listeners ? { listeners: r.listeners } : {}), ...(r.tls ? { tls: r.tls } : {}) });
+      payload = json({ replica: r.replica, master: r.master, ...(r.via ? { via: r.via } : {}), ...(r.listeners ? { listeners: r.listeners } : {}), ...(r.tls ? { tls: r.tls } : {}), ...(r.streamDb !== undefined ? { streamDb: r.streamDb } : {}) });
       break;
     case 'bytes':
       direction = r.from;
@@ -204,6 +204,7 @@ export function decodeRecord(buf: Buffer): RecordResult {
         if (typeof fields.tls !== 'object' || fields.tls === null) return bad('the TLS facts are not an object');
         record.tls = fields.tls as LinkTls;
       }
+      if (Number.isSafeInteger(fields.streamDb)) record.streamDb = fields.streamDb as number;
       return { ok: true, length, record };
     }
     case RECORD_KIND.bytes:

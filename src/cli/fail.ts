@@ -1,7 +1,7 @@
 // One clear line and an exit code per failure a user can act on; stacks only with --debug.
 import { isReplSpyError, type ReplSpyErrorCode } from '../core/errors.js';
 
-const EXIT_CODES: Partial<Record<ReplSpyErrorCode, number>> = { RSPY_BAD_ARGS: 2, RSPY_REPLAY_REFUSED: 2, RSPY_LISTEN: 3 };
+const EXIT_CODES: Partial<Record<ReplSpyErrorCode, number>> = { RSPY_BAD_ARGS: 2, RSPY_REPLAY_REFUSED: 2, RSPY_LISTEN: 3, RSPY_TAIL_NO_PSYNC: 6 };
 
 /** A file named on the command line that cannot be read: a sentence with the path, and the exit code. */
 const FILE_ERRORS: Record<string, [string, number]> = {

@@ -38,6 +38,10 @@ export type ReplSpyErrorCode =
   | 'RSPY_LAB_START'
   /** a server answered a command of repl-spy's own connection with an error (RespError) */
   | 'RSPY_SERVER_REPLY'
+  /** `repl-spy tail`: the master's stream cannot be followed on (refused, undecodable) */
+  | 'RSPY_TAIL'
+  /** `repl-spy tail`: the master cannot continue this history without a full sync (and none was allowed) */
+  | 'RSPY_TAIL_NO_PSYNC'
   | CaptureErrorCode
   | PcapErrorCode
   | RdbErrorCode;

@@ -25,6 +25,9 @@ export interface WireLinkOpen {
   listeners?: string[];
   /** the legs that are TLS (absent: both plaintext) */
   tls?: LinkTls;
+  /** the db the master's stream is in where this link's stream starts, when the source knows it (`repl-spy tail`
+   *  reconnecting after a cut: a +CONTINUE sends no SELECT) */
+  streamDb?: number;
 }
 /** What a TLS leg of a link negotiated. The bytes of the wire events are the decrypted ones: what Redis sent. */
 export interface TlsLeg {

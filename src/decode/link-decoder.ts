@@ -151,6 +151,7 @@ export class LinkDecoder {
     this.firstAt ??= e.at;
     switch (e.kind) {
       case 'open':
+        if (e.streamDb !== undefined) this.master.setStartDb(e.streamDb);
         if (this.role === 'replication') this.emitOpen(e);
         else this.openEvent = e;
         return;

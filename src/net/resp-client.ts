@@ -32,15 +32,18 @@ export class RespClient {
     returnFatalError: (err) => this.socket.destroy(err),
   });
 
+  private readonly onData = (chunk: Buffer): void => this.parser.execute(chunk);
+  private readonly failAll = (err: Error): void => {
+    this.closedError ??= err;
+    for (const p of this.pending.splice(0)) p.reject(err);
+  };
+  private readonly onSocketClose = (): void => this.failAll(new Error('connection closed'));
+
   private constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.parser.execute(chunk));
-    const failAll = (err: Error): void => {
-      this.closedError ??= err;
-      for (const p of this.pending.splice(0)) p.reject(err);
-    };
-    socket.on('error', failAll);
-    socket.on('close', () => failAll(new Error('connection closed')));
+    socket.on('data', this.onData);
+    socket.on('error', this.failAll);
+    socket.on('close', this.onSocketClose);
   }
 
   /** Connects (with TLS when `opts.tls` is given), and authenticates when a password is given: as an ACL user
@@ -84,6 +87,15 @@ export class RespClient {
   /** The connection is gone (closed, reset, or killed by the server, e.g. Sentinel's CLIENT KILL). */
   get closed(): boolean {
     return this.closedError !== null || this.socket.destroyed;
+  }
+
+  /** Hands the connection over once every reply came (e.g. to speak replication on it): the client lets go of it. */
+  detach(): net.Socket {
+    if (this.pending.length > 0) throw new Error('replies are still pending');
+    this.socket.off('data', this.onData);
+    this.socket.off('error', this.failAll);
+    this.socket.off('close', this.onSocketClose);
+    return this.socket;
   }
 
   /** Our end of the connection: the address the server can reach us at. */

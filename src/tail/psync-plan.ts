@@ -1,0 +1,44 @@
+// Whether a master will answer `PSYNC <replid> <offset+1>` with +CONTINUE, judged from its `INFO replication`
+// before asking: asking for what it cannot continue makes it fork a BGSAVE (R7.0 masterTryPartialResynchronization
+// accepts the replid, or replid2 up to second_repl_offset, and an offset inside the backlog). Pure.
+
+import type { MasterReplInfo } from '../analysis/master-info.js';
+import { explainFullResync } from '../analysis/resync-reason.js';
+
+/** Where a tail stands: the history and the offset just after the last complete command it saw (its resume
+ *  point: the next PSYNC asks for offset + 1). `db`: the db the stream is in there (null: not known yet). */
+export interface StreamPosition {
+  replid: string;
+  offset: number;
+  db: number | null;
+}
+
+export type PsyncPlan =
+  | { continues: true; replid: string; offset: number }
+  | { continues: false; code: 'no-backlog' | 'not-a-master' | string; text: string };
+
+export function planPsync(at: StreamPosition, info: MasterReplInfo): PsyncPlan {
+  const ask = { replid: at.replid, offset: at.offset + 1 };
+  if (!info.backlogActive) {
+    return {
+      continues: false,
+      code: 'no-backlog',
+      text:
+        'the master has no replication backlog (repl_backlog_active:0): it had no replica since it started, or the backlog expired ' +
+        '(repl-backlog-ttl), so it cannot continue any history; a replica that connects once creates it (one full sync), or --allow-full-sync takes that full sync here',
+    };
+  }
+  const first = info.backlogFirstByte;
+  const last = info.offset; // the backlog ends at the master's offset
+  const known = at.replid === info.replid || (at.replid === info.replid2 && ask.offset <= info.secondOffset);
+  if (known && ask.offset >= first && ask.offset <= last + 1) return { continues: true, ...ask };
+  const why = explainFullResync(ask, { replid: info.replid, offset: info.offset }, info, true);
+  return { continues: false, code: why.code, text: why.text };
+}
+
+/** `--from REPLID:OFFSET` (the offset of the last command seen, as the `command` events and the stop line give it). */
+export function parseFrom(text: string): { replid: string; offset: number } | null {
+  const m = /^([0-9a-f]{40}):(\d+)$/i.exec(text.trim());
+  if (!m || !Number.isSafeInteger(Number(m[2]))) return null;
+  return { replid: m[1].toLowerCase(), offset: Number(m[2]) };
+}
