@@ -3,10 +3,10 @@
 import type { Command } from 'commander';
 import { eventFilter } from '../capture/event-filter.js';
 import { ReplSpyError } from '../core/errors.js';
-import type { ReplEvent } from '../core/events.js';
+import type { ReplEvent, WireSink } from '../core/events.js';
 import { parseUpstream } from '../core/host-port.js';
 import { tlsFromFlags, type TlsFlags } from '../net/tls-options.js';
-import { ANNOUNCED_IP, ANNOUNCED_PORT } from '../tail/master-link.js';
+import { ANNOUNCED_IP, ANNOUNCED_PORT, type MasterLink } from '../tail/master-link.js';
 import { fixedMaster, parseSentinelUrl, sentinelMaster, type MasterSource } from '../tail/master-source.js';
 import { parseFrom } from '../tail/psync-plan.js';
 import { startTail } from '../tail/tail.js';
@@ -28,6 +28,9 @@ export interface TailFlags extends LiveFlags, TlsFlags {
   follow?: string;
 }
 
+/** Past this much unwritten output, tail stops reading the master until stdout drains (as replay does). */
+const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
 const TOPOLOGY_HELP = `
 What the master shows for it (INFO replication), and what it does not disturb:
   slaveN:ip=${ANNOUNCED_IP},port=${ANNOUNCED_PORT},state=online,offset=<master_repl_offset - 1>,lag=0
@@ -35,9 +38,10 @@ What the master shows for it (INFO replication), and what it does not disturb:
     Sentinel reads a replica's priority (slave_priority) only from that replica's own INFO, at the ip:port the
     master lists; it cannot resolve this one, so it never adds tail as a replica, never promotes it, and keeps
     nothing of it in its config (it logs "Failed to resolve hostname" at each INFO of the master).
-  - It acknowledges (REPLCONF ACK, every second and on GETACK) one byte less than it decoded: so WAIT never counts
-    it, and FAILOVER without TO, which promotes the first replica whose ACK equals the master's offset, never picks
-    it (a caught-up replica at port 0 would make the master replicate from nowhere).
+  - It acknowledges (REPLCONF ACK, every second and on GETACK) one byte less than it decoded, so FAILOVER without
+    TO, which promotes the first replica whose ACK equals the master's offset (writes are paused meanwhile), never
+    picks it: a caught-up replica at port 0 would leave the master replicating from nowhere. WAIT counts it like
+    any replica once its ACK passed the write (with the next write or ping, as it is one byte short).
   - min-replicas-to-write counts it like any replica that acknowledged within min-replicas-max-lag: no Redis or
     Valkey version lets a replica opt out.
   - It asks for PSYNC <replid> <offset+1> only when INFO says the master can continue (the replid, or replid2 up
@@ -89,7 +93,21 @@ async function runTail(masterArg: string | undefined, flags: TailFlags): Promise
     else process.stderr.write(`repl-spy: ${line}\n`);
   };
   for (const line of tlsStartLines(null, tls).warnings) process.stderr.write(`repl-spy: ${line}\n`);
-  const tail = startTail({ source, tls, auth, from, allowFullSync: flags.allowFullSync ?? false, pipeline, onWire, say });
+  // Every command is printed: while stdout has not taken what was printed, tail reads no more from the master.
+  let link: MasterLink | null = null;
+  let held = false;
+  const onWireHeld: WireSink = (e) => {
+    onWire(e);
+    const reading = link;
+    if (held || mode === 'tui' || e.kind !== 'bytes' || e.from !== 'master' || !reading || process.stdout.writableLength < OUTPUT_HIGH_WATER_BYTES) return;
+    held = true;
+    reading.hold('output', true);
+    process.stdout.once('drain', () => {
+      held = false;
+      reading.hold('output', false);
+    });
+  };
+  const tail = startTail({ source, tls, auth, from, allowFullSync: flags.allowFullSync ?? false, pipeline, onWire: onWireHeld, say, onLink: (l) => (link = l) });
   // (a metrics endpoint would attach here: pipeline.subscribe and pipeline.currentLag, as for the proxy)
   const output = await attachOutput(mode, pipeline.subscribe, {
     label: `tail ${source.label}${capture ? `  capture ${capture.path}` : ''}`,

@@ -48,8 +48,9 @@ export interface MasterLink {
   readonly replconfs: number;
   psync(): void;
   ack(offset: number): void;
-  pause(): void;
-  resume(): void;
+  /** Stops reading the master while anyone holds it back (a slow output, a slow --to target): the master then
+   *  buffers, and its output buffer limit for replicas is the bound. */
+  hold(who: string, held: boolean): void;
   /** Ends the link from our side (`by: replica` in its close event). */
   close(reason: string): void;
   /** Resolves once the connection is gone (after its close event). */
@@ -86,6 +87,7 @@ function replicaLink(socket: Socket, info: string, master: string, opts: { link:
   let replconfs = 0;
   let started = false; // the link's events begin with start(): a connection lost before it has none
   let ask: Handshake | null = null;
+  const holders = new Set<string>();
   const send = (chunk: Buffer): void => {
     if (socket.destroyed) return;
     socket.write(chunk);
@@ -135,8 +137,12 @@ function replicaLink(socket: Socket, info: string, master: string, opts: { link:
     ack(offset) {
       send(encodeCommand(['REPLCONF', 'ACK', offset]));
     },
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
+    hold(who, held) {
+      if (held) holders.add(who);
+      else holders.delete(who);
+      if (holders.size > 0) socket.pause();
+      else socket.resume();
+    },
     close(why) {
       if (socket.destroyed) return;
       endedBy = 'replica';

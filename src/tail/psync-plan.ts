@@ -19,21 +19,21 @@ export type PsyncPlan =
 
 export function planPsync(at: StreamPosition, info: MasterReplInfo): PsyncPlan {
   const ask = { replid: at.replid, offset: at.offset + 1 };
-  if (!info.backlogActive) {
+  const known = at.replid === info.replid || (at.replid === info.replid2 && ask.offset <= info.secondOffset);
+  if (known && !info.backlogActive) {
     return {
       continues: false,
       code: 'no-backlog',
       text:
         'the master has no replication backlog (repl_backlog_active:0): it had no replica since it started, or the backlog expired ' +
-        '(repl-backlog-ttl), so it cannot continue any history; a replica that connects once creates it (one full sync), or --allow-full-sync takes that full sync here',
+        '(repl-backlog-ttl); a replica that connects once creates it (with one full sync), or --allow-full-sync takes that full sync here',
     };
   }
-  const first = info.backlogFirstByte;
-  const last = info.offset; // the backlog ends at the master's offset
-  const known = at.replid === info.replid || (at.replid === info.replid2 && ask.offset <= info.secondOffset);
-  if (known && ask.offset >= first && ask.offset <= last + 1) return { continues: true, ...ask };
+  if (known && ask.offset >= info.backlogFirstByte && ask.offset <= info.offset + 1) return { continues: true, ...ask };
   const why = explainFullResync(ask, { replid: info.replid, offset: info.offset }, info, true);
-  return { continues: false, code: why.code, text: why.text };
+  // a new history of a master that restarted: Redis keeps the replication id in its RDB only, not in an AOF
+  const restarted = !known && info.offset < ask.offset && /^0+$/.test(info.replid2) ? ' (did it restart? a restart from an AOF, or without persistence, starts a new history)' : '';
+  return { continues: false, code: why.code, text: `${why.text}${restarted}` };
 }
 
 /** `--from REPLID:OFFSET` (the offset of the last command seen, as the `command` events and the stop line give it). */

@@ -43,7 +43,7 @@ export interface TailOptions {
   onWire: WireSink;
   say: (line: string) => void;
   relay?: StreamRelay;
-  /** `--to` holds the master back while the target cannot take more (pause), and lets it go again */
+  /** the link being read (null between links): whoever must hold the master back (a slow output) */
   onLink?: (link: MasterLink | null) => void;
 }
 
