@@ -8,7 +8,12 @@ export interface MasterSource {
   /** for messages: "127.0.0.1:6379" or "mymaster via Sentinel 127.0.0.1:26379" */
   readonly label: string;
   resolve(): Promise<HostPort>;
+  /** ask again this often while a link is up, and leave a master that is no longer the one named */
+  readonly recheckMs?: number;
 }
+
+/** Sentinel is asked again every second while tail reads a master: a failover may leave it frozen or cut off. */
+export const SENTINEL_RECHECK_MS = 1_000;
 
 export function fixedMaster(master: HostPort): MasterSource {
   return { label: formatHostPort(master.host, master.port), resolve: async () => master };
@@ -43,6 +48,7 @@ export function sentinelMaster(spec: SentinelSpec): MasterSource {
   const where = spec.sentinels.map((s) => formatHostPort(s.host, s.port)).join(',');
   return {
     label: `${spec.name} via Sentinel ${where}`,
+    recheckMs: SENTINEL_RECHECK_MS,
     async resolve() {
       const problems: string[] = [];
       for (const s of spec.sentinels) {

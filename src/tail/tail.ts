@@ -104,7 +104,7 @@ export function startTail(opts: TailOptions): Tail {
         phase = 'streaming';
         lastProblem = null;
         if (replid !== position!.replid) {
-          say(`the master continues this stream as a new history ${replid} (a failover): following it from offset ${position!.offset}`);
+          say(`the master continues this stream as a new history ${replid} (after a failover or a restart): following it from offset ${position!.offset}`);
           relay?.historyChanged(replid);
         }
         position = { ...position!, replid };
@@ -214,7 +214,9 @@ export function startTail(opts: TailOptions): Tail {
       closeReason = '';
       opts.onLink?.(link);
       link.start({ replid: at.replid, offset: at.offset + 1, smallestRdb: opts.allowFullSync && !relay, streamDb: at.db });
+      const recheck = opts.source.recheckMs ? setInterval(() => void leaveIfReplaced(link, where), opts.source.recheckMs) : null;
       await link.closed;
+      if (recheck) clearInterval(recheck);
       const streamed = (phase as Phase) === 'streaming'; // set by the events while we waited
       current = null;
       opts.onLink?.(null);
@@ -222,6 +224,11 @@ export function startTail(opts: TailOptions): Tail {
       failures = streamed ? 0 : failures + 1;
       if (!stopping) problem(`the link to ${where} ended (${closeReason || 'connection lost'}): continuing from ${position!.replid}:${position!.offset}`);
     }
+  };
+  /** A master the source no longer names (Sentinel promoted another) is left, even if it still answers. */
+  const leaveIfReplaced = async (link: MasterLink, where: string): Promise<void> => {
+    const named = await opts.source.resolve().catch(() => null);
+    if (named && formatHostPort(named.host, named.port) !== where) link.close(`${opts.source.label} now names ${formatHostPort(named.host, named.port)} as the master`);
   };
   const running = run().catch((err: unknown) => give(new ReplSpyError('RSPY_TAIL', `tail failed: ${err instanceof Error ? err.message : String(err)}`)));
 

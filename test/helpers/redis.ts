@@ -24,6 +24,9 @@ export interface RedisServer {
   info(section?: string): Promise<Record<string, string>>;
   /** The last lines the server logged (included in every error this helper throws). */
   logTail(lines?: number): string;
+  /** Stops the process (SIGTERM: it saves as configured) and starts it again on the same port, dir and arguments;
+   *  resolves once it answers. */
+  restart(): Promise<void>;
   /** SIGSTOP: the process stops reading and acknowledging (a frozen replica); `resume()` sends SIGCONT. */
   pause(): void;
   resume(): void;
@@ -116,18 +119,23 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
       ...(opts.password === undefined ? [] : ['--requirepass', opts.password]),
       ...(opts.args ?? []),
     ];
-    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const log = new LogTail(proc);
+    const launch = async (): Promise<{ proc: ChildProcess; log: LogTail; client: RespClient }> => {
+      const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const log = new LogTail(proc);
+      try {
+        const client = await waitReady(port, proc, opts.password, opts.tls ? clientTlsFor(opts.tls) : null);
+        return { proc, log, client };
+      } catch (err) {
+        await terminate(proc);
+        throw Object.assign(new Error(`redis-server on port ${port} did not start: ${(err as Error).message}\n--- log tail ---\n${log.text(20)}`), { log });
+      }
+    };
     try {
-      const client = await waitReady(port, proc, opts.password, opts.tls ? clientTlsFor(opts.tls) : null).catch((err: Error) => {
-        throw new Error(`redis-server on port ${port} did not start: ${err.message}\n--- log tail ---\n${log.text(20)}`);
-      });
-      return makeServer(port, dir, proc, log, client);
+      return makeServer(port, dir, await launch(), launch);
     } catch (err) {
-      await terminate(proc);
       rmSync(dir, { recursive: true, force: true });
       // Another process may have taken the port between our probe and redis-server's bind.
-      if (attempt < 5 && log.text().includes('Address already in use')) continue;
+      if (attempt < 5 && (err as { log?: LogTail }).log?.text().includes('Address already in use')) continue;
       throw err;
     }
   }
@@ -199,7 +207,10 @@ export function parseInfo(text: string): Record<string, string> {
 
 // ---------------------------------------------------------------- internals
 
-function makeServer(port: number, dir: string, proc: ChildProcess, log: LogTail, client: RespClient): RedisServer {
+type Launched = { proc: ChildProcess; log: LogTail; client: RespClient };
+
+function makeServer(port: number, dir: string, first: Launched, launch: () => Promise<Launched>): RedisServer {
+  let { proc, log, client } = first;
   let stopped: Promise<void> | null = null;
   const withLog = (err: unknown): never => {
     throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- redis :${port} log tail ---\n${log.text(20)}`);
@@ -214,6 +225,11 @@ function makeServer(port: number, dir: string, proc: ChildProcess, log: LogTail,
       return parseInfo(String(text));
     },
     logTail: (lines = 20) => log.text(lines),
+    async restart() {
+      client.close();
+      await terminate(proc);
+      ({ proc, log, client } = await launch());
+    },
     pause: () => void proc.kill('SIGSTOP'),
     resume: () => void proc.kill('SIGCONT'),
     stop() {

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { runCli, type CliRun } from './cli.js';
-import { waitFor, type RedisServer } from './redis.js';
+import { RespClient } from '../../src/lab/resp-client.js';
+import { parseInfo, waitFor, type RedisServer } from './redis.js';
 import type { JsonEvent } from './spy.js';
 
 /** `repl-spy tail <args> --json --no-capture`, resolved once it follows the master. */
@@ -40,7 +41,7 @@ export function lastCommandOffset(run: CliRun): number | null {
 }
 
 /** Waits until tail printed a command at the master's current offset (it is caught up). */
-export async function waitCaughtUp(run: CliRun, master: RedisServer, timeoutMs = 30_000): Promise<number> {
+export async function waitCaughtUp(run: CliRun, master: Pick<RedisServer, 'info'>, timeoutMs = 30_000): Promise<number> {
   let offset = -1;
   await waitFor(
     async () => {
@@ -120,6 +121,20 @@ net.createServer((c)=>{const u=net.connect(up,'127.0.0.1');c.pipe(u);u.pipe(c);c
     async kill() {
       child.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/** INFO over a new connection each time: Sentinel kills the normal clients of the servers it reconfigures. */
+export function infoReader(port: number): Pick<RedisServer, 'info'> {
+  return {
+    async info(section = 'replication') {
+      const client = await RespClient.connect('127.0.0.1', port);
+      try {
+        return parseInfo(String(await client.send(['INFO', section])));
+      } finally {
+        client.close();
+      }
     },
   };
 }
