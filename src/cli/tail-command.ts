@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { eventFilter } from '../capture/event-filter.js';
 import { ReplSpyError } from '../core/errors.js';
 import type { ReplEvent, WireSink } from '../core/events.js';
-import { parseUpstream } from '../core/host-port.js';
+import { parseHostPort, parseUpstream } from '../core/host-port.js';
 import { tlsFromFlags, type TlsFlags } from '../net/tls-options.js';
 import { ANNOUNCED_IP, ANNOUNCED_PORT, type MasterLink } from '../tail/master-link.js';
 import { fixedMaster, parseSentinelUrl, sentinelMaster, type MasterSource } from '../tail/master-source.js';
 import { parseFrom } from '../tail/psync-plan.js';
 import { startTail } from '../tail/tail.js';
+import { openTargetCopy } from '../tail/target-copy.js';
 import { failAndExit } from './fail.js';
 import { attachOutput } from './output-mode.js';
 import { optionalInt } from './replay-command.js';
@@ -26,6 +27,10 @@ export interface TailFlags extends LiveFlags, TlsFlags {
   from?: string;
   allowFullSync?: boolean;
   follow?: string;
+  to?: string;
+  toPassword?: string;
+  toUser?: string;
+  force?: boolean;
 }
 
 /** Past this much unwritten output, tail stops reading the master until stdout drains (as replay does). */
@@ -61,7 +66,11 @@ export function registerTailCommand(program: Command): void {
     .option('--key <glob>', 'only commands whose key matches this glob')
     .option('--from <replid:offset>', 'start after this offset of this history (the offset of the last command seen: the stop line prints it); history still in the backlog')
     .option('--allow-full-sync', 'when the master cannot continue the stream, take a full sync (one BGSAVE fork) instead of stopping')
-    .option('--follow <sentinel://host:port/name>', 'ask Sentinel for the master before every connection: after a failover, follow the promoted replica');
+    .option('--follow <sentinel://host:port/name>', 'ask Sentinel for the master before every connection: after a failover, follow the promoted replica')
+    .option('--to <host:port>', 'keep a live copy of the stream on this server (it replicates from repl-spy); it survives cuts and a later run continues it')
+    .option('--to-password <password>', 'AUTH for the --to server (default: REDISCLI_AUTH)')
+    .option('--to-user <user>', 'ACL user for the --to server')
+    .option('--force', 'with --to: replace what the server holds (keys, its master, its replicas), after saying what');
   addLiveOptions(addTlsSettingsOptions(addUpstreamTlsOptions(cmd, 'the master')))
     .addHelpText('after', TOPOLOGY_HELP)
     .action(async (master: string | undefined, _local: unknown, c: Command) => {
@@ -83,6 +92,17 @@ async function runTail(masterArg: string | undefined, flags: TailFlags): Promise
     if (!f) throw new ReplSpyError('RSPY_BAD_ARGS', `--from must be REPLID:OFFSET (40 hex digits, a colon, an offset), not ${JSON.stringify(flags.from)}`);
     from = { ...f, db: null };
   }
+  if (flags.to && flags.allowFullSync) throw new ReplSpyError('RSPY_BAD_ARGS', '--to and --allow-full-sync do not go together: a full sync cannot be passed on to the copy');
+  const copy = flags.to
+    ? await openTargetCopy({
+        target: parseHostPort(flags.to),
+        password: flags.toPassword ?? (process.env.REDISCLI_AUTH || undefined),
+        user: flags.toUser,
+        force: flags.force ?? false,
+        log: (line) => process.stderr.write(`repl-spy: ${line}\n`),
+      })
+    : null;
+  if (copy?.resumeAt && from) throw new ReplSpyError('RSPY_BAD_ARGS', `--from: ${flags.to} holds a copy to continue at ${copy.resumeAt.replid}:${copy.resumeAt.offset}; leave --from out`);
   const filter = eventFilter({ command: flags.command, key: flags.key, db: optionalInt(flags.db, '--db') });
   const { upstream: tls } = tlsFromFlags(flags);
   const auth = { user: flags.user ?? upstream?.user, password: flags.pass ?? upstream?.password ?? (process.env.REDISCLI_AUTH || undefined) };
@@ -107,7 +127,18 @@ async function runTail(masterArg: string | undefined, flags: TailFlags): Promise
       reading.hold('output', false);
     });
   };
-  const tail = startTail({ source, tls, auth, from, allowFullSync: flags.allowFullSync ?? false, pipeline, onWire: onWireHeld, say, onLink: (l) => (link = l) });
+  let copyHeld = false;
+  if (copy) {
+    copy.onHold = (on) => {
+      copyHeld = on;
+      link?.hold('target', on);
+    };
+  }
+  const onLink = (l: MasterLink | null): void => {
+    link = l;
+    if (copyHeld) l?.hold('target', true);
+  };
+  const tail = startTail({ source, tls, auth, from: copy?.resumeAt ?? from, allowFullSync: flags.allowFullSync ?? false, pipeline, onWire: onWireHeld, say, relay: copy ?? undefined, onLink });
   // (a metrics endpoint would attach here: pipeline.subscribe and pipeline.currentLag, as for the proxy)
   const output = await attachOutput(mode, pipeline.subscribe, {
     label: `tail ${source.label}${capture ? `  capture ${capture.path}` : ''}`,
@@ -122,15 +153,23 @@ async function runTail(masterArg: string | undefined, flags: TailFlags): Promise
     if (stopping) return;
     stopping = true;
     await tail.stop();
+    const copied = await copy?.close();
     await end(output);
     const at = tail.position();
     if (at) process.stderr.write(`repl-spy: stopped at ${at.replid}:${at.offset} (continue with --from ${at.replid}:${at.offset})\n`);
+    if (copied) {
+      process.stderr.write(
+        `repl-spy: --to ${flags.to} holds ${copied.replid} up to offset ${copied.offset} and stays a replica with its link down: ` +
+          `repl-spy tail --to ${flags.to} continues it; REPLICAOF NO ONE on it makes it a master of its own\n`,
+      );
+    }
     if (err) failAndExit(err, flags.debug);
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   void tail.failed.then((err) => shutdown(1, err));
+  void copy?.failed.then((err) => shutdown(1, err));
 }
 
 /** tail's own acknowledgements (one byte short on purpose, see --help): in the capture, not in the output. */

@@ -4,11 +4,11 @@
 // the target holds, so a target with keys, a master of its own or replicas of its own is refused unless forced.
 import type net from 'node:net';
 import { ReplSpyError } from '../core/errors.js';
-import { formatHostPort } from '../core/host-port.js';
-import { RespClient, RespError } from '../net/resp-client.js';
+import { formatHostPort, type HostPort } from '../core/host-port.js';
+import { RespClient, RespError, type Reply } from '../net/resp-client.js';
 import { createReplicaServer } from '../net/replica-server.js';
+import { readReplicaRequests } from '../net/replica-requests.js';
 import type { ClientTls, ServerTls } from '../net/tls-options.js';
-import { RespFramer } from '../resp/framer.js';
 import type { LinkFullSync } from './full-sync.js';
 
 export interface ServeOptions {
@@ -31,17 +31,7 @@ const AUTH_HINT = "give the target's credentials with --to-password (and --to-us
 
 /** Resolves with the offset the target acknowledged; rejects with a clear message on any failure. */
 export async function replayToServer(opts: ServeOptions): Promise<number> {
-  const { host: targetHost, port: targetPort } = opts.target;
-  const where = formatHostPort(targetHost, targetPort);
-  const admin = await RespClient.connect(targetHost, targetPort, opts.password, { user: opts.user, tls: opts.targetTls }).catch((err: Error) => {
-    if (err instanceof RespError) throw new ReplSpyError('RSPY_REPLAY', `${where} refused AUTH (${err.message})`, { hint: AUTH_HINT });
-    throw err;
-  });
-  const command = (...argv: string[]) =>
-    admin.send(argv).catch((err: Error) => {
-      if (err instanceof RespError && /^NOAUTH/.test(err.message)) throw new ReplSpyError('RSPY_REPLAY', `${where} needs a password (${err.message})`, { hint: AUTH_HINT });
-      throw new Error(err instanceof RespError ? `the target answered: ${err.message}` : err.message);
-    });
+  const { admin, command, where } = await connectTarget(opts.target, opts);
   let replica: net.Socket | null = null;
   let settle!: { resolve: (offset: number) => void; reject: (err: Error) => void };
   const synced = new Promise<number>((resolve, reject) => (settle = { resolve, reject }));
@@ -87,6 +77,28 @@ export async function replayToServer(opts: ServeOptions): Promise<number> {
   }
 }
 
+export interface TargetConnection {
+  admin: RespClient;
+  /** a command on it; a refusal becomes an error that says what to do */
+  command: (...argv: string[]) => Promise<Reply>;
+  where: string;
+}
+
+/** Our own connection to a `--to` server, authenticated with its credentials. */
+export async function connectTarget(target: HostPort, auth: { password?: string; user?: string; targetTls: ClientTls | null }): Promise<TargetConnection> {
+  const where = formatHostPort(target.host, target.port);
+  const admin = await RespClient.connect(target.host, target.port, auth.password, { user: auth.user, tls: auth.targetTls }).catch((err: Error) => {
+    if (err instanceof RespError) throw new ReplSpyError('RSPY_REPLAY', `${where} refused AUTH (${err.message})`, { hint: AUTH_HINT });
+    throw err;
+  });
+  const command = (...argv: string[]): Promise<Reply> =>
+    admin.send(argv).catch((err: Error) => {
+      if (err instanceof RespError && /^NOAUTH/.test(err.message)) throw new ReplSpyError('RSPY_REPLAY', `${where} needs a password (${err.message})`, { hint: AUTH_HINT });
+      throw new Error(err instanceof RespError ? `the target answered: ${err.message}` : err.message);
+    });
+  return { admin, command, where };
+}
+
 /** What a full sync would destroy on the target, from its INFO keyspace and INFO replication. */
 export function whatItHolds(keyspace: string, replication: string): string[] {
   const held: string[] = [];
@@ -105,50 +117,26 @@ export function whatItHolds(keyspace: string, replication: string): string[] {
 function serveReplica(socket: net.Socket, opts: ServeOptions, done: (offset: number) => void, fail: (err: Error) => void): void {
   const { sync } = opts;
   let streaming = false;
-  const onCommand = (argv: string[]): void => {
-    if (argv.length === 0) return;
-    const name = argv[0].toUpperCase();
-    if (name === 'PING') socket.write('+PONG\r\n');
-    else if (name === 'AUTH') socket.write('+OK\r\n');
-    else if (name === 'REPLCONF' && argv[1]?.toUpperCase() === 'ACK') {
-      const acked = Number(argv[2]);
+  readReplicaRequests(socket, opts.listenTls === null, {
+    ack(acked) {
       if (acked >= sync.finalOffset) {
         streaming = false;
         done(acked);
       }
-    } else if (name === 'REPLCONF') socket.write('+OK\r\n');
-    else if (name === 'PSYNC' || name === 'SYNC') {
+    },
+    sync(replid, _offset, argv) {
       streaming = true;
       opts.log(`target asked ${argv.join(' ')}: sending +FULLRESYNC ${sync.replid} ${sync.offset}, ${sync.rdbBytes} RDB bytes, ${sync.streamBytes} stream bytes`);
-      if (name === 'PSYNC') socket.write(`+FULLRESYNC ${sync.replid} ${sync.offset}\r\n`);
+      if (replid !== null) socket.write(`+FULLRESYNC ${sync.replid} ${sync.offset}\r\n`);
       sendSync(socket, sync).catch((err: Error) => {
         socket.destroy();
         fail(err);
       });
-    } else socket.write(`-ERR repl-spy replay does not handle ${name}\r\n`);
-  };
-  // what the target sends us as its master: RESP commands, inline SYNC, newline keepalives
-  const framer = new RespFramer('requests', {
-    command: (argv) => onCommand(argv.map((a) => a.toString('utf8'))),
-    inline: (line) => onCommand(line.toString('utf8').split(' ').filter(Boolean)),
-    error: (e) => {
-      socket.destroy();
-      fail(new Error(`the target sent bytes that are not RESP at byte ${e.pos} of its link: ${e.message}`));
     },
+    fail,
   });
-  socket.on('error', () => undefined);
   socket.on('close', () => {
     if (streaming) fail(new Error('the target closed the replication link during the sync (see its log: e.g. an RDB version newer than it reads)'));
-  });
-  let first = true;
-  socket.on('data', (chunk: Buffer) => {
-    if (first && opts.listenTls === null && chunk[0] === TLS_HANDSHAKE_RECORD) {
-      socket.destroy();
-      fail(new Error('the target speaks TLS to repl-spy (its tls-replication is yes): give --tls-cert and --tls-key (a certificate its tls-ca-cert-file trusts)'));
-      return;
-    }
-    first = false;
-    framer.feed(chunk);
   });
 }
 
@@ -173,6 +161,3 @@ function drainOrClose(socket: net.Socket): Promise<void> {
     socket.on('drain', done).on('close', done);
   });
 }
-
-/** The first byte of a TLS ClientHello (a handshake record); no Redis command starts with it. */
-const TLS_HANDSHAKE_RECORD = 0x16;

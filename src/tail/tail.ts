@@ -24,8 +24,8 @@ const RETRY_MAX_MS = 2_000;
 export interface StreamRelay {
   /** Stream bytes as they arrive; `firstOffset` is the replication offset of part[0]. */
   stream(part: Buffer, firstOffset: number): void;
-  /** Everything up to `offset` is whole commands; the stream is in `db` there. */
-  commit(offset: number, db: number | null): void;
+  /** Everything up to `at.offset` is whole commands, of history `at.replid`; the stream is in `at.db` there. */
+  commit(at: StreamPosition): void;
   /** The link to the master ended: bytes after the last commit will come again. */
   linkLost(): void;
   /** The master continued on a new history (a failover). */
@@ -68,6 +68,7 @@ export function startTail(opts: TailOptions): Tail {
   let lastProblem: string | null = null;
   let closeReason = '';
   let followedOnce = false;
+  let dbKnownAt: StreamPosition | null = null;
   // where this link's stream starts in the master's bytes, and the offset before its first byte
   let streamStartPos: number | null = null;
   let streamBase = 0;
@@ -125,6 +126,8 @@ export function startTail(opts: TailOptions): Tail {
         queueMicrotask(ackNow); // the master starts the stream of a diskless sync on the first ACK
         return;
       case 'command':
+        // the first point of this link where the stream's db is known (a new --to copy starts there)
+        if (relay && position!.db === null && e.db !== null) dbKnownAt = { replid: position!.replid, offset: e.offset, db: e.db };
         position = { replid: position!.replid, offset: e.offset, db: e.db };
         if (isGetack(e.argv)) queueMicrotask(ackNow);
         return;
@@ -164,7 +167,9 @@ export function startTail(opts: TailOptions): Tail {
     if (!relay || streamStartPos === null || phase !== 'streaming' || masterPos <= streamStartPos) return;
     const skip = Math.max(0, streamStartPos - p0);
     relay.stream(skip === 0 ? chunk : chunk.subarray(skip), streamBase + 1 + (p0 + skip - streamStartPos));
-    relay.commit(position!.offset, position!.db);
+    if (dbKnownAt) relay.commit(dbKnownAt);
+    dbKnownAt = null;
+    relay.commit(position!);
   };
 
   const run = async (): Promise<void> => {
