@@ -7,10 +7,11 @@
 import { parseReplicationInfo } from '../analysis/master-info.js';
 import { ReplSpyError } from '../core/errors.js';
 import type { ReplEvent, WireSink } from '../core/events.js';
-import { formatHostPort } from '../core/host-port.js';
+import { formatHostPort, type HostPort } from '../core/host-port.js';
 import type { Pipeline } from '../core/pipeline.js';
 import type { ClientTls } from '../net/tls-options.js';
 import { wireNow } from '../proxy/clock.js';
+import { streamDbAt } from './db-scan.js';
 import { MasterRefusal, openMasterLink, type MasterAuth, type MasterLink } from './master-link.js';
 import type { MasterSource } from './master-source.js';
 import { planPsync, type StreamPosition } from './psync-plan.js';
@@ -178,9 +179,10 @@ export function startTail(opts: TailOptions): Tail {
       if (failures > 0) await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, 100 * 2 ** (failures - 1))));
       if (stopping) break;
       let link: MasterLink;
+      let master: HostPort;
       let where = opts.source.label;
       try {
-        const master = await opts.source.resolve();
+        master = await opts.source.resolve();
         where = formatHostPort(master.host, master.port);
         link = await openMasterLink(master, { link: nextLink, tls: opts.tls, auth: opts.auth, onWire: opts.onWire, onMasterBytes });
       } catch (err) {
@@ -199,7 +201,7 @@ export function startTail(opts: TailOptions): Tail {
         link.close('INFO replication unreadable');
         return give(new ReplSpyError('RSPY_TAIL', `${where}: INFO replication does not give master_replid, master_repl_offset and the backlog: is it a Redis or Valkey server?`));
       }
-      const at: StreamPosition = position ?? { replid: info.replid, offset: info.offset, db: null };
+      const at: StreamPosition = { ...(position ?? { replid: info.replid, offset: info.offset, db: null }) };
       const plan = planPsync(at, info);
       if (!plan.continues && (!opts.allowFullSync || relay)) {
         link.close('no partial resync possible');
@@ -210,7 +212,13 @@ export function startTail(opts: TailOptions): Tail {
         );
       }
       if (!plan.continues) say(`a partial resync is impossible (${plan.text}): --allow-full-sync: taking a full sync (the master forks a BGSAVE)`);
+      if (plan.continues && at.db === null) at.db = await streamDbAt(master, { tls: opts.tls, auth: opts.auth }, at, info);
+      if (stopping) {
+        link.close('tail stopped');
+        break;
+      }
       position = at;
+      dbKnownAt = at.db === null ? null : { ...at }; // known where the stream starts
       current = link;
       phase = 'handshake';
       replies = 0;
