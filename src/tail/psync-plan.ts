@@ -42,3 +42,32 @@ export function parseFrom(text: string): { replid: string; offset: number } | nu
   if (!m || !Number.isSafeInteger(Number(m[2]))) return null;
   return { replid: m[1].toLowerCase(), offset: Number(m[2]) };
 }
+
+/** A command tail saw: where it ended, how long it was, the db after it, and whether it changes no data. */
+export interface SeenCommand {
+  offset: number;
+  bytes: number;
+  db: number | null;
+  /** `ping` and `REPLCONF GETACK`: the master's own, they change nothing */
+  noop: boolean;
+}
+
+/** After a failover the promoted master's history (its replid2) ends at second_repl_offset - 1; tail may have
+ *  seen more of the old master. When all it saw past that point changes no data (the old master's pings and
+ *  GETACKs while Sentinel promoted the replica), it can go back there and follow the new history: the position
+ *  to continue from, else null. */
+export function rewindPastNoops(at: StreamPosition, info: MasterReplInfo, seen: readonly SeenCommand[]): StreamPosition | null {
+  const end = info.secondOffset - 1;
+  if (at.replid !== info.replid2 || at.offset <= end || seen.length === 0) return null;
+  const after = seen.filter((c) => c.offset > end);
+  if (after.length === 0 || !after.every((c) => c.noop)) return null;
+  const before = seen.filter((c) => c.offset <= end).at(-1);
+  // `end` must be where a command ended (or where the first one seen began)
+  if (before ? before.offset !== end : after[0]!.offset - after[0]!.bytes !== end) return null;
+  return { replid: at.replid, offset: end, db: before ? before.db : null };
+}
+
+export function isNoop(argv: Buffer[]): boolean {
+  const name = argv[0]?.toString('latin1').toUpperCase();
+  return name === 'PING' || (name === 'REPLCONF' && argv[1]?.toString('latin1').toUpperCase() === 'GETACK');
+}

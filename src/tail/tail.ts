@@ -14,11 +14,13 @@ import { wireNow } from '../proxy/clock.js';
 import { streamDbAt } from './db-scan.js';
 import { MasterRefusal, openMasterLink, type MasterAuth, type MasterLink } from './master-link.js';
 import type { MasterSource } from './master-source.js';
-import { planPsync, type StreamPosition } from './psync-plan.js';
+import { isNoop, planPsync, rewindPastNoops, type SeenCommand, type StreamPosition } from './psync-plan.js';
 
 /** How often a replica acknowledges (Redis: once a second from replicationCron). */
 export const ACK_EVERY_MS = 1_000;
 const RETRY_MAX_MS = 2_000;
+/** Commands remembered for rewindPastNoops (an old master pings every 10 s: a few are what a failover adds). */
+const SEEN_KEPT = 1024;
 
 /** Where the stream goes besides the decoder (`--to`): complete commands only, so that a cut never leaves half
  *  of one behind. */
@@ -70,6 +72,7 @@ export function startTail(opts: TailOptions): Tail {
   let closeReason = '';
   let followedOnce = false;
   let dbKnownAt: StreamPosition | null = null;
+  const seen: SeenCommand[] = []; // the last commands, to go back past an old master's pings after a failover
   // where this link's stream starts in the master's bytes, and the offset before its first byte
   let streamStartPos: number | null = null;
   let streamBase = 0;
@@ -130,6 +133,8 @@ export function startTail(opts: TailOptions): Tail {
         // the first point of this link where the stream's db is known (a new --to copy starts there)
         if (relay && position!.db === null && e.db !== null) dbKnownAt = { replid: position!.replid, offset: e.offset, db: e.db };
         position = { replid: position!.replid, offset: e.offset, db: e.db };
+        seen.push({ offset: e.offset, bytes: e.bytes, db: e.db, noop: isNoop(e.argv) });
+        if (seen.length > SEEN_KEPT * 2) seen.splice(0, seen.length - SEEN_KEPT);
         if (isGetack(e.argv)) queueMicrotask(ackNow);
         return;
       case 'protocol-violation':
@@ -201,8 +206,15 @@ export function startTail(opts: TailOptions): Tail {
         link.close('INFO replication unreadable');
         return give(new ReplSpyError('RSPY_TAIL', `${where}: INFO replication does not give master_replid, master_repl_offset and the backlog: is it a Redis or Valkey server?`));
       }
-      const at: StreamPosition = { ...(position ?? { replid: info.replid, offset: info.offset, db: null }) };
-      const plan = planPsync(at, info);
+      let at: StreamPosition = { ...(position ?? { replid: info.replid, offset: info.offset, db: null }) };
+      let plan = planPsync(at, info);
+      const back = plan.continues || relay ? null : rewindPastNoops(at, info, seen);
+      if (back) {
+        say(`the promoted master's history ends at offset ${back.offset}, before the ${at.offset - back.offset} bytes of pings tail saw of the old master (no data): following it from there`);
+        at = back;
+        seen.splice(seen.findIndex((c) => c.offset > back.offset));
+        plan = planPsync(at, info);
+      }
       if (!plan.continues && (!opts.allowFullSync || relay)) {
         link.close('no partial resync possible');
         return give(

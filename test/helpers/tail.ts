@@ -100,10 +100,16 @@ export function setIndexes(events: JsonEvent[]): number[] {
   return events.filter((e) => e.type === 'command' && e.argv[0] === 'SET').map((e) => Number((e.argv[1] as string).slice(2)));
 }
 
-/** Offsets of all commands strictly increase and each is the one before plus the command's bytes. */
-export function offsetsAreExact(events: JsonEvent[]): boolean {
+/** The offsets of the commands of each link follow one another: each is the one before plus the command's bytes;
+ *  and a link starts where the one before it ended (`rewound`: or earlier, after a failover, see --help). */
+export function offsetsAreExact(events: JsonEvent[], opts: { rewound?: boolean } = {}): boolean {
   const commands = events.filter((e) => e.type === 'command');
-  return commands.every((e, k) => k === 0 || e.offset === commands[k - 1]!.offset + e.bytes);
+  return commands.every((e, k) => {
+    if (k === 0) return true;
+    const before = commands[k - 1]!;
+    if (e.link === before.link || !opts.rewound) return e.offset === before.offset + e.bytes;
+    return e.offset - e.bytes <= before.offset;
+  });
 }
 
 /** A plain TCP forwarder in a process of its own, to SIGKILL between tail and the master. */

@@ -84,7 +84,8 @@ describe.skipIf(!hasSentinel)('repl-spy tail --follow sentinel:// across a failo
       await waitCaughtUp(tail, promoted);
       const events = tail.events();
       expect(setIndexes(events)).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
-      expect(offsetsAreExact(events)).toBe(true);
+      // the old master may have pinged after the promotion point: tail then goes back there (no data lost)
+      expect(offsetsAreExact(events, { rewound: /bytes of pings tail saw of the old master/.test(tail.stderr()) })).toBe(true);
       const replid = (await promoted.info('replication')).master_replid;
       expect(events.filter((e) => e.type === 'continue').at(-1)!.replid).toBe(replid);
       // Sentinel knows the old master as a replica now, and never knew tail (port 0, an unresolvable name)

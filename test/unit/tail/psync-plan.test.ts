@@ -2,7 +2,7 @@
 // for anything else makes it fork a BGSAVE).
 import { describe, expect, it } from 'vitest';
 import { parseReplicationInfo, type MasterReplInfo } from '../../../src/analysis/master-info.js';
-import { parseFrom, planPsync } from '../../../src/tail/psync-plan.js';
+import { parseFrom, planPsync, rewindPastNoops } from '../../../src/tail/psync-plan.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -56,5 +56,23 @@ describe('parseFrom', () => {
   });
   it.each(['', 'abc:1', `${A}`, `${A}:`, `${A}:-1`, `${A}:1.5`, `${A}x:1`])('refuses %j', (text) => {
     expect(parseFrom(text)).toBeNull();
+  });
+});
+
+describe('rewindPastNoops', () => {
+  const failedOver = info({ master_replid: B, master_replid2: A, second_repl_offset: 101, master_repl_offset: 500 });
+  const seen = [
+    { offset: 100, bytes: 30, db: 2, noop: false },
+    { offset: 114, bytes: 14, db: 2, noop: true },
+    { offset: 151, bytes: 37, db: 2, noop: true },
+  ];
+  it('goes back to the end of the promoted history when only pings and GETACKs came after it', () => {
+    expect(rewindPastNoops({ replid: A, offset: 151, db: 2 }, failedOver, seen)).toEqual({ replid: A, offset: 100, db: 2 });
+  });
+  it('not when data came after it, nor when that point is inside a command, nor for another history', () => {
+    expect(rewindPastNoops({ replid: A, offset: 151, db: 2 }, failedOver, [seen[0]!, { ...seen[1]!, noop: false }, seen[2]!])).toBeNull();
+    expect(rewindPastNoops({ replid: A, offset: 151, db: 2 }, info({ master_replid: B, master_replid2: A, second_repl_offset: 105 }), seen)).toBeNull();
+    expect(rewindPastNoops({ replid: B, offset: 151, db: 2 }, failedOver, seen)).toBeNull();
+    expect(rewindPastNoops({ replid: A, offset: 100, db: 2 }, failedOver, seen)).toBeNull();
   });
 });
