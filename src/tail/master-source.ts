@@ -26,7 +26,10 @@ export interface SentinelSpec {
   password?: string;
 }
 
-/** `sentinel://[[user]:password@]host:port[,host:port...]/mastername` (the credentials are Sentinel's own). */
+const SENTINEL_PORT = 26379;
+
+/** `sentinel://[[user]:password@]host[:port][,host[:port]...]/mastername` (the credentials are Sentinel's own;
+ *  the port defaults to Sentinel's 26379). */
 export function parseSentinelUrl(text: string): SentinelSpec {
   const m = /^sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)\/(.+)$/i.exec(text.trim());
   if (!m) {
@@ -36,7 +39,7 @@ export function parseSentinelUrl(text: string): SentinelSpec {
   }
   const [, user, password, hosts, name] = m;
   return {
-    sentinels: hosts.split(',').map((h) => parseHostPort(h)),
+    sentinels: hosts.split(',').map((h) => parseHostPort(/:\d*$/.test(h) ? h : `${h}:${SENTINEL_PORT}`)),
     name: decodeURIComponent(name),
     ...(user ? { user: decodeURIComponent(user) } : {}),
     ...(password !== undefined ? { password: decodeURIComponent(password) } : {}),
