@@ -1,7 +1,7 @@
 // `repl-spy tail HOST:PORT`: the master's live command stream, as a replica that takes no snapshot: the same
 // decoder, events, outputs, capture and filters as the proxy, resumed exactly where it stopped after a cut.
 import type { Command } from 'commander';
-import { eventFilter } from '../capture/event-filter.js';
+import { eventFilter } from '../replay/event-filter.js';
 import { ReplSpyError } from '../core/errors.js';
 import type { ReplEvent, WireSink } from '../core/events.js';
 import { parseHostPort, parseUpstream } from '../core/host-port.js';
@@ -107,7 +107,7 @@ async function runTail(masterArg: string | undefined, flags: TailFlags): Promise
   const { upstream: tls } = tlsFromFlags(flags);
   const auth = { user: flags.user ?? upstream?.user, password: flags.pass ?? upstream?.password ?? (process.env.REDISCLI_AUTH || undefined) };
 
-  const { mode, logger, pipeline, capture, onWire, end } = startLive(flags, { upstream: source.label });
+  const { mode, logger, pipeline, capture, metrics, watchOutput, onWire, end } = await startLive(flags, { upstream: source.label });
   const say = (line: string): void => {
     if (mode === 'tui') logger.warn(line);
     else process.stderr.write(`repl-spy: ${line}\n`);
@@ -139,14 +139,14 @@ async function runTail(masterArg: string | undefined, flags: TailFlags): Promise
     if (copyHeld) l?.hold('target', true);
   };
   const tail = startTail({ source, tls, auth, from: copy?.resumeAt ?? from, allowFullSync: flags.allowFullSync ?? false, pipeline, onWire: onWireHeld, say, relay: copy ?? undefined, onLink });
-  // (a metrics endpoint would attach here: pipeline.subscribe and pipeline.currentLag, as for the proxy)
   const output = await attachOutput(mode, pipeline.subscribe, {
     label: `tail ${source.label}${capture ? `  capture ${capture.path}` : ''}`,
     filter: (e) => !isOwnAck(e) && filter(e),
     onQuit: () => void shutdown(0),
     onLost: (why) => logger.warn(`${why}; tail goes on following and capturing`),
   });
-  if (mode !== 'tui') process.stderr.write(`repl-spy: tail ${source.label}${capture ? `, capture ${capture.path}` : ''}\n`);
+  watchOutput(output);
+  if (mode !== 'tui') process.stderr.write(`repl-spy: tail ${source.label}${capture ? `, capture ${capture.path}` : ''}${metrics ? `, metrics ${metrics.url}` : ''}\n`);
 
   let stopping = false;
   const shutdown = async (code: number, err?: ReplSpyError): Promise<void> => {

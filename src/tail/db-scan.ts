@@ -1,7 +1,7 @@
 // Learns the db a master's stream is in at an offset before tail starts there: a short replica connection of its
 // own reads up to SCAN_BYTES of the backlog before the offset (PSYNC inside the backlog: +CONTINUE, no fork) and
 // looks for the last SELECT. It is not a link of the output or the capture: only the db it finds is.
-import type { MasterReplInfo } from '../analysis/master-info.js';
+import type { MasterReplInfo } from '../decode/analysis/master-info.js';
 import type { HostPort } from '../core/host-port.js';
 import type { ClientTls } from '../net/tls-options.js';
 import { openMasterLink, type MasterAuth, type MasterLink } from './master-link.js';

@@ -8,9 +8,9 @@
 import type { Socket } from 'node:net';
 import type { WireSink } from '../core/events.js';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
-import { RespClient, RespError, encodeCommand } from '../lab/resp-client.js';
+import { RespClient, RespError, encodeCommand } from '../net/resp-client.js';
 import type { ClientTls } from '../net/tls-options.js';
-import { wireNow } from '../proxy/clock.js';
+import { wireNow } from '../core/clock.js';
 
 /** The port tail announces: none (as `redis-cli --replica`, which announces nothing). */
 export const ANNOUNCED_PORT = 0;

@@ -2,7 +2,7 @@
 // before every connection so that after a failover tail finds the promoted replica.
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort, parseHostPort, type HostPort } from '../core/host-port.js';
-import { RespClient } from '../lab/resp-client.js';
+import { RespClient } from '../net/resp-client.js';
 
 export interface MasterSource {
   /** for messages: "127.0.0.1:6379" or "mymaster via Sentinel 127.0.0.1:26379" */

@@ -2,8 +2,8 @@
 // before asking: asking for what it cannot continue makes it fork a BGSAVE (R7.0 masterTryPartialResynchronization
 // accepts the replid, or replid2 up to second_repl_offset, and an offset inside the backlog). Pure.
 
-import type { MasterReplInfo } from '../analysis/master-info.js';
-import { explainFullResync } from '../analysis/resync-reason.js';
+import type { MasterReplInfo } from '../decode/analysis/master-info.js';
+import { explainFullResync } from '../decode/analysis/resync-reason.js';
 
 /** Where a tail stands: the history and the offset just after the last complete command it saw (its resume
  *  point: the next PSYNC asks for offset + 1). `db`: the db the stream is in there (null: not known yet). */

@@ -2,7 +2,7 @@
 // and a master sends one only when the db changes, so the last SELECT before the offset says it. The bytes may
 // start inside a command, so a SELECT counts only when the framing from it reaches the offset exactly, in whole
 // commands (a SELECT inside a value would not). Pure.
-import { RespFramer } from '../decode/resp-framer.js';
+import { RespFramer } from '../resp/framer.js';
 
 /** As the master writes it (R7.0 replicationFeedSlaves, shared select commands). */
 const SELECT_HEAD = Buffer.from('*2\r\n$6\r\nSELECT\r\n$', 'latin1');
@@ -22,14 +22,15 @@ function framesToEnd(bytes: Buffer): number | null {
   let db: number | null = null;
   let first = true;
   let clean = true;
-  const framer = new RespFramer({
+  const framer = new RespFramer('requests', {
     command: (argv) => {
       if (first) db = Number(argv[1]?.toString('latin1'));
       first = false;
     },
     inline: () => (clean = false),
-    violation: () => (clean = false),
+    keepalive: () => (clean = false),
+    error: () => (clean = false),
   });
-  framer.feed(bytes, 0, bytes.length);
-  return clean && framer.atCommandStart && db !== null && Number.isSafeInteger(db) ? db : null;
+  framer.feed(bytes);
+  return clean && framer.atBoundary && db !== null && Number.isSafeInteger(db) ? db : null;
 }

@@ -4,13 +4,13 @@
 // <replid> <offset+1>) after a cut, a master restart or, with `--follow`, a failover (`+CONTINUE <new replid>`
 // moves it onto the new history). Before every PSYNC the master's INFO says whether it can continue: if not,
 // tail stops and says why rather than make the master fork, unless full syncs are allowed.
-import { parseReplicationInfo } from '../analysis/master-info.js';
+import { parseReplicationInfo } from '../decode/analysis/master-info.js';
 import { ReplSpyError } from '../core/errors.js';
 import type { ReplEvent, WireSink } from '../core/events.js';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
-import type { Pipeline } from '../core/pipeline.js';
+import type { Pipeline } from '../decode/pipeline.js';
 import type { ClientTls } from '../net/tls-options.js';
-import { wireNow } from '../proxy/clock.js';
+import { wireNow } from '../core/clock.js';
 import { streamDbAt } from './db-scan.js';
 import { MasterRefusal, openMasterLink, type MasterAuth, type MasterLink } from './master-link.js';
 import type { MasterSource } from './master-source.js';

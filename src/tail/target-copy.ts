@@ -11,7 +11,7 @@
 import type net from 'node:net';
 import { ReplSpyError } from '../core/errors.js';
 import type { HostPort } from '../core/host-port.js';
-import { connectTarget, whatItHolds } from '../capture/fake-master.js';
+import { connectTarget, whatItHolds } from '../replay/fake-master.js';
 import { readReplicaRequests } from '../net/replica-requests.js';
 import { createReplicaServer } from '../net/replica-server.js';
 import { ByteQueue } from './byte-queue.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, terminate, waitReady } from '../../src/lab/redis-process.js';
-import type { Reply, RespClient } from '../../src/lab/resp-client.js';
+import type { Reply, RespClient } from '../../src/net/resp-client.js';
 import { isCI } from './redis.js';
 
 export interface Sentinel {

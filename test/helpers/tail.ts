@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { runCli, type CliRun } from './cli.js';
-import { RespClient } from '../../src/lab/resp-client.js';
+import { RespClient } from '../../src/net/resp-client.js';
 import { parseInfo, waitFor, type RedisServer } from './redis.js';
 import type { JsonEvent } from './spy.js';
 

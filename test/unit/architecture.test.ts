@@ -11,6 +11,7 @@
 //   capture  the capture file: format, reader, writer, RDB elider, secret masker, old versions
 //   replay   what replay needs: pacing, event filters, a capture's full sync (streamed), the fake master
 //   inspect  what a snapshot holds (RDB, AOF, append-only directory, a capture's snapshot)
+//   tail     following a master as a replica (PSYNC at its offset, resumes, Sentinel) and the --to copy
 //   proxy    the forward path
 //   output   the --json and line outputs
 //   metrics  the Prometheus endpoint (the pipeline's events and lag)
@@ -27,7 +28,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/repo-root.js';
 
-const LAYERS = ['resp', 'core', 'net', 'decode', 'pcap', 'capture', 'replay', 'inspect', 'proxy', 'output', 'metrics', 'tui', 'report', 'lab', 'cli'];
+const LAYERS = ['resp', 'core', 'net', 'decode', 'pcap', 'capture', 'replay', 'inspect', 'tail', 'proxy', 'output', 'metrics', 'tui', 'report', 'lab', 'cli'];
 
 const src = path.join(repoRoot, 'src');
 
@@ -168,6 +169,10 @@ describe('architecture', () => {
 
   it('the forward path depends on no observer (decoders, packet or capture files, replay, inspect)', () => {
     expect(violations('proxy', (s) => !/^(decode|pcap|capture|replay|inspect)\//.test(s))).toEqual([]);
+  });
+
+  it('tail is a source of wire events like the proxy: it writes no capture, reads no files and knows no output', () => {
+    expect(violations('tail', (s) => !/^(pcap|capture|inspect)\//.test(s) && !['node:fs', 'node:fs/promises'].includes(s))).toEqual([]);
   });
 
   it('the report is made from decoded events alone: no sockets, captures or clocks; only its writer touches files', () => {

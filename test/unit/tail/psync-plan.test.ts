@@ -1,7 +1,7 @@
 // Whether tail may ask a master for PSYNC: only when its INFO replication says the master will continue (asking
 // for anything else makes it fork a BGSAVE).
 import { describe, expect, it } from 'vitest';
-import { parseReplicationInfo, type MasterReplInfo } from '../../../src/analysis/master-info.js';
+import { parseReplicationInfo, type MasterReplInfo } from '../../../src/decode/analysis/master-info.js';
 import { parseFrom, planPsync, rewindPastNoops } from '../../../src/tail/psync-plan.js';
 
 const A = 'a'.repeat(40);

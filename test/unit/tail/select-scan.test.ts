@@ -1,6 +1,6 @@
 // The db of a master's stream at an offset, from the backlog bytes before it (they may start inside a command).
 import { describe, expect, it } from 'vitest';
-import { encodeCommand } from '../../../src/lab/resp-client.js';
+import { encodeCommand } from '../../../src/net/resp-client.js';
 import { lastSelectedDb } from '../../../src/tail/select-scan.js';
 
 const stream = (...commands: (string | number)[][]): Buffer => Buffer.concat(commands.map((c) => encodeCommand(c)));
