@@ -74,7 +74,14 @@ export interface Live {
   end(output: AttachedOutput | null): Promise<void>;
 }
 
-export async function startLive(flags: LiveFlags, opts: { upstream: string }): Promise<Live> {
+export interface LiveOptions {
+  upstream: string;
+  /** Decode each wire event as it is given, not behind a bounded tap: for a source with no forward path to
+   *  protect (tail), whose position is what it decoded and that holds its master back rather than lose bytes. */
+  inline?: boolean;
+}
+
+export async function startLive(flags: LiveFlags, opts: LiveOptions): Promise<Live> {
   if (flags.captureRdb !== 'full' && flags.captureRdb !== 'none') {
     throw new ReplSpyError('RSPY_BAD_ARGS', `--capture-rdb must be full or none, not ${JSON.stringify(flags.captureRdb)}`);
   }
@@ -130,7 +137,12 @@ export async function startLive(flags: LiveFlags, opts: { upstream: string }): P
     observers,
     onObserverError: (name, err) => logger.error({ err }, `the ${name} failed and was stopped; forwarding continues`),
   });
-  const onWire = tap.append;
+  const onWire: WireSink = opts.inline
+    ? (e) => {
+        tap.append(e);
+        tap.flush();
+      }
+    : tap.append;
   // The decoders' clock: lag that grows between ACKs, a replica that stops acknowledging.
   const ticker = setInterval(() => onWire({ kind: 'tick', at: wireNow() }), TICK_MS);
   const end = async (output: AttachedOutput | null): Promise<void> => {

@@ -107,7 +107,7 @@ async function runTail(masterArg: string | undefined, flags: TailFlags): Promise
   const { upstream: tls } = tlsFromFlags(flags);
   const auth = { user: flags.user ?? upstream?.user, password: flags.pass ?? upstream?.password ?? (process.env.REDISCLI_AUTH || undefined) };
 
-  const { mode, logger, pipeline, capture, metrics, watchOutput, onWire, end } = await startLive(flags, { upstream: source.label });
+  const { mode, logger, pipeline, capture, metrics, watchOutput, onWire, end } = await startLive(flags, { upstream: source.label, inline: true });
   const say = (line: string): void => {
     if (mode === 'tui') logger.warn(line);
     else process.stderr.write(`repl-spy: ${line}\n`);
