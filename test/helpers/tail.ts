@@ -58,19 +58,37 @@ export async function waitCaughtUp(run: CliRun, master: Pick<RedisServer, 'info'
 }
 
 /** `SET k:<i> <i>` for i in [from, from+count), pipelined in batches; resolves once every reply came. */
-export function pipelinedSets(port: number, from: number, count: number, opts: { batch?: number; password?: string } = {}): Promise<void> {
+export async function pipelinedSets(port: number, from: number, count: number, opts: { batch?: number; password?: string } = {}): Promise<void> {
+  await writeSets(port, from, (i) => i < from + count, opts);
+}
+
+/** A write load that goes on until stop() (or `max` SETs: what a 64 MB backlog holds with room to spare), so that
+ *  cuts made during it have more of it after them however slow the machine. stop() resolves with the number of
+ *  SETs written (k:<from> onwards). */
+export function startSetLoad(port: number, from: number, opts: { batch?: number; max?: number } = {}): { stop(): Promise<number> } {
+  let going = true;
+  const end = from + (opts.max ?? 1_000_000);
+  const load = writeSets(port, from, (i) => going && i < end, opts);
+  return {
+    async stop() {
+      going = false;
+      return (await load) - from;
+    },
+  };
+}
+
+/** `SET k:<i> <i>` from i = from while more(i), pipelined in batches; resolves with the i after the last. */
+function writeSets(port: number, from: number, more: (i: number) => boolean, opts: { batch?: number; password?: string }): Promise<number> {
   const batch = opts.batch ?? 10_000;
   const socket = net.connect(port, '127.0.0.1');
   return new Promise((resolve, reject) => {
     let i = from;
-    const end = from + count;
     let expected = 0;
     let received = 0;
     let authPending = opts.password !== undefined;
     const next = (): void => {
       const parts: string[] = [];
-      const stop = Math.min(end, i + batch);
-      for (; i < stop; i++) parts.push(resp('SET', `k:${i}`, String(i)));
+      for (; parts.length < batch && more(i); i++) parts.push(resp('SET', `k:${i}`, String(i)));
       expected += parts.length * 5; // +OK\r\n
       socket.write(parts.join(''));
     };
@@ -83,9 +101,9 @@ export function pipelinedSets(port: number, from: number, count: number, opts: {
       if (d.includes('-')) return reject(new Error(`the load got an error: ${d.toString().slice(0, 200)}`));
       received += d.length;
       if (received < expected) return;
-      if (i < end) return next();
+      if (more(i)) return next();
       socket.end();
-      resolve();
+      resolve(i);
     });
     socket.on('error', reject);
   });

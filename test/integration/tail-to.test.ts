@@ -3,7 +3,7 @@
 // refused as `replay --to` refuses it, unless it is a copy tail served before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, redisPool, requireRedis, waitFor, waitForLinkUp, type RedisServer } from '../helpers/redis.js';
-import { pipelinedSets, startForwarder, startTailCli, waitCaughtUp } from '../helpers/tail.js';
+import { pipelinedSets, startForwarder, startSetLoad, startTailCli, waitCaughtUp } from '../helpers/tail.js';
 import { runCli } from '../helpers/cli.js';
 
 const hasRedis = requireRedis();
@@ -34,7 +34,7 @@ describe.skipIf(!hasRedis)('repl-spy tail --to', () => {
     let tail = await startTailCli(args);
     try {
       const continued = (): number => tail.stderr().match(/continued \w+:\d+ with \+CONTINUE/g)?.length ?? 0;
-      const load = pipelinedSets(master.port, 0, 300_000, { batch: 2_000 });
+      const load = startSetLoad(master.port, 0, { batch: 2_000 });
       let cuts = 0;
       for (const cut of ['kill', 'proxy', 'target', 'kill', 'proxy', 'kill']) {
         const before = tail.stdout().length;
@@ -50,7 +50,7 @@ describe.skipIf(!hasRedis)('repl-spy tail --to', () => {
         cuts++;
         await waitFor(() => continued() === cuts, 30_000, `tail to continue after cut ${cuts}`);
       }
-      await load;
+      const written = await load.stop();
       await master.cmd('SELECT', 5);
       await master.cmd('HSET', 'in-db-5', 'f', 'v');
       await master.cmd('SELECT', 0);
@@ -60,12 +60,12 @@ describe.skipIf(!hasRedis)('repl-spy tail --to', () => {
       // tail stops; the copy stays a replica holding what it acknowledged, and the next run continues it
       await tail.stop();
       expect(tail.stderr()).toMatch(/--to 127\.0\.0\.1:\d+ holds \w+ up to offset \d+ and stays a replica with its link down/);
-      await pipelinedSets(master.port, 300_000, 10_000);
+      await pipelinedSets(master.port, written, 10_000);
       tail = await startTailCli(args);
       expect(tail.stderr()).toMatch(/is a copy of \w+ up to offset \d+ whose link is down: continuing it from there/);
       await waitCaughtUp(tail, master);
       await expectIdentical(master, target);
-      expect(Number((await target.info('keyspace')).db0?.match(/keys=(\d+)/)?.[1])).toBe(310_000);
+      expect(Number((await target.info('keyspace')).db0?.match(/keys=(\d+)/)?.[1])).toBe(written + 10_000);
     } finally {
       await tail.stop();
       await proxy.kill();
