@@ -4,7 +4,7 @@
 // are bounded: replicas by ip and announced port and the master they replicate from (only open links are exported), reason codes, directions; never
 // keys or command names.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { announcedPort, hostOf } from '../decode/analysis/listening-port.js';
+import { announcedIp, announcedPort, hostOf } from '../decode/analysis/listening-port.js';
 import type { ClientKind, From, ReplEvent, WireEvent } from '../core/events.js';
 import type { LinkLag } from '../decode/pipeline.js';
 
@@ -90,9 +90,12 @@ export class ReplicationMetrics {
         return;
       }
       case 'replica-command': {
+        // as INFO replication lists it: the announced port, and the announced address when there is one
         const port = announcedPort(e.argv);
+        const ip = announcedIp(e.argv);
         const l = this.links.get(e.link);
         if (l && port !== null) l.port = port;
+        if (l && ip !== null) l.ip = ip;
         return;
       }
       case 'psync':

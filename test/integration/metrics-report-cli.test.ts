@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startCliProxy } from '../helpers/cli.js';
+import { sample } from '../helpers/metrics.js';
 import { redisPool, requireRedis, startReplicaThrough, waitFor, waitForLinkUp } from '../helpers/redis.js';
 
 const hasRedis = requireRedis();
@@ -16,12 +17,6 @@ afterAll(async () => {
   await pool.stopAll();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-/** The value of one series of an exposition text. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 describe('usage', () => {
   it('a bad --metrics address exits 2; a port in use exits 3 and leaves no capture behind', async () => {
