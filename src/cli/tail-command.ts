@@ -71,7 +71,7 @@ export function registerTailCommand(program: Command): void {
     .option('--to-password <password>', 'AUTH for the --to server (default: REDISCLI_AUTH)')
     .option('--to-user <user>', 'ACL user for the --to server')
     .option('--force', 'with --to: replace what the server holds (keys, its master, its replicas), after saying what');
-  addLiveOptions(addTlsSettingsOptions(addUpstreamTlsOptions(cmd, 'the master')))
+  addLiveOptions(addTlsSettingsOptions(addUpstreamTlsOptions(cmd, 'the master and Sentinel')))
     .addHelpText('after', TOPOLOGY_HELP)
     .action(async (master: string | undefined, _local: unknown, c: Command) => {
       const flags = subcommandFlags<TailFlags>(c);
@@ -85,7 +85,8 @@ async function runTail(masterArg: string | undefined, flags: TailFlags): Promise
   }
   if (masterArg && flags.follow) throw new ReplSpyError('RSPY_BAD_ARGS', 'give the master either as HOST:PORT or with --follow, not both');
   const upstream = masterArg ? parseUpstream(masterArg) : null;
-  const source: MasterSource = upstream ? fixedMaster(upstream) : sentinelMaster(parseSentinelUrl(flags.follow!));
+  const { upstream: tls } = tlsFromFlags(flags);
+  const source: MasterSource = upstream ? fixedMaster(upstream) : sentinelMaster(parseSentinelUrl(flags.follow!), tls);
   let from = null;
   if (flags.from !== undefined) {
     const f = parseFrom(flags.from);
@@ -104,7 +105,6 @@ async function runTail(masterArg: string | undefined, flags: TailFlags): Promise
     : null;
   if (copy?.resumeAt && from) throw new ReplSpyError('RSPY_BAD_ARGS', `--from: ${flags.to} holds a copy to continue at ${copy.resumeAt.replid}:${copy.resumeAt.offset}; leave --from out`);
   const filter = eventFilter({ command: flags.command, key: flags.key, db: optionalInt(flags.db, '--db') });
-  const { upstream: tls } = tlsFromFlags(flags);
   const auth = { user: flags.user ?? upstream?.user, password: flags.pass ?? upstream?.password ?? (process.env.REDISCLI_AUTH || undefined) };
 
   const { mode, logger, pipeline, capture, metrics, watchOutput, onWire, end } = await startLive(flags, { upstream: source.label, inline: true });

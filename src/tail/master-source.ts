@@ -3,6 +3,7 @@
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort, parseHostPort, type HostPort } from '../core/host-port.js';
 import { RespClient } from '../net/resp-client.js';
+import type { ClientTls } from '../net/tls-options.js';
 
 export interface MasterSource {
   /** for messages: "127.0.0.1:6379" or "mymaster via Sentinel 127.0.0.1:26379" */
@@ -46,8 +47,9 @@ export function parseSentinelUrl(text: string): SentinelSpec {
   };
 }
 
-/** Asks each Sentinel in turn `SENTINEL get-master-addr-by-name` until one answers with an address. */
-export function sentinelMaster(spec: SentinelSpec): MasterSource {
+/** Asks each Sentinel in turn `SENTINEL get-master-addr-by-name` until one answers with an address. `tls`: the
+ *  master's TLS settings, which Sentinel's tls-port shares in a TLS deployment (null: plaintext). */
+export function sentinelMaster(spec: SentinelSpec, tls: ClientTls | null): MasterSource {
   const where = spec.sentinels.map((s) => formatHostPort(s.host, s.port)).join(',');
   return {
     label: `${spec.name} via Sentinel ${where}`,
@@ -56,7 +58,7 @@ export function sentinelMaster(spec: SentinelSpec): MasterSource {
       const problems: string[] = [];
       for (const s of spec.sentinels) {
         try {
-          const client = await RespClient.connect(s.host, s.port, spec.password, { user: spec.user });
+          const client = await RespClient.connect(s.host, s.port, spec.password, { user: spec.user, tls });
           try {
             const reply = await client.send(['SENTINEL', 'get-master-addr-by-name', spec.name]);
             if (Array.isArray(reply) && reply.length === 2) return { host: String(reply[0]), port: Number(reply[1]) };

@@ -58,7 +58,7 @@ export interface RedisTls {
 }
 
 /** How the helper connects to a server with `tls`. */
-function clientTlsFor(tls: RedisTls): ClientTls {
+export function clientTlsFor(tls: RedisTls): ClientTls {
   const as = tls.helperCert ?? tls.cert;
   return clientTlsFromFlags({ upstreamTls: true, upstreamCa: tls.issuer ?? tls.ca, upstreamCert: as.cert, upstreamKey: as.key })!;
 }

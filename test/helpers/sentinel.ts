@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, terminate, waitReady } from '../../src/lab/redis-process.js';
 import type { Reply, RespClient } from '../../src/net/resp-client.js';
-import { isCI } from './redis.js';
+import { clientTlsFor, isCI, type RedisTls } from './redis.js';
 
 export interface Sentinel {
   port: number;
@@ -23,12 +23,17 @@ export function requireSentinel(): boolean {
   return false;
 }
 
-export async function startSentinel(name: string, masterPort: number): Promise<Sentinel> {
+/** `tls`: Sentinel listens on a TLS port only (clients present a certificate of `ca`) and reaches the servers
+ *  with TLS (tls-replication yes); the helper's own connection presents `cert`. */
+export async function startSentinel(name: string, masterPort: number, tls?: RedisTls): Promise<Sentinel> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-sentinel-'));
   const config = path.join(dir, 'sentinel.conf');
+  const listen = tls
+    ? ['port 0', `tls-port ${port}`, `tls-cert-file ${tls.cert.cert}`, `tls-key-file ${tls.cert.key}`, `tls-ca-cert-file ${tls.ca}`, 'tls-replication yes']
+    : [`port ${port}`];
   writeFileSync(config, [
-    `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
+    ...listen, 'bind 127.0.0.1', `dir ${dir}`,
     `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
     `sentinel down-after-milliseconds ${name} 1000`,
     `sentinel failover-timeout ${name} 10000`, '',
@@ -36,7 +41,7 @@ export async function startSentinel(name: string, masterPort: number): Promise<S
   const proc: ChildProcess = spawn('redis-sentinel', [config], { stdio: ['ignore', 'ignore', 'ignore'] });
   let client: RespClient;
   try {
-    client = await waitReady(port, proc);
+    client = await waitReady(port, proc, undefined, tls ? clientTlsFor(tls) : null);
   } catch (err) {
     await terminate(proc);
     rmSync(dir, { recursive: true, force: true });
