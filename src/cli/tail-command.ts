@@ -53,6 +53,7 @@ What the master shows for it (INFO replication), and what it does not disturb:
     to second_repl_offset, and an offset inside the backlog): no BGSAVE, no fork. A master that never had a
     replica has no backlog: attach a replica once, or use --allow-full-sync (one fork, the smallest RDB the
     server can send: REPLCONF rdb-filter-only "" on Redis 7.0+, an empty RDB).
+TLS: the --upstream-* settings serve the master and, with --follow, Sentinel (its tls-port) alike.
 Exit codes: 0 stopped (Ctrl-C, SIGTERM), 2 usage, 6 the stream cannot be continued without a full sync, 1 other.`;
 
 export function registerTailCommand(program: Command): void {
@@ -71,7 +72,7 @@ export function registerTailCommand(program: Command): void {
     .option('--to-password <password>', 'AUTH for the --to server (default: REDISCLI_AUTH)')
     .option('--to-user <user>', 'ACL user for the --to server')
     .option('--force', 'with --to: replace what the server holds (keys, its master, its replicas), after saying what');
-  addLiveOptions(addTlsSettingsOptions(addUpstreamTlsOptions(cmd, 'the master and Sentinel')))
+  addLiveOptions(addTlsSettingsOptions(addUpstreamTlsOptions(cmd, 'the master')))
     .addHelpText('after', TOPOLOGY_HELP)
     .action(async (master: string | undefined, _local: unknown, c: Command) => {
       const flags = subcommandFlags<TailFlags>(c);
