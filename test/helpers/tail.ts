@@ -7,9 +7,14 @@ import { RespClient } from '../../src/net/resp-client.js';
 import { parseInfo, waitFor, type RedisServer } from './redis.js';
 import type { JsonEvent } from './spy.js';
 
-/** `repl-spy tail <args> --json --no-capture`, resolved once it follows the master. */
-export async function startTailCli(args: string[], opts: { env?: Record<string, string>; following?: boolean } = {}): Promise<CliRun> {
-  const run = runCli(['tail', ...args, '--json', '--no-capture'], { env: opts.env });
+/** `repl-spy tail <args> --json --no-capture` (`capture`: `--capture <file>` instead; `lines`: `--no-tui`
+ *  instead of `--json`), resolved once it follows the master. */
+export async function startTailCli(
+  args: string[],
+  opts: { env?: Record<string, string>; following?: boolean; capture?: string; lines?: boolean } = {},
+): Promise<CliRun> {
+  const output = [opts.lines ? '--no-tui' : '--json', ...(opts.capture ? ['--capture', opts.capture] : ['--no-capture'])];
+  const run = runCli(['tail', ...args, ...output], { env: opts.env });
   if (opts.following === false) return run;
   await waitFor(
     () => {
