@@ -6,6 +6,7 @@
 // Sentinel learns a replica's priority only from that replica's own INFO, read at the ip:port the master lists,
 // so such a replica can never be chosen by Sentinel (it does not even add one whose name does not resolve).
 import type { Socket } from 'node:net';
+import { ReplSpyError } from '../core/errors.js';
 import type { WireSink } from '../core/events.js';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
 import { RespClient, RespError, encodeCommand } from '../net/resp-client.js';
@@ -25,7 +26,13 @@ export interface MasterAuth {
 }
 
 /** The master refused us in a way retrying cannot fix (AUTH, ACL): tail stops with this. */
-export class MasterRefusal extends Error {}
+export class MasterRefusal extends ReplSpyError {
+  override readonly name = 'MasterRefusal';
+
+  constructor(message: string) {
+    super('RSPY_TAIL', message);
+  }
+}
 
 export interface Handshake {
   replid: string;

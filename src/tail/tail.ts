@@ -191,7 +191,7 @@ export function startTail(opts: TailOptions): Tail {
         where = formatHostPort(master.host, master.port);
         link = await openMasterLink(master, { link: nextLink, tls: opts.tls, auth: opts.auth, onWire: opts.onWire, onMasterBytes });
       } catch (err) {
-        if (err instanceof MasterRefusal) return give(new ReplSpyError('RSPY_TAIL', err.message));
+        if (err instanceof MasterRefusal) return give(err);
         failures++;
         problem(`cannot reach the master ${where} (${err instanceof Error ? err.message : String(err)}): trying again`);
         continue;
