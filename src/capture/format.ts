@@ -72,7 +72,7 @@ export function encodeRecordParts(r: CaptureRecord): [Buffer, Buffer, Buffer] {
   let payload: Buffer;
   switch (r.kind) {
     case 'open':
-      payload = json({ replica: r.replica, master: r.master, ...(r.via ? { via: r.via } : {}), ...(r.listeners ? { listeners: r.listeners } : {}), ...(r.tls ? { tls: r.tls } : {}), ...(r.streamDb !== undefined ? { streamDb: r.streamDb } : {}) });
+      payload = json({ replica: r.replica, master: r.master, ...(r.via ? { via: r.via } : {}), ...(r.listeners ? { listeners: r.listeners } : {}), ...(r.tls ? { tls: r.tls } : {}), ...(r.streamDb !== undefined ? { streamDb: r.streamDb } : {}), ...(r.replication ? { replication: true } : {}) });
       break;
     case 'bytes':
       direction = r.from;
@@ -205,6 +205,7 @@ export function decodeRecord(buf: Buffer): RecordResult {
         record.tls = fields.tls as LinkTls;
       }
       if (Number.isSafeInteger(fields.streamDb)) record.streamDb = fields.streamDb as number;
+      if (fields.replication === true) record.replication = true;
       return { ok: true, length, record };
     }
     case RECORD_KIND.bytes:

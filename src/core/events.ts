@@ -28,6 +28,9 @@ export interface WireLinkOpen {
   /** the db the master's stream is in where this link's stream starts, when the source knows it (`repl-spy tail`
    *  reconnecting after a cut: a +CONTINUE sends no SELECT) */
   streamDb?: number;
+  /** the replica side is repl-spy itself (`repl-spy tail`): a replication link from its first byte (it waits for
+   *  the replies to its REPLCONFs before it asks for the sync that would otherwise tell) */
+  replication?: true;
 }
 /** What a TLS leg of a link negotiated. The bytes of the wire events are the decrypted ones: what Redis sent. */
 export interface TlsLeg {

@@ -152,6 +152,7 @@ export class LinkDecoder {
     switch (e.kind) {
       case 'open':
         if (e.streamDb !== undefined) this.master.setStartDb(e.streamDb);
+        if (e.replication && this.role === 'pending') this.becomeReplication();
         if (this.role === 'replication') this.emitOpen(e);
         else this.openEvent = e;
         return;

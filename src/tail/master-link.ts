@@ -117,7 +117,7 @@ function replicaLink(socket: Socket, info: string, master: string, opts: { link:
     },
     start(h) {
       started = true;
-      onWire({ kind: 'open', link, at: wireNow(), replica: formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0), master, ...(h.streamDb === null ? {} : { streamDb: h.streamDb }) });
+      onWire({ kind: 'open', link, at: wireNow(), replica: formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0), master, replication: true, ...(h.streamDb === null ? {} : { streamDb: h.streamDb }) });
       onWire({ kind: 'server-info', at: wireNow(), server: master, text: info });
       socket.on('data', (chunk: Buffer) => {
         onWire({ kind: 'bytes', link, at: wireNow(), from: 'master', chunk });
