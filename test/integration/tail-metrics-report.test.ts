@@ -30,7 +30,7 @@ describe.skipIf(!hasRedis)('repl-spy tail --metrics --report', () => {
       expect(url, tail.stderr()).toBeDefined();
       await pipelinedSets(master.port, 0, 1000);
       await waitCaughtUp(tail, master);
-      const series = 'redis_connected_slave_offset_bytes{slave_ip="repl-spy-tail.invalid",slave_port="0",slave_state="online"}';
+      const series = `redis_connected_slave_offset_bytes{slave_ip="repl-spy-tail.invalid",slave_port="0",slave_state="online",master="127.0.0.1:${master.port}"}`;
       let text = '';
       let listed = '';
       // tail ACKs every second; a PING of the master may come in between, so both are read at one offset

@@ -4,7 +4,7 @@
 // address from the master's INFO and connects to it, so when it is not one of repl-spy's listeners, Sentinel
 // reaches the replica directly, and after a failover the promoted replica's traffic bypasses repl-spy. Pure.
 import type { ReplEvent, ReplSink, ReplicaAddressEvent } from '../../core/events.js';
-import { announcedPort, hostOf } from './listening-port.js';
+import { announcedIp, announcedPort, hostOf } from './listening-port.js';
 
 interface Handshake {
   listeners: string[] | null;
@@ -68,12 +68,6 @@ export class ReplicaAddressCheck {
     }
     return out;
   }
-}
-
-function announcedIp(argv: string[]): string | null {
-  if (argv[0]?.toUpperCase() !== 'REPLCONF') return null;
-  const i = argv.findIndex((a, k) => k % 2 === 1 && a.toLowerCase() === 'ip-address');
-  return (i > 0 && argv[i + 1]) || null;
 }
 
 function portOf(address: string): string {
