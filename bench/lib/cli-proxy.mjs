@@ -27,7 +27,8 @@ export function processUsage(pid) {
   return { cpuMs: ((Number(f[11]) + Number(f[12])) / CLK_TCK) * 1000, rss: kb('VmRSS'), maxRss: kb('VmHWM') };
 }
 
-export async function startCliProxy(upstreamPort, mode, { root = ownRoot, extraArgs = [] } = {}) {
+/** `nodeArgs`: flags for node itself (e.g. --cpu-prof), before the script. */
+export async function startCliProxy(upstreamPort, mode, { root = ownRoot, extraArgs = [], nodeArgs = [] } = {}) {
   if (!CLI_MODES.includes(mode)) throw new Error(`mode must be one of ${CLI_MODES.join(', ')}`);
   const cli = path.join(root, 'dist/cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build that checkout first`);
@@ -35,7 +36,7 @@ export async function startCliProxy(upstreamPort, mode, { root = ownRoot, extraA
   const port = await freePort();
   const logFile = path.join(dir, 'repl-spy.log');
   const outFile = path.join(dir, 'events.out');
-  const args = [cli, '--listen', `127.0.0.1:${port}`, '--upstream', `127.0.0.1:${upstreamPort}`, '--capture', path.join(dir, 'bench.rspy'), '--log-file', logFile, ...extraArgs];
+  const args = [...nodeArgs, cli, '--listen', `127.0.0.1:${port}`, '--upstream', `127.0.0.1:${upstreamPort}`, '--capture', path.join(dir, 'bench.rspy'), '--log-file', logFile, ...extraArgs];
   let pid;
   let exited;
   const session = `repl-spy-bench-${process.pid}-${port}`;

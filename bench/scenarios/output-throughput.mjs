@@ -2,14 +2,13 @@
 // real master under the max-rate load (redis-benchmark SETs of 100 bytes, -P 16) is decoded by the pipeline, in
 // slices as the tap gives it, with one output behind it: the --json and --no-tui writers (the CLI's own writer,
 // into a file), and the TUI's reducer. An output's rate = events / (CPU seconds with it - CPU seconds of decoding
-// alone); CPU time counts the writer's thread-pool writes too. Runs of the variants are interleaved.
+// alone); CPU time counts the writer's thread-pool writes too. Runs of the variants are interleaved. With
+// BENCH_BASE=<a built checkout> its writers run too ("before", side by side).
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createPipeline } from '../../dist/decode/pipeline.js';
-import { createEventWriter } from '../../dist/output/event-writer.js';
-import { jsonLine } from '../../dist/output/json-output.js';
-import { textLine } from '../../dist/output/line-output.js';
 import { apply, createTuiState } from '../../dist/tui/model/state.js';
 import { startRedis } from '../lib/redis.mjs';
 import { redisBenchmarkSets } from '../lib/load.mjs';
@@ -31,17 +30,36 @@ const cpuMs = () => {
 const turn = () => new Promise((r) => setImmediate(r));
 
 /** The outputs under test: each gives a subscriber and a way to wait until all it wrote is written. */
+/** The writer and formatters of a checkout; one whose formatters return strings (before the byte lines) too. */
+async function writersOf(root) {
+  const load = (file) => import(pathToFileURL(path.join(root, 'dist/output', file)).href);
+  const { createEventWriter } = await load('event-writer.js');
+  const json = await load('json-output.js');
+  const text = await load('line-output.js');
+  return {
+    createEventWriter,
+    json: json.writeJsonLine ?? json.jsonLine,
+    text: text.writeTextLine ?? text.textLine,
+  };
+}
+const own = await writersOf(path.resolve(import.meta.dirname, '../..'));
+const base = process.env.BENCH_BASE ? await writersOf(path.resolve(process.env.BENCH_BASE)) : null;
+
 const OUTPUTS = {
   decoding: () => ({ subscriber: () => {}, done: async () => 0 }),
-  json: (file) => fileWriter(file, jsonLine),
-  text: (file) => fileWriter(file, textLine),
+  json: (file) => fileWriter(file, own, own.json),
+  text: (file) => fileWriter(file, own, own.text),
+  ...(base && {
+    'json, before': (file) => fileWriter(file, base, base.json),
+    'text, before': (file) => fileWriter(file, base, base.text),
+  }),
   tui: () => {
     const state = createTuiState();
     return { subscriber: (e) => apply(state, e), done: async () => 0 };
   },
 };
 
-function fileWriter(file, format) {
+function fileWriter(file, { createEventWriter }, format) {
   const stream = createWriteStream(file);
   const writer = createEventWriter(stream, format);
   return {
@@ -57,7 +75,7 @@ function fileWriter(file, format) {
 /** Decodes the recorded stream with `output` behind the pipeline; CPU ms from the first command to the last byte
  *  written. */
 async function run(rec, name) {
-  const output = OUTPUTS[name](path.join(dir, `${name}.out`));
+  const output = OUTPUTS[name](path.join(dir, `${name.replace(/\W+/g, '-')}.out`));
   let events = 0;
   const pipeline = createPipeline({});
   pipeline.subscribe((e) => {

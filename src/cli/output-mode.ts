@@ -6,8 +6,8 @@ import type { Writable } from 'node:stream';
 import type { ReplSink } from '../core/events.js';
 import { wireNow } from '../core/clock.js';
 import { createEventWriter } from '../output/event-writer.js';
-import { jsonLine } from '../output/json-output.js';
-import { textLine } from '../output/line-output.js';
+import { writeJsonLine } from '../output/json-output.js';
+import { writeTextLine } from '../output/line-output.js';
 import type { ReplayControls, ReplicaNumbering, TuiFaults } from '../tui/index.js';
 
 export interface OutputFlags {
@@ -83,7 +83,7 @@ export async function attachOutput(
       droppedEvents: () => 0,
     };
   }
-  const writer = createEventWriter(eventStream(), mode === 'json' ? jsonLine : textLine, {
+  const writer = createEventWriter(eventStream(), mode === 'json' ? writeJsonLine : writeTextLine, {
     onClosed: (err) => lose(`the output closed (${(err as NodeJS.ErrnoException).code ?? err.message}): no more events are printed`, () => unsubscribe()),
   });
   const unsubscribe = subscribe((e) => {

@@ -15,13 +15,13 @@ export function argJson(arg: Buffer, fullBytes = arg.length): string {
   return JSON.stringify(argText(arg, fullBytes));
 }
 
-function isAscii(buf: Buffer): boolean {
+export function isAscii(buf: Buffer): boolean {
   for (let i = 0; i < buf.length; i++) if (buf[i]! >= 0x80) return false;
   return true;
 }
 
 /** Printable ASCII without `"` and `\`: what JSON writes as is. */
-function isJsonPlain(buf: Buffer): boolean {
+export function isJsonPlain(buf: Buffer): boolean {
   for (let i = 0; i < buf.length; i++) {
     const b = buf[i]!;
     if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) return false;

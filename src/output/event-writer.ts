@@ -7,6 +7,7 @@
 
 import type { Writable } from 'node:stream';
 import type { ReplEvent } from '../core/events.js';
+import { LineBuffer } from './line-buffer.js';
 
 const MAX_PENDING_BYTES = 32 * 1024 * 1024;
 
@@ -24,9 +25,12 @@ export interface EventWriterOptions {
   onClosed?: (err: Error) => void;
 }
 
-export function createEventWriter(out: Writable, format: (e: ReplEvent) => string, opts: EventWriterOptions = {}): EventWriter {
+/** Writes one event's line, without its newline. */
+export type LineFormat = (e: ReplEvent, b: LineBuffer) => void;
+
+export function createEventWriter(out: Writable, format: LineFormat, opts: EventWriterOptions = {}): EventWriter {
   const maxPendingBytes = opts.maxPendingBytes ?? MAX_PENDING_BYTES;
-  let batch: string[] = [];
+  const batch = new LineBuffer();
   let closed = false;
   let scheduled = false;
   let dropped = 0; // since the last notice
@@ -40,23 +44,23 @@ export function createEventWriter(out: Writable, format: (e: ReplEvent) => strin
   out.on('error', (err) => {
     if (closed) return;
     closed = true;
-    batch = [];
+    batch.take();
     opts.onClosed?.(err);
   });
 
   const noteDropped = (): void => {
     if (dropped === 0) return;
-    batch.push(`repl-spy: ${dropped} events not shown: the output was slower than the replication stream`);
+    batch.newLine();
+    batch.ascii(`repl-spy: ${dropped} events not shown: the output was slower than the replication stream\n`);
     dropped = 0;
   };
   const flushNow = (): void => {
     scheduled = false;
     if (batch.length === 0 || closed) return;
-    batch.push(''); // the last newline, without a copy of the whole text to add it
-    const text = batch.join('\n');
-    batch = [];
-    unfinishedWrites++;
-    out.write(text, writeDone);
+    for (const chunk of batch.take()) {
+      unfinishedWrites++;
+      out.write(chunk, writeDone);
+    }
   };
   const schedule = (): void => {
     if (scheduled) return;
@@ -72,13 +76,15 @@ export function createEventWriter(out: Writable, format: (e: ReplEvent) => strin
   return {
     write(e) {
       if (closed) return;
-      if (out.writableLength > maxPendingBytes) {
+      if (out.writableLength + batch.length > maxPendingBytes) {
         dropped++;
         droppedTotal++;
         return;
       }
       noteDropped();
-      batch.push(format(e));
+      batch.newLine();
+      format(e, batch);
+      batch.ascii('\n');
       schedule();
     },
     flush() {

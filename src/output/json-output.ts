@@ -1,28 +1,88 @@
 // `--json`: one JSON object per event and line. Command arguments become (shortened) strings. A command, by far
-// the most frequent event, is written by hand: the same object as JSON.stringify gives, argv last.
+// the most frequent event, is written by hand, in bytes: the same object as JSON.stringify gives, argv last.
 
 import type { CommandEvent, ReplEvent } from '../core/events.js';
-import { argJson } from './argv-text.js';
+import { argJson, isJsonPlain, SHOWN_ARG_BYTES } from './argv-text.js';
+import { LineBuffer, lineText } from './line-buffer.js';
 
 export function jsonLine(e: ReplEvent): string {
-  if (e.type === 'command') return commandJson(e);
-  return JSON.stringify(e);
+  return lineText((b) => writeJsonLine(e, b));
+}
+
+/** The event as a JSON line, without its newline. */
+export function writeJsonLine(e: ReplEvent, b: LineBuffer): void {
+  if (e.type === 'command') commandJson(e, b);
+  else b.text(JSON.stringify(e));
 }
 
 /** The fields written by hand; any other field an event gets is written after them, as JSON.stringify would. */
 const COMMAND_FIELDS = new Set(['type', 'at', 'link', 'offset', 'db', 'bytes', 'argv', 'argBytes']);
 
-function commandJson(e: CommandEvent): string {
-  let extra = '';
+function commandJson(e: CommandEvent, b: LineBuffer): void {
+  b.bytes(HEAD.at);
+  b.ascii(atText(e.at));
+  b.bytes(HEAD.link);
+  b.num(e.link);
+  b.bytes(HEAD.offset);
+  b.num(e.offset);
+  b.bytes(HEAD.db);
+  if (e.db === null) b.ascii('null');
+  else b.num(e.db);
+  b.bytes(HEAD.bytes);
+  b.num(e.bytes);
   for (const key in e) {
     if (COMMAND_FIELDS.has(key)) continue;
     const v = (e as unknown as Record<string, unknown>)[key];
-    if (v !== undefined) extra += `,"${key}":${JSON.stringify(v)}`;
+    if (v === undefined) continue;
+    b.bytes(fieldHead(key));
+    // numbers (pos, end) are most of these: as JSON.stringify writes them, without calling it
+    if (typeof v === 'number') b.num(v);
+    else b.text(JSON.stringify(v));
   }
+  b.bytes(HEAD.argv);
   const { argv, argBytes } = e;
-  let args = argv.length > 0 ? argJson(argv[0]!, argBytes?.[0]) : '';
-  for (let i = 1; i < argv.length; i++) args += `,${argJson(argv[i]!, argBytes?.[i])}`;
-  return `{"type":"command","at":${num(e.at)},"link":${e.link},"offset":${e.offset},"db":${e.db},"bytes":${e.bytes}${extra},"argv":[${args}]}`;
+  for (let i = 0; i < argv.length; i++) {
+    if (i > 0) b.byte(COMMA);
+    const arg = argv[i]!;
+    const full = argBytes?.[i] ?? arg.length;
+    if (full <= SHOWN_ARG_BYTES && isJsonPlain(arg)) {
+      b.byte(QUOTE);
+      b.bytes(arg);
+      b.byte(QUOTE);
+    } else b.text(argJson(arg, full));
+  }
+  b.byte(CLOSE_BRACKET);
+  b.byte(CLOSE_BRACE);
+}
+
+const HEAD = {
+  at: Buffer.from('{"type":"command","at":'),
+  link: Buffer.from(',"link":'),
+  offset: Buffer.from(',"offset":'),
+  db: Buffer.from(',"db":'),
+  bytes: Buffer.from(',"bytes":'),
+  argv: Buffer.from(',"argv":['),
+};
+
+/** `,"key":` of the other fields, encoded once per name. */
+const fieldHeads = new Map<string, Buffer>();
+function fieldHead(key: string): Buffer {
+  let head = fieldHeads.get(key);
+  if (!head) fieldHeads.set(key, (head = Buffer.from(`,${JSON.stringify(key)}:`)));
+  return head;
+}
+
+const [COMMA, QUOTE, CLOSE_BRACKET, CLOSE_BRACE] = [',', '"', ']', '}'].map((c) => c.charCodeAt(0)) as [number, number, number, number];
+
+/** The commands of one chunk share their time: its text is made once. */
+let lastAt = NaN;
+let lastAtText = '';
+function atText(at: number): string {
+  if (at !== lastAt) {
+    lastAt = at;
+    lastAtText = num(at);
+  }
+  return lastAtText;
 }
 
 /** As JSON.stringify writes a number (null for what JSON has no number for). */

@@ -1,12 +1,38 @@
 // `--no-tui`: one readable line per event, e.g.
 //   12:00:01.234 #2 fullresync replid=8b1e… offset=0
 
-import type { ReplEvent } from '../core/events.js';
+import type { CommandEvent, ReplEvent } from '../core/events.js';
 import { tlsText } from '../core/tls-text.js';
-import { argText } from './argv-text.js';
+import { argText, isAscii, SHOWN_ARG_BYTES } from './argv-text.js';
+import { LineBuffer, lineText } from './line-buffer.js';
 
 export function textLine(e: ReplEvent): string {
-  return `${clock(e.at)} #${e.link} ${e.type} ${describe(e)}`.trimEnd();
+  return lineText((b) => writeTextLine(e, b));
+}
+
+/** The event as a line, without its newline. */
+export function writeTextLine(e: ReplEvent, b: LineBuffer): void {
+  if (e.type === 'command' && commandText(e, b)) return;
+  b.text(`${clock(e.at)} #${e.link} ${e.type} ${describe(e)}`.trimEnd());
+}
+
+/** A command, in bytes: plain ASCII arguments are copied as they are. False (nothing written) when an argument
+ *  needs the generic form: shortened, or not ASCII (its text could end in whitespace that trimEnd would take). */
+function commandText(e: CommandEvent, b: LineBuffer): boolean {
+  const { argv, argBytes } = e;
+  b.ascii(`${clock(e.at)} #${e.link} command offset=${e.offset} db=${e.db ?? '?'} `);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if ((argBytes?.[i] ?? arg.length) > SHOWN_ARG_BYTES || !isAscii(arg)) {
+      b.rewindLine();
+      return false;
+    }
+    if (i > 0) b.ascii(' ');
+    b.bytes(arg);
+  }
+  // as trimEnd: the whitespace at the end goes (ASCII whitespace: tab to carriage return, and space)
+  for (let last = b.lastByte(); last === 0x20 || (last >= 0x09 && last <= 0x0d); last = b.lastByte()) b.dropLast(1);
+  return true;
 }
 
 function describe(e: ReplEvent): string {

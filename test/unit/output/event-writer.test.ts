@@ -5,6 +5,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { ReplEvent } from '../../../src/core/events.js';
 import { createEventWriter } from '../../../src/output/event-writer.js';
+import type { LineBuffer } from '../../../src/output/line-buffer.js';
 
 /** A stream whose reader takes nothing until release() is called. */
 function stalledStream() {
@@ -27,7 +28,7 @@ function stalledStream() {
 }
 
 const event = (n: number) => ({ type: 'command', pos: 0, end: 0, n }) as unknown as ReplEvent;
-const format = (e: ReplEvent) => `event ${(e as unknown as { n: number }).n}`;
+const format = (e: ReplEvent, b: LineBuffer) => b.text(`event ${(e as unknown as { n: number }).n}`);
 
 describe('event writer', () => {
   it('writes every line in order when the stream keeps up', async () => {
