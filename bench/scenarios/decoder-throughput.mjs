@@ -1,11 +1,12 @@
 // Scenario 3: decoder throughput offline, one core, on real recorded replication streams: commands/s of the
 // command stream (16-byte and 1 KiB values) for chunk sizes from 1.5 KiB to 64 KiB, compared with redis-parser on
 // the same bytes and chunks, and src/resp's framing alone; MB/s of RDB payload framing, with and without RDB
-// analysis.
+// analysis. With BENCH_BASE=<a built checkout> its pipeline decodes the same bytes too ("before", interleaved).
 import { createRequire } from 'node:module';
-import { createPipeline } from '../../dist/decode/pipeline.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { RespFramer } from '../../dist/resp/framer.js';
-import { makeRdbSink } from '../../dist/decode/rdb-sink.js';
 import { startRedis, populate } from '../lib/redis.mjs';
 import { redisBenchmarkSets } from '../lib/load.mjs';
 import { recordStream } from '../lib/record.mjs';
@@ -21,8 +22,19 @@ const CHUNKS = [1536, 4096, 16384, 65536];
 const COMMANDS = { 16: smoke ? 20_000 : 2_000_000, 1024: smoke ? 5_000 : 300_000 };
 const RDB_MB = smoke ? 4 : 256;
 
+/** The pipeline and RDB sink of a checkout (the pipeline was in core/ before it moved to decode/). */
+async function decoderOf(root) {
+  const dist = (file) => pathToFileURL(path.join(root, 'dist', file)).href;
+  const pipelineFile = existsSync(path.join(root, 'dist/decode/pipeline.js')) ? 'decode/pipeline.js' : 'core/pipeline.js';
+  const { createPipeline } = await import(dist(pipelineFile));
+  const { makeRdbSink } = await import(dist('decode/rdb-sink.js'));
+  return { createPipeline, makeRdbSink };
+}
+const own = await decoderOf(path.resolve(import.meta.dirname, '../..'));
+const base = process.env.BENCH_BASE ? await decoderOf(path.resolve(process.env.BENCH_BASE)) : null;
+
 /** Feeds a recorded stream to the decoding pipeline: handshake and payload untimed, then the timed part. */
-function decodeRun(stream, { timedFrom, timedTo, chunkSize, rdbAnalysis }) {
+function decodeRun(stream, { timedFrom, timedTo, chunkSize, rdbAnalysis }, { createPipeline, makeRdbSink } = own) {
   let commands = 0;
   let violations = 0;
   const pipeline = createPipeline({ rdbSink: rdbAnalysis ? makeRdbSink : undefined });
@@ -73,6 +85,20 @@ function repeat(fn) {
   return Array.from({ length: REPS }, fn);
 }
 
+/** Runs of this checkout's decoder and, with BENCH_BASE, the base's, interleaved; [ours, before or null]. */
+function repeatBoth(run) {
+  if (!base) return [repeat(() => run(own)), null];
+  run(own);
+  run(base);
+  const ours = [];
+  const before = [];
+  for (let i = 0; i < REPS; i++) {
+    ours.push(run(own));
+    before.push(run(base));
+  }
+  return [ours, before];
+}
+
 const tables = [];
 const goals = [];
 
@@ -88,7 +114,7 @@ for (const [valueBytes, requests] of Object.entries(COMMANDS)) {
   const streamMB = mb(span.timedTo - span.timedFrom);
   log(`decoder: recorded ${valueBytes}-byte stream, ${streamMB.toFixed(1)} MB`);
   for (const chunkSize of CHUNKS) {
-    const ours = repeat(() => decodeRun(rec.bytes, { ...span, chunkSize, rdbAnalysis: true }));
+    const [ours, before] = repeatBoth((impl) => decodeRun(rec.bytes, { ...span, chunkSize, rdbAnalysis: true }, impl));
     const theirs = repeat(() => redisParserRun(rec.bytes, { ...span, chunkSize }));
     const n = ours[0].commands;
     if (theirs[0].commands !== n) throw new Error(`command counts differ: repl-spy ${n}, redis-parser ${theirs[0].commands}`);
@@ -97,7 +123,7 @@ for (const [valueBytes, requests] of Object.entries(COMMANDS)) {
     const ourRate = rate(ours);
     worstCmdRate = Math.min(worstCmdRate, ourRate.median);
     cmdRows.push([`${valueBytes} B`, n, (chunkSize / 1024).toFixed(1), fmt(ourRate, 2), fmt(mbps(ours), 0), fmt(rate(theirs), 2), fmt(mbps(theirs), 0),
-      (ourRate.median / rate(theirs).median).toFixed(2)]);
+      (ourRate.median / rate(theirs).median).toFixed(2), ...(before ? [fmt(rate(before), 2), (ourRate.median / rate(before).median).toFixed(2)] : [])]);
     log(`  chunk ${chunkSize}: repl-spy ${ourRate.median.toFixed(2)} M cmd/s, redis-parser ${rate(theirs).median.toFixed(2)} M cmd/s`);
     const framed = repeat(() => framerRun(framer, rec.bytes, { ...span, chunkSize }));
     if (framed[0].commands !== n) throw new Error(`the framer counted ${framed[0].commands} commands, not ${n}`);
@@ -108,7 +134,7 @@ for (const [valueBytes, requests] of Object.entries(COMMANDS)) {
 }
 tables.push({
   title: `Command stream (recorded from redis-benchmark SETs), ${REPS} runs each`,
-  columns: ['values', 'commands', 'chunk KiB', 'repl-spy M cmd/s', 'repl-spy MB/s', 'redis-parser M cmd/s', 'redis-parser MB/s', 'repl-spy / redis-parser'],
+  columns: ['values', 'commands', 'chunk KiB', 'repl-spy M cmd/s', 'repl-spy MB/s', 'redis-parser M cmd/s', 'redis-parser MB/s', 'repl-spy / redis-parser', ...(base ? ['before M cmd/s', 'after / before'] : [])],
   rows: cmdRows,
 });
 goals.push({ goal: 'command stream: >= 1,000,000 commands/s on one core (worst value size and chunk size)', value: `${worstCmdRate.toFixed(2)} M/s`, met: worstCmdRate >= 1 });
@@ -135,16 +161,20 @@ for (const ds of datasets) {
   const payloadMB = mb(span.timedTo - span.timedFrom);
   log(`decoder: recorded RDB, ${ds.name}, ${payloadMB.toFixed(1)} MB`);
   for (const chunkSize of [16384, 65536]) {
-    const framing = summary(repeat(() => decodeRun(rec.bytes, { ...span, chunkSize, rdbAnalysis: false })).map((r) => payloadMB / (r.ms / 1000)));
-    const analysis = summary(repeat(() => decodeRun(rec.bytes, { ...span, chunkSize, rdbAnalysis: true })).map((r) => payloadMB / (r.ms / 1000)));
+    const speed = (runs) => summary(runs.map((r) => payloadMB / (r.ms / 1000)));
+    const [framed, framedBefore] = repeatBoth((impl) => decodeRun(rec.bytes, { ...span, chunkSize, rdbAnalysis: false }, impl));
+    const [analysed, analysedBefore] = repeatBoth((impl) => decodeRun(rec.bytes, { ...span, chunkSize, rdbAnalysis: true }, impl));
+    const framing = speed(framed);
+    const analysis = speed(analysed);
     framingRate = Math.min(framingRate, framing.median);
-    rdbRows.push([ds.name, payloadMB.toFixed(0), (chunkSize / 1024).toFixed(0), fmt(framing, 0), fmt(analysis, 0)]);
+    rdbRows.push([ds.name, payloadMB.toFixed(0), (chunkSize / 1024).toFixed(0), fmt(framing, 0), fmt(analysis, 0),
+      ...(base ? [fmt(speed(framedBefore), 0), fmt(speed(analysedBefore), 0), (analysis.median / speed(analysedBefore).median).toFixed(2)] : [])]);
     log(`  chunk ${chunkSize}: framing ${framing.median.toFixed(0)} MB/s, with analysis ${analysis.median.toFixed(0)} MB/s`);
   }
 }
 tables.push({
   title: `RDB payload (recorded disk-based full sync), ${REPS} runs each`,
-  columns: ['dataset', 'payload MB', 'chunk KiB', 'framing MB/s', 'framing + RDB analysis MB/s'],
+  columns: ['dataset', 'payload MB', 'chunk KiB', 'framing MB/s', 'framing + RDB analysis MB/s', ...(base ? ['before: framing MB/s', 'before: + RDB analysis MB/s', 'analysis after / before'] : [])],
   rows: rdbRows,
 });
 goals.push({ goal: 'RDB payload framing: >= 300 MB/s on one core', value: `${framingRate.toFixed(0)} MB/s`, met: framingRate >= 300 });

@@ -4,6 +4,7 @@
 import { startRedis, populate } from '../lib/redis.mjs';
 import { syncOnce, syncTimeCells } from '../lib/sync.mjs';
 import { requireHaproxy } from '../lib/haproxy.mjs';
+import { withBase } from '../lib/proxy.mjs';
 import { summary, fmt, mb } from '../lib/stats.mjs';
 import { scenarioArgs, writeResult, log } from '../lib/scenario.mjs';
 
@@ -11,7 +12,12 @@ const { smoke, out } = scenarioArgs();
 const SIZE_MB = smoke ? 2 : Number(process.env.BENCH_SYNC_MB ?? 1024);
 const REPS = smoke ? 1 : Number(process.env.BENCH_SYNC_REPS ?? 3);
 const MODES = (process.env.BENCH_SYNC_MODES ?? 'diskless,disk').split(',');
-const VARIANTS = ['direct', 'haproxy', 'pump', 'decode', 'capture', 'full', 'nocrc'];
+/** BENCH_SYNC_VARIANTS=pump,full: only these (and direct, which the ratios need); with BENCH_BASE the pump, all on
+ *  and the real command run from that checkout too ("before", side by side). */
+const ONLY = process.env.BENCH_SYNC_VARIANTS?.split(',');
+const VARIANTS = withBase(['direct', 'haproxy', 'pump', 'decode', 'capture', 'full', 'nocrc', 'cli-json'])
+  .filter((v) => !ONLY || v === 'direct' || ONLY.includes(v.replace(/@base$/, '')));
+const label = (v) => (v.endsWith('@base') ? `${LABEL[v.slice(0, -5)]}, before` : LABEL[v]);
 const LABEL = {
   direct: 'direct',
   haproxy: 'haproxy (reference, C)',
@@ -20,7 +26,9 @@ const LABEL = {
   capture: 'proxy: + decode + capture',
   full: 'proxy: + RDB analysis (all on)',
   nocrc: 'proxy: all on, RDB checksum not verified (--no-rdb-checksum)',
+  'cli-json': 'repl-spy --json > file (the real command, all on)',
 };
+const GB = 1024 / SIZE_MB; // proxy CPU s per GB of snapshot
 
 requireHaproxy();
 const tables = [];
@@ -44,24 +52,35 @@ for (const mode of MODES) {
     const rows = VARIANTS.map((v) => {
       const rs = runs[v];
       return [
-        LABEL[v],
+        label(v),
         ...syncTimeCells(runs, v),
         rs[0].stats ? fmt(summary(rs.map((r) => mb(r.stats.maxRss))), 0) : '',
         rs[0].stats ? fmt(summary(rs.map((r) => r.stats.cpuMs / 1000)), 1) : '',
+        rs[0].stats ? fmt(summary(rs.map((r) => (r.stats.cpuMs / 1000) * GB)), 2) : '',
+        rs[0].stats && runs.pump ? fmt(summary(rs.map((r, i) => r.stats.cpuMs / runs.pump[i].stats.cpuMs)), 2) : '',
       ];
     });
     results[mode] = runs;
     tables.push({
       title: `Full sync, ${mode}, ${SIZE_MB} MB RDB (${keys} keys), ${REPS} interleaved repetitions`,
-      columns: ['path', 'sync s', 'ratio', 'transfer s', 'transfer ratio', 'proxy peak RSS MB', 'proxy CPU s'],
+      columns: ['path', 'sync s', 'ratio', 'transfer s', 'transfer ratio', 'proxy peak RSS MB', 'proxy CPU s', 'proxy CPU s/GB', 'CPU vs bare pump'],
       rows,
     });
+    for (const v of ['full', 'cli-json'].filter((x) => runs[x] && runs.pump)) {
+      const cpu = summary(runs[v].map((r, i) => r.stats.cpuMs / runs.pump[i].stats.cpuMs));
+      goals.push({ goal: `full sync ${mode}, ${label(v)}: proxy CPU per GB <= 1.5x the bare pump's`, value: `${cpu.median.toFixed(2)}x`, met: cpu.median <= 1.5 });
+    }
+    if (!runs.full) continue;
     const allOn = summary(runs.full.map((r, i) => r.totalMs / runs.direct[i].totalMs));
     goals.push({ goal: `full sync ${mode}, everything on: ratio <= 1.05`, value: allOn.median.toFixed(3), met: allOn.median <= 1.05 });
-    const noCrc = summary(runs.nocrc.map((r, i) => r.totalMs / runs.direct[i].totalMs));
-    goals.push({ goal: `full sync ${mode}, everything on but the RDB checksum (--no-rdb-checksum): ratio (no goal of its own)`, value: noCrc.median.toFixed(3), met: null });
-    const reference = summary(runs.haproxy.map((r, i) => r.totalMs / runs.direct[i].totalMs));
-    goals.push({ goal: `reference: full sync ${mode} through haproxy (C) in the same run (no goal of its own)`, value: reference.median.toFixed(3), met: null });
+    if (runs.nocrc) {
+      const noCrc = summary(runs.nocrc.map((r, i) => r.totalMs / runs.direct[i].totalMs));
+      goals.push({ goal: `full sync ${mode}, everything on but the RDB checksum (--no-rdb-checksum): ratio (no goal of its own)`, value: noCrc.median.toFixed(3), met: null });
+    }
+    if (runs.haproxy) {
+      const reference = summary(runs.haproxy.map((r, i) => r.totalMs / runs.direct[i].totalMs));
+      goals.push({ goal: `reference: full sync ${mode} through haproxy (C) in the same run (no goal of its own)`, value: reference.median.toFixed(3), met: null });
+    }
   } finally {
     await master.stop();
   }
