@@ -67,9 +67,12 @@ const proxy = await startProxy({
   upstreamTls: tls.upstream,
 });
 
-// Sampled RSS (the OS's maxRSS is the true peak; samples show the shape).
-let rssSampleMax = 0;
-setInterval(() => (rssSampleMax = Math.max(rssSampleMax, process.memoryUsage.rss())), 100).unref();
+// Sampled memory (the OS's maxRSS is the true peak; the samples say where it went: V8's heap, or buffers outside it).
+const peaks = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+setInterval(() => {
+  const m = process.memoryUsage();
+  for (const key of Object.keys(peaks)) peaks[key] = Math.max(peaks[key], m[key]);
+}, 100).unref();
 
 function stats() {
   const cpu = process.cpuUsage();
@@ -82,6 +85,7 @@ function stats() {
     captureBytes: capture?.stats().bytesWritten ?? 0,
     captureDropped: capture?.stats().droppedBytes ?? 0,
     tapLost: tap?.stats().reduce((n, o) => n + o.lostBytes, 0) ?? 0,
+    peaks: { ...peaks },
     tapUs: { p50: tapNs.count ? tapNs.percentile(50) / 1000 : 0, p99: tapNs.count ? tapNs.percentile(99) / 1000 : 0 },
   };
 }

@@ -8,7 +8,8 @@ import { wireNow } from '../core/clock.js';
 import { createEventWriter } from '../output/event-writer.js';
 import { writeJsonLine } from '../output/json-output.js';
 import { writeTextLine } from '../output/line-output.js';
-import type { ReplayControls, ReplicaNumbering, TuiFaults } from '../tui/index.js';
+import type { ReplayClock } from '../core/replay-clock.js';
+import type { ReplicaNumbering, TuiFaults } from '../tui/index.js';
 
 export interface OutputFlags {
   json?: boolean;
@@ -35,7 +36,7 @@ export async function attachOutput(
   opts: {
     label: string;
     onQuit: () => void;
-    replay?: ReplayControls;
+    replay?: ReplayClock;
     /** live commands: fault keys in the TUI */
     faults?: TuiFaults;
     filter?: (e: Parameters<ReplSink>[0]) => boolean;

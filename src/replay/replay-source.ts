@@ -2,18 +2,7 @@
 // Only the waiting uses the wall clock; every event keeps its recorded `at`, so the decoder's durations and
 // rates are those of the capture whatever the speed.
 import type { WireEvent } from '../core/events.js';
-
-export interface ReplayClock {
-  setSpeed(n: number): void;
-  pause(): void;
-  resume(): void;
-  readonly speed: number;
-  /** The recorded time the replay has reached, moving with the wall clock between events at the current speed;
-   *  once the capture is over it stays at its last event. */
-  now(): number | null;
-  /** the capture has no more events */
-  readonly ended: boolean;
-}
+import type { ReplayClock } from '../core/replay-clock.js';
 
 /** Longest single sleep, so a speed change or pause takes effect soon. */
 const MAX_SLEEP_MS = 100;

@@ -1,4 +1,5 @@
 import type { ReplSink } from '../core/events.js';
+import type { ReplayClock } from '../core/replay-clock.js';
 import { detailScrollLimit, renderFrame } from './format/frame.js';
 import { runFault, type TuiFaults } from './model/faults.js';
 import { apply, createTuiState, type ReplicaNumbering } from './model/state.js';
@@ -9,21 +10,10 @@ import { openTerminal } from './screen/terminal.js';
 // mark the screen dirty; a timer paints at most FPS frames per second, so a master writing at full
 // speed never waits for the terminal. Live and replay look the same: only `label` and `replay` differ.
 
-export interface ReplayControls {
-  setSpeed(n: number): void;
-  pause(): void;
-  resume(): void;
-  readonly speed: number;
-  /** the recorded time the replay has reached (null before the first event) */
-  now(): number | null;
-  /** the capture is over: its clock stands still */
-  readonly ended: boolean;
-}
-
 export interface TuiOptions {
   subscribe: (fn: ReplSink) => () => void;
   label: string;
-  replay?: ReplayControls;
+  replay?: ReplayClock;
   /** fault control of a live command: the fault keys act on the selected replica's link */
   faults?: TuiFaults;
   onQuit: () => void;
