@@ -23,13 +23,17 @@ for (const sync of ['disk', 'diskless']) {
     try {
       const keys = await populate(master, sizeMB * 1024 * 1024);
       const row = [sync, sizeMB];
-      for (const mode of ['pump', 'full']) {
+      for (const mode of ['pump', 'full', 'cli-json']) {
         const r = await syncOnce(master.port, mode);
         if (r.keys !== keys) throw new Error(`replica has ${r.keys} keys, master ${keys}`);
-        if (mode === 'full') peaks.push(r.stats.maxRss);
+        if (mode !== 'pump') peaks.push(r.stats.maxRss);
         row.push((r.totalMs / 1000).toFixed(1), mb(r.stats.maxRss).toFixed(0));
+        // where the layers' peak went: V8's heap, or buffers outside it (sampled every 100 ms)
+        const p = r.stats.peaks;
+        if (p) row.push(`${mb(p.heapUsed).toFixed(0)} / ${mb(p.external).toFixed(0)} / ${mb(p.arrayBuffers).toFixed(0)}`);
         if (mode === 'full') row.push(mb(r.stats.captureDropped).toFixed(0));
-        log(`memory: ${sync} ${sizeMB} MB snapshot, ${mode}: proxy peak RSS ${mb(r.stats.maxRss).toFixed(0)} MB`);
+        log(`memory: ${sync} ${sizeMB} MB snapshot, ${mode}: proxy peak RSS ${mb(r.stats.maxRss).toFixed(0)} MB` +
+          (p ? ` (peaks: heap used ${mb(p.heapUsed).toFixed(0)}, heap total ${mb(p.heapTotal).toFixed(0)}, external ${mb(p.external).toFixed(0)}, array buffers ${mb(p.arrayBuffers).toFixed(0)} MB)` : ''));
       }
       snapRows.push(row);
     } finally {
@@ -38,8 +42,8 @@ for (const sync of ['disk', 'diskless']) {
   }
 }
 tables.push({
-  title: 'Peak RSS of the proxy while a snapshot passes: the bare pump and everything on (decode, capture with RDB bodies, RDB analysis), one run each',
-  columns: ['sync', 'snapshot MB', 'pump sync s', 'pump peak RSS MB', 'all on sync s', 'all on peak RSS MB', 'capture dropped MB'],
+  title: 'Peak RSS of the proxy while a snapshot passes: the bare pump, everything on (decode, capture with RDB bodies, RDB analysis) and the real command with everything on, one run each',
+  columns: ['sync', 'snapshot MB', 'pump sync s', 'pump peak RSS MB', 'pump peaks heap / external / array buffers MB', 'all on sync s', 'all on peak RSS MB', 'all on peaks heap / external / array buffers MB', 'capture dropped MB', 'repl-spy --json > file sync s', 'repl-spy --json > file peak RSS MB'],
   rows: snapRows,
 });
 const maxPeak = mb(Math.max(...peaks));
