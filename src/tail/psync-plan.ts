@@ -67,7 +67,10 @@ export function rewindPastNoops(at: StreamPosition, info: MasterReplInfo, seen: 
   return { replid: at.replid, offset: end, db: before ? before.db : null };
 }
 
+/** A command of the stream that changes no data: a master's PING, REPLCONF GETACK, and Sentinel's hello (a PUBLISH
+ *  to `__sentinel__:hello`, which the old master propagates every 2 s, also after the promotion point). */
 export function isNoop(argv: Buffer[]): boolean {
   const name = argv[0]?.toString('latin1').toUpperCase();
+  if (name === 'PUBLISH') return argv.length === 3 && argv[1]!.toString('latin1') === '__sentinel__:hello';
   return name === 'PING' || (name === 'REPLCONF' && argv[1]?.toString('latin1').toUpperCase() === 'GETACK');
 }

@@ -2,7 +2,7 @@
 // for anything else makes it fork a BGSAVE).
 import { describe, expect, it } from 'vitest';
 import { parseReplicationInfo, type MasterReplInfo } from '../../../src/decode/analysis/master-info.js';
-import { parseFrom, planPsync, rewindPastNoops } from '../../../src/tail/psync-plan.js';
+import { isNoop, parseFrom, planPsync, rewindPastNoops } from '../../../src/tail/psync-plan.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -74,5 +74,19 @@ describe('rewindPastNoops', () => {
     expect(rewindPastNoops({ replid: A, offset: 151, db: 2 }, info({ master_replid: B, master_replid2: A, second_repl_offset: 105 }), seen)).toBeNull();
     expect(rewindPastNoops({ replid: B, offset: 151, db: 2 }, failedOver, seen)).toBeNull();
     expect(rewindPastNoops({ replid: A, offset: 100, db: 2 }, failedOver, seen)).toBeNull();
+  });
+});
+
+describe('isNoop', () => {
+  const argv = (...words: string[]) => words.map((w) => Buffer.from(w));
+  it("a master's PING, REPLCONF GETACK and Sentinel's hello change no data", () => {
+    expect(isNoop(argv('PING'))).toBe(true);
+    expect(isNoop(argv('REPLCONF', 'GETACK', '*'))).toBe(true);
+    expect(isNoop(argv('publish', '__sentinel__:hello', '127.0.0.1,26379,abc,0,tailed,127.0.0.1,6379,0'))).toBe(true);
+  });
+  it('any other command, and a PUBLISH to another channel, may matter', () => {
+    expect(isNoop(argv('SET', 'k', 'v'))).toBe(false);
+    expect(isNoop(argv('PUBLISH', 'news', 'hello'))).toBe(false);
+    expect(isNoop(argv('REPLCONF', 'ACK', '1'))).toBe(false);
   });
 });
