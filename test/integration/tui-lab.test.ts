@@ -87,7 +87,8 @@ describe.skipIf(!ready)('TUI of repl-spy lab in a real terminal: fault keys', ()
     lab.keys('Escape');
     lab.type('k'); // up to the closed row of the cut link: the fault event itself
     lab.keys('Enter');
-    const detail = await lab.waitScreen('the detail of the cut link', (s) => s.includes(`[detail #${chosen}]`));
+    // a screen read mid-paint can have the header without the rest: wait for the handshake's answer too
+    const detail = await lab.waitScreen('the detail of the cut link with its +FULLRESYNC', (s) => s.includes(`[detail #${chosen}]`) && s.includes('← master  +FULLRESYNC'));
     expect(detail).toContain(`last fault: cut (reason link=${chosen},cut)`);
     expect(detail).toContain('← master  +FULLRESYNC');
 
