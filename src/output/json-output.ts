@@ -2,7 +2,7 @@
 // the most frequent event, is written by hand, in bytes: the same object as JSON.stringify gives, argv last.
 
 import type { CommandEvent, ReplEvent } from '../core/events.js';
-import { argJson, isJsonPlain, SHOWN_ARG_BYTES } from './argv-text.js';
+import { argJson, SHOWN_ARG_BYTES } from './argv-text.js';
 import { LineBuffer, lineText } from './line-buffer.js';
 
 export function jsonLine(e: ReplEvent): string {
@@ -37,6 +37,7 @@ function commandJson(e: CommandEvent, b: LineBuffer): void {
     b.bytes(fieldHead(key));
     // numbers (pos, end) are most of these: as JSON.stringify writes them, without calling it
     if (typeof v === 'number') b.num(v);
+    else if (typeof v === 'string') b.bytes(stringJson(v));
     else b.text(JSON.stringify(v));
   }
   b.bytes(HEAD.argv);
@@ -45,11 +46,7 @@ function commandJson(e: CommandEvent, b: LineBuffer): void {
     if (i > 0) b.byte(COMMA);
     const arg = argv[i]!;
     const full = argBytes?.[i] ?? arg.length;
-    if (full <= SHOWN_ARG_BYTES && isJsonPlain(arg)) {
-      b.byte(QUOTE);
-      b.bytes(arg);
-      b.byte(QUOTE);
-    } else b.text(argJson(arg, full));
+    if (full > SHOWN_ARG_BYTES || !b.jsonAscii(arg)) b.text(argJson(arg, full));
   }
   b.byte(CLOSE_BRACKET);
   b.byte(CLOSE_BRACE);
@@ -72,7 +69,18 @@ function fieldHead(key: string): Buffer {
   return head;
 }
 
-const [COMMA, QUOTE, CLOSE_BRACKET, CLOSE_BRACE] = [',', '"', ']', '}'].map((c) => c.charCodeAt(0)) as [number, number, number, number];
+/** String fields (the `master` of every command in a tail) repeat: each is encoded once, up to a bound. */
+const stringJsons = new Map<string, Buffer>();
+function stringJson(s: string): Buffer {
+  let json = stringJsons.get(s);
+  if (!json) {
+    if (stringJsons.size >= 256) stringJsons.clear();
+    stringJsons.set(s, (json = Buffer.from(JSON.stringify(s))));
+  }
+  return json;
+}
+
+const [COMMA, CLOSE_BRACKET, CLOSE_BRACE] = [',', ']', '}'].map((c) => c.charCodeAt(0)) as [number, number, number];
 
 /** The commands of one chunk share their time: its text is made once. */
 let lastAt = NaN;

@@ -63,6 +63,36 @@ export class LineBuffer {
     this.used += b.length;
   }
 
+  /** A plain ASCII argument as a JSON string, escaped as JSON.stringify escapes it, with no string made for it
+   *  (values often hold a `\` or a `"`). False, with nothing written, at the first byte that is not ASCII: its
+   *  text depends on UTF-8 decoding, which is the caller's. */
+  jsonAscii(arg: Uint8Array): boolean {
+    this.room(arg.length * 6 + 2);
+    const block = this.block;
+    let at = this.used;
+    block[at++] = 0x22;
+    for (let i = 0; i < arg.length; i++) {
+      const c = arg[i]!;
+      if (c >= 0x80) return false;
+      const escape = JSON_ESCAPE[c]!;
+      if (escape === 0) block[at++] = c;
+      else {
+        block[at++] = 0x5c;
+        if (escape !== 0x75) block[at++] = escape;
+        else {
+          block[at++] = 0x75; // \u00XX, lowercase hex, as JSON.stringify writes the other control characters
+          block[at++] = 0x30;
+          block[at++] = 0x30;
+          block[at++] = HEX[c >> 4]!;
+          block[at++] = HEX[c & 15]!;
+        }
+      }
+    }
+    block[at++] = 0x22;
+    this.used = at;
+    return true;
+  }
+
   /** Starts a line; `rewindLine` goes back here. A line is kept whole in one block. */
   newLine(): void {
     this.lineStart = this.used;
@@ -115,6 +145,12 @@ export class LineBuffer {
     this.used = line.length;
   }
 }
+
+/** For each ASCII byte: 0 when JSON writes it as is, else the character after the backslash (`u`: \u00XX). */
+const JSON_ESCAPE = new Uint8Array(128);
+for (let c = 0; c < 0x20; c++) JSON_ESCAPE[c] = 0x75;
+for (const [c, e] of [[0x08, 'b'], [0x09, 't'], [0x0a, 'n'], [0x0c, 'f'], [0x0d, 'r'], [0x22, '"'], [0x5c, '\\']] as const) JSON_ESCAPE[c] = e.charCodeAt(0);
+const HEX = Buffer.from('0123456789abcdef');
 
 const scratch = new LineBuffer();
 

@@ -4,6 +4,7 @@
 
 import type { MasterReplInfo } from '../decode/analysis/master-info.js';
 import { explainFullResync } from '../decode/analysis/resync-reason.js';
+import { argIs } from '../resp/arg-is.js';
 
 /** Where a tail stands: the history and the offset just after the last complete command it saw (its resume
  *  point: the next PSYNC asks for offset + 1). `db`: the db the stream is in there (null: not known yet). */
@@ -70,7 +71,7 @@ export function rewindPastNoops(at: StreamPosition, info: MasterReplInfo, seen: 
 /** A command of the stream that changes no data: a master's PING, REPLCONF GETACK, and Sentinel's hello (a PUBLISH
  *  to `__sentinel__:hello`, which the old master propagates every 2 s, also after the promotion point). */
 export function isNoop(argv: Buffer[]): boolean {
-  const name = argv[0]?.toString('latin1').toUpperCase();
-  if (name === 'PUBLISH') return argv.length === 3 && argv[1]!.toString('latin1') === '__sentinel__:hello';
-  return name === 'PING' || (name === 'REPLCONF' && argv[1]?.toString('latin1').toUpperCase() === 'GETACK');
+  const name = argv[0];
+  if (argIs(name, 'PUBLISH')) return argv.length === 3 && argv[1]!.toString('latin1') === '__sentinel__:hello';
+  return argIs(name, 'PING') || (argIs(name, 'REPLCONF') && argIs(argv[1], 'GETACK'));
 }

@@ -15,6 +15,7 @@ import { streamDbAt } from './db-scan.js';
 import { MasterRefusal, openMasterLink, type MasterAuth, type MasterLink } from './master-link.js';
 import type { MasterSource } from './master-source.js';
 import { isNoop, planPsync, rewindPastNoops, type SeenCommand, type StreamPosition } from './psync-plan.js';
+import { argIs } from '../resp/arg-is.js';
 
 /** How often a replica acknowledges (Redis: once a second from replicationCron). */
 export const ACK_EVERY_MS = 1_000;
@@ -271,5 +272,5 @@ export function startTail(opts: TailOptions): Tail {
 
 /** `REPLCONF GETACK *`, which a replica answers with an ACK at once. */
 function isGetack(argv: Buffer[]): boolean {
-  return argv.length >= 2 && argv[0].toString('latin1').toUpperCase() === 'REPLCONF' && argv[1].toString('latin1').toUpperCase() === 'GETACK';
+  return argIs(argv[0], 'REPLCONF') && argIs(argv[1], 'GETACK');
 }

@@ -19,6 +19,7 @@ const referenceText = (e: CommandEvent): string =>
 
 const arg = fc.oneof(
   fc.uint8Array({ maxLength: 40 }),
+  fc.uint8Array({ max: 0x7f, maxLength: 40 }), // ASCII with every control character, quote and backslash
   fc.string({ maxLength: 40 }).map((s) => new Uint8Array(Buffer.from(s))),
   fc.constantFrom('SET', 'key:"quoted"', 'back\\slash', 'tab\there', 'ünïcødé', '\u2028').map((s) => new Uint8Array(Buffer.from(s))),
   fc.uint8Array({ minLength: 250, maxLength: 300 }),
