@@ -98,6 +98,7 @@ class Connection {
       return;
     }
     dir.segment(syn ? (seg.seq + 1) >>> 0 : seg.seq, seg.payload, seg.length, fin, at);
+    if (seg.flags & TCP_ACK && !syn) this.dirs[other].acked(seg.ack, at);
     this.dirs[other].expire(at);
     if (seg.flags & TCP_RST) this.close(at, side, 'reset');
     else if (this.dirs[0].finished && this.dirs[1].finished) this.close(at, this.finBy ?? side, 'closed');

@@ -4,7 +4,9 @@
 // - the part of a segment cut by the snap length, at once;
 // - a hole that is not filled within the reassembly window: when the bytes waiting behind it would span more
 //   than REASSEMBLY_WINDOW_BYTES (or REASSEMBLY_MAX_SEGMENTS segments), or when it is older than
-//   REASSEMBLY_HOLE_MS of capture time, or when the capture ends.
+//   REASSEMBLY_HOLE_MS of capture time, or when the capture ends;
+// - the last bytes of a direction that the capture lost, with nothing captured behind them: the peer's ACK
+//   tells they were sent; given up like a hole, after REASSEMBLY_HOLE_MS or when the capture ends.
 // So memory per direction is bounded by the window, whatever the file size. Positions count the bytes of the
 // direction from its first one (the byte after the SYN, or the first byte captured when joined mid-stream), so
 // they go past 4 GiB where sequence numbers wrap. Pure: segments and capture times in, bytes and gaps out.
@@ -45,6 +47,8 @@ export class TcpDirection {
   private pending: Piece[] = []; // sorted, not overlapping, all after pos
   private pendingSince = 0; // capture time the oldest hole waits since
   private heldBytes = 0;
+  private ackedEnd = 0; // position the peer acknowledged up to (bytes before it were sent)
+  private ackedSince = 0; // capture time since when acknowledged bytes are missing with nothing behind them
 
   constructor(private readonly sink: StreamSink) {}
 
@@ -92,15 +96,28 @@ export class TcpDirection {
     this.expire(at);
   }
 
+  /** The peer acknowledged the bytes before sequence number `ack`: they were sent, captured or not. */
+  acked(ack: number, at: number): void {
+    if (this.nextSeq === null) return;
+    let end = this.pos + ((ack - this.nextSeq) | 0);
+    if (this.finPos !== null) end = Math.min(end, this.finPos); // the FIN's own sequence number is no byte
+    if (end <= this.ackedEnd || end <= this.pos) return; // old news (or bytes delivered already)
+    if (this.ackedEnd <= this.pos) this.ackedSince = at;
+    this.ackedEnd = end;
+  }
+
   /** Gives up every hole: what waits behind them is delivered (the capture ended, or the connection reset). */
   flush(at: number): void {
     while (this.pending.length > 0) this.skipHole(at);
-    if (this.finPos !== null && this.pos < this.finPos) this.lose(this.finPos - this.pos, at, 'not-captured');
+    // the FIN says where the bytes end (an ACK of it, seen before it, counts one more); without a FIN in the
+    // capture an ACK of one would count its sequence number as one missing byte
+    const end = this.finPos ?? this.ackedEnd;
+    if (this.pos < end) this.lose(end - this.pos, at, 'not-captured');
   }
 
   /** Gives up holes older than REASSEMBLY_HOLE_MS. */
   expire(at: number): void {
-    if (this.pending.length > 0 && at - this.pendingSince > REASSEMBLY_HOLE_MS) this.flush(at);
+    if (this.pending.length > 0 ? at - this.pendingSince > REASSEMBLY_HOLE_MS : this.ackedEnd > this.pos && at - this.ackedSince > REASSEMBLY_HOLE_MS) this.flush(at);
   }
 
   private insert(start: number, payload: Buffer, cut: number, at: number): void {
@@ -204,6 +221,7 @@ export class TcpDirection {
   private deliver(data: Buffer, cut: number, at: number): void {
     if (data.length > 0) {
       this.advance(data.length);
+      this.ackedSince = at; // acknowledged bytes still missing are no older than this progress
       this.sink.data(data, at);
     }
     if (cut > 0) this.lose(cut, at, 'snap-length');

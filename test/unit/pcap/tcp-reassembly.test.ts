@@ -159,6 +159,31 @@ describe('TcpDirection', () => {
     expect(stream()).toEqual({ text: 'abcdef', gaps: 0 });
   });
 
+  it("the last segments lost with nothing behind them: the peer's ACK tells, a gap after the hole age or at the end", () => {
+    const { dir, stream } = direction();
+    dir.syn(ISN);
+    feed(dir, segs([[0, 10]]));
+    dir.acked(ISN + 1 + 5, 0); // bytes delivered already: nothing missing
+    dir.acked(ISN + 1 + 30, 0);
+    dir.expire(REASSEMBLY_HOLE_MS);
+    expect(stream()).toEqual({ text: text.slice(0, 10), gaps: 0 }); // a retransmission may still come
+    feed(dir, segs([[10, 20]]), 100); // one does: the missing bytes are younger now
+    dir.expire(REASSEMBLY_HOLE_MS + 50);
+    expect(stream().gaps).toBe(0);
+    dir.expire(REASSEMBLY_HOLE_MS + 101);
+    expect(stream()).toEqual({ text: text.slice(0, 20) + '?'.repeat(10), gaps: 10 });
+    // at the end of the capture at once; an ACK of the FIN counts no byte for it
+    const end = direction();
+    end.dir.syn(ISN);
+    feed(end.dir, segs([[0, 10]]));
+    end.dir.acked(ISN + 1 + 21, 0); // the ACK of the FIN, reordered before it
+    end.dir.segment(ISN + 1 + 20, Buffer.alloc(0), 0, true, 0);
+    end.dir.acked(ISN + 1 + 21, 0);
+    end.dir.flush(0);
+    expect(end.stream()).toEqual({ text: text.slice(0, 10) + '?'.repeat(10), gaps: 10 });
+    expect(end.dir.finished).toBe(true);
+  });
+
   it('a FIN ends the direction once the bytes before it are in; a hole before it becomes a gap at the end', () => {
     const { dir } = direction();
     dir.syn(ISN);
