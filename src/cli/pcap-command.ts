@@ -13,7 +13,6 @@ import type { WireEvent } from '../core/events.js';
 import { parseHostPort } from '../core/host-port.js';
 import { createPipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
-import { serveMetrics } from '../metrics/serve-metrics.js';
 import { recordReport } from '../report/record-report.js';
 import { PcapError } from '../pcap/errors.js';
 import { PcapSource, type PcapStats } from '../pcap/pcap-source.js';
@@ -107,7 +106,7 @@ async function runPcap(file: string, flags: PcapFlags): Promise<void> {
     { ports },
   );
   // the lag at a scrape is read at the packets' time, as the decoders' ticks are
-  const metrics = metricsAt && (await serveMetrics(metricsAt, pipeline, { now: () => source.at }));
+  const metrics = metricsAt && (await (await import('../metrics/serve-metrics.js')).serveMetrics(metricsAt, pipeline, { now: () => source.at }));
   if (metrics) process.stderr.write(`repl-spy: metrics ${metrics.url}\n`);
   const report = flags.report === undefined ? null : recordReport(flags.report, pipeline, { title: `repl-spy report: ${path.basename(name)}`, source: `packet capture ${name}` });
 

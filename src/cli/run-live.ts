@@ -12,7 +12,7 @@ import { createPipeline, type Pipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { wireNow } from '../core/clock.js';
 import { createWireTap, type TapObserver, type WireTap } from '../proxy/tap.js';
-import { serveMetrics, type MetricsEndpoint } from '../metrics/serve-metrics.js';
+import type { MetricsEndpoint } from '../metrics/serve-metrics.js';
 import { recordReport, type ReportRecorder } from '../report/record-report.js';
 import { createLogger } from './logger.js';
 import { outputModeOf, type AttachedOutput, type OutputFlags, type OutputMode } from './output-mode.js';
@@ -96,8 +96,9 @@ export async function startLive(flags: LiveFlags, opts: LiveOptions): Promise<Li
     onSubscriberError: (err) => logger.error({ err }, 'an output failed and was stopped; forwarding continues'),
   });
   let shown: AttachedOutput | null = null;
-  // before the capture is opened: a port in use must not leave an empty capture behind
-  const metrics = metricsAt && (await serveMetrics(metricsAt, pipeline, { now: wireNow, droppedEvents: () => shown?.droppedEvents() ?? 0 }));
+  // before the capture is opened: a port in use must not leave an empty capture behind; prom-client (and what it
+  // loads) only when asked for: it is a sixth of an idle proxy's memory
+  const metrics = metricsAt && (await (await import('../metrics/serve-metrics.js')).serveMetrics(metricsAt, pipeline, { now: wireNow, droppedEvents: () => shown?.droppedEvents() ?? 0 }));
   const report = flags.report === undefined ? null : recordReport(flags.report, pipeline, { title: `repl-spy report: ${opts.upstream}`, source: `live, master ${opts.upstream}, started ${new Date().toISOString()}` });
   const capture =
     flags.capture === false
