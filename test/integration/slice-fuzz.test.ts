@@ -35,6 +35,7 @@ describe.skipIf(!hasRedis).each([
 
   afterAll(async () => {
     await spy?.close();
+    await Promise.all(replicas.map((r) => r.stop())); // started outside the pool
     await pool.stopAll();
   });
 
