@@ -19,7 +19,7 @@ export class SecretMasker {
     'requests',
     {
       argument: (part, pos, index, argc, remaining) => this.onArgument(part, pos, index, argc, remaining),
-      command: () => (this.args = []),
+      command: () => (this.args.length = 0),
       inline: (line, start, end) => this.onLine(line, start, end),
       keepalive: (start) => this.giveBack(start),
       error: (e) => this.onError(e),
@@ -28,7 +28,9 @@ export class SecretMasker {
   );
   // the command being framed: its argument count, the text of its arguments so far, the argument in progress
   private argc = 0;
-  private args: string[] = [];
+  private readonly args: string[] = [];
+  /** the command's name is one that can have secrets (known from its second argument on) */
+  private possible = false;
   private arg = '';
   private inArg = false;
   private secret = false;
@@ -91,7 +93,8 @@ export class SecretMasker {
       this.inArg = true;
       this.argc = argc;
       const args = this.args;
-      this.secret = index > 0 && mayHaveSecrets(args[0]!) && isSecretArg(args, argc, part.length > 0 ? String.fromCharCode(part[0]!) : '');
+      if (index <= 1) this.possible = index === 1 && mayHaveSecrets(args[0]!);
+      this.secret = this.possible && isSecretArg(args, argc, part.length > 0 ? String.fromCharCode(part[0]!) : '');
       if (this.secret) {
         this.withhold(this.framer.openArgument!, false);
         this.held = [];
@@ -99,9 +102,11 @@ export class SecretMasker {
         this.giveBack(pos);
       }
     }
-    if (!this.secret && this.arg.length < ARG_KEEP_BYTES) this.arg += part.toString('latin1', 0, ARG_KEEP_BYTES - this.arg.length);
+    // the rule reads the text of the arguments only of the commands that can have secrets (SET's are not made)
+    const kept = index === 0 || this.possible;
+    if (kept && !this.secret && this.arg.length < ARG_KEEP_BYTES) this.arg += part.toString('latin1', 0, ARG_KEEP_BYTES - this.arg.length);
     if (remaining > 0) return;
-    this.args.push(this.arg);
+    if (kept) this.args.push(this.arg);
     this.arg = '';
     this.inArg = false;
     if (this.secret) {

@@ -69,9 +69,10 @@ export class ClientLink {
     const first = argv[0];
     if (first === undefined) return;
     if (this.opts.itemise) this.item(argv, pos, end, at); // before the mode it may enter: its own reply is paired
-    // only a few commands tell a name or a kind: look closer only at names that start like them
+    // only a few commands tell a name or a kind (HELLO ... PSUBSCRIBE: 5 to 10 letters): look closer only at names
+    // that start and are as long as them (not at SET, GET, SADD)
     const c = first[0] | 0x20;
-    if (c === 0x63 || c === 0x68 || c === 0x73 || c === 0x6d || c === 0x70 || c === 0x72) this.inspect(argv);
+    if (first.length >= 5 && first.length <= 10 && (c === 0x63 || c === 0x68 || c === 0x73 || c === 0x6d || c === 0x70 || c === 0x72)) this.inspect(argv);
   }
 
   /** Bytes from the server: counted, and framed only to pair replies. */
