@@ -9,8 +9,13 @@ import { startClusterLab, type ClusterLab } from '../lab/cluster.js';
 import { findRedisServer } from '../lab/redis-binary.js';
 import { LinkRegistry } from '../proxy/index.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
-import { startLive } from './run-live.js';
-import type { LabFlags } from './lab-command.js';
+import { startLive, type LiveFlags } from './run-live.js';
+
+/** The lab flags a cluster lab reads. */
+export interface ClusterFlags extends LiveFlags {
+  password?: string;
+  redisServer?: string;
+}
 
 export interface ClusterCounts {
   masters: number;
@@ -20,7 +25,7 @@ export interface ClusterCounts {
 }
 
 /** Flags that a cluster lab does not take (given on the command line: a usage error before any server starts). */
-export function checkClusterFlags(given: (flag: keyof LabFlags) => boolean): void {
+export function checkClusterFlags(given: (flag: string) => boolean): void {
   const clash = (['replicas', 'sentinels', 'tls', 'diskless', 'masteruser', 'fault'] as const).filter(given);
   if (clash.length) {
     throw new ReplSpyError('RSPY_BAD_ARGS', `--cluster does not go with ${clash.map((f) => `--${f}`).join(', ')}`, {
@@ -29,7 +34,7 @@ export function checkClusterFlags(given: (flag: keyof LabFlags) => boolean): voi
   }
 }
 
-export async function runClusterLab(flags: LabFlags, counts: ClusterCounts): Promise<void> {
+export async function runClusterLab(flags: ClusterFlags, counts: ClusterCounts): Promise<void> {
   const bin = findRedisServer(flags.redisServer);
   const password = flags.password ?? randomBytes(8).toString('hex');
   const live = await startLive(flags, { upstream: 'lab' });

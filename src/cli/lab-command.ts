@@ -85,7 +85,7 @@ function count(flag: string, value: string, min: number, max: number): number {
   return n;
 }
 
-async function runCluster(flags: LabFlags, given: (flag: keyof LabFlags) => boolean): Promise<void> {
+async function runCluster(flags: LabFlags, given: (flag: string) => boolean): Promise<void> {
   checkClusterFlags(given);
   const durationS = flags.duration === undefined ? null : Number(flags.duration);
   if (durationS !== null && !(durationS > 0)) throw new ReplSpyError('RSPY_BAD_ARGS', `--duration must be a positive number of seconds`);

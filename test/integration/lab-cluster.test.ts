@@ -94,6 +94,21 @@ describe.skipIf(!hasCli)('repl-spy lab --cluster', () => {
       }, 30_000, () => `${master.name}'s replica link at its master_repl_offset`);
     }
   });
+
+  // last: it changes the topology
+  it("CLUSTER FAILOVER on a replica: the old master comes back as its replica through the new master's proxy, +CONTINUE with the new replid", async () => {
+    const [oldMaster, replica] = [nodes[0]!, nodes[1]!];
+    const from = lab.out.events.length;
+    expect(cli(replica.port, 'CLUSTER', 'FAILOVER')).toBe('OK');
+    const resumed = await until(() => lab.out.events.slice(from).find((e) => e.type === 'continue' && e.master === `127.0.0.1:${replica.port}`), 30_000, () => `+CONTINUE from the promoted replica\n${lab.out.stderr}`);
+    const promoted = parseInfo(cli(replica.port, 'INFO', 'replication'));
+    expect(promoted.role).toBe('master');
+    expect(resumed.reasonCode).toBe('failover-new-replid');
+    expect(resumed.replid).toBe(promoted.master_replid);
+    const asked = lab.out.events.slice(from).find((e) => e.type === 'psync' && e.link === resumed.link)!;
+    expect(asked.replid).toBe(promoted.master_replid2); // the old master asks for the history the promoted one kept
+    expect(Number(parseInfo(cli(oldMaster.port, 'INFO', 'replication')).master_port)).toBe(replica.proxy);
+  });
 });
 
 describe.skipIf(!hasRedis)('repl-spy lab --cluster: bad input', () => {
