@@ -77,6 +77,13 @@ export function registerLabCommand(program: Command): void {
   });
 }
 
+/** --duration in seconds (null: run until stopped). */
+function durationFlag(value: string | undefined): number | null {
+  const s = value === undefined ? null : Number(value);
+  if (s !== null && !(s > 0)) throw new ReplSpyError('RSPY_BAD_ARGS', `--duration must be a positive number of seconds`);
+  return s;
+}
+
 function count(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min || n > max) {
@@ -87,8 +94,7 @@ function count(flag: string, value: string, min: number, max: number): number {
 
 async function runCluster(flags: LabFlags, given: (flag: string) => boolean): Promise<void> {
   checkClusterFlags(given);
-  const durationS = flags.duration === undefined ? null : Number(flags.duration);
-  if (durationS !== null && !(durationS > 0)) throw new ReplSpyError('RSPY_BAD_ARGS', `--duration must be a positive number of seconds`);
+  const durationS = durationFlag(flags.duration);
   return runClusterLab(flags, {
     masters: count('--cluster', flags.cluster!, 3, 16),
     replicasPerMaster: count('--cluster-replicas', flags.clusterReplicas, 0, 4),
@@ -102,8 +108,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   const keys = count('--keys', flags.keys, 0, 10_000_000);
   const rate = count('--rate', flags.rate, 0, 100_000);
   const controlPort = count('--control-port', flags.controlPort, 0, 65535);
-  const durationS = flags.duration === undefined ? null : Number(flags.duration);
-  if (durationS !== null && !(durationS > 0)) throw new ReplSpyError('RSPY_BAD_ARGS', `--duration must be a positive number of seconds`);
+  const durationS = durationFlag(flags.duration);
   const faults: FaultSpec[] = flags.fault.map(parseFaultSpec);
   for (const spec of faults) checkReplicaTarget(spec, replicaCount); // before any server starts
   const sentinelCount = count('--sentinels', flags.sentinels, 0, 9);
