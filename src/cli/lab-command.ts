@@ -19,6 +19,7 @@ import { FailoverStory } from '../lab/failover-story.js';
 import { wireNow } from '../core/clock.js';
 import type { TuiFaults } from '../tui/index.js';
 import { describeFailure, failAndExit } from './fail.js';
+import { checkClusterFlags, runClusterLab } from './lab-cluster-command.js';
 import { parseDuration } from '../core/units.js';
 import { pollServerInfo, type InfoPoller } from './info-poller.js';
 import { repeatable, subcommandFlags } from './subcommand-flags.js';
@@ -40,6 +41,8 @@ export interface LabFlags extends LiveFlags {
   sentinels: string;
   redisSentinel?: string;
   failoverDeadline: string;
+  cluster?: string;
+  clusterReplicas: string;
 }
 
 const IN_SYNC_TIMEOUT_MS = 60_000;
@@ -64,11 +67,21 @@ export function registerLabCommand(program: Command): void {
       .option('--rate <ops/s>', 'light write load on the master, operations per second (0: none)', '20')
       .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut" (repeatable)', repeatable, [])
       .option('--duration <s>', 'stop by itself after this many seconds')
-      .option('--control-port <port>', 'port of the control interface on 127.0.0.1 (0: any free port)', '0'),
+      .option('--control-port <port>', 'port of the control interface on 127.0.0.1 (0: any free port)', '0')
+      .option('--cluster <masters>', 'a Redis Cluster of this many masters over the 16384 slots, every node behind its own proxy')
+      .option('--cluster-replicas <n>', 'with --cluster: replicas of each master', '1'),
   ).action(async (_local: unknown, cmd: Command) => {
     const flags = subcommandFlags<LabFlags>(cmd);
-    await runLab(flags).catch((err) => failAndExit(err, flags.debug));
+    const run = flags.cluster === undefined ? runLab(flags) : runCluster(flags, (f) => cmd.getOptionValueSource(f) === 'cli');
+    await run.catch((err) => failAndExit(err, flags.debug));
   });
+}
+
+/** --duration in seconds (null: run until stopped). */
+function durationFlag(value: string | undefined): number | null {
+  const s = value === undefined ? null : Number(value);
+  if (s !== null && !(s > 0)) throw new ReplSpyError('RSPY_BAD_ARGS', `--duration must be a positive number of seconds`);
+  return s;
 }
 
 function count(flag: string, value: string, min: number, max: number): number {
@@ -79,13 +92,23 @@ function count(flag: string, value: string, min: number, max: number): number {
   return n;
 }
 
+async function runCluster(flags: LabFlags, given: (flag: string) => boolean): Promise<void> {
+  checkClusterFlags(given);
+  const durationS = durationFlag(flags.duration);
+  return runClusterLab(flags, {
+    masters: count('--cluster', flags.cluster!, 3, 16),
+    replicasPerMaster: count('--cluster-replicas', flags.clusterReplicas, 0, 4),
+    rate: count('--rate', flags.rate, 0, 100_000),
+    durationS,
+  });
+}
+
 async function runLab(flags: LabFlags): Promise<void> {
   const replicaCount = count('--replicas', flags.replicas, 1, 16);
   const keys = count('--keys', flags.keys, 0, 10_000_000);
   const rate = count('--rate', flags.rate, 0, 100_000);
   const controlPort = count('--control-port', flags.controlPort, 0, 65535);
-  const durationS = flags.duration === undefined ? null : Number(flags.duration);
-  if (durationS !== null && !(durationS > 0)) throw new ReplSpyError('RSPY_BAD_ARGS', `--duration must be a positive number of seconds`);
+  const durationS = durationFlag(flags.duration);
   const faults: FaultSpec[] = flags.fault.map(parseFaultSpec);
   for (const spec of faults) checkReplicaTarget(spec, replicaCount); // before any server starts
   const sentinelCount = count('--sentinels', flags.sentinels, 0, 9);

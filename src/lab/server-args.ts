@@ -14,6 +14,8 @@ export interface ServerArgsOptions {
   tls?: CertFiles & { ca: string };
   /** replicate as this ACL user (with `password`), which every server has with only the replication commands */
   masteruser?: string;
+  /** cluster mode: the node's bus port (cluster-port) and its node timeout */
+  cluster?: { busPort: number; nodeTimeoutMs: number };
 }
 
 /** What an ACL user needs to replicate (Redis's ACL documentation). */
@@ -42,6 +44,10 @@ export function serverArgs(o: ServerArgsOptions): string[] {
     '--enable-debug-command', 'local',
     // Redis 7 masters wait up to 10 s on SIGTERM for lagging replicas; the lab stops its replicas too.
     '--shutdown-timeout', '0',
+    ...(o.cluster
+      ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(o.cluster.busPort),
+         '--cluster-node-timeout', String(o.cluster.nodeTimeoutMs), '--cluster-announce-ip', '127.0.0.1']
+      : []),
     ...(o.diskless
       ? ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '5', '--repl-diskless-sync-max-replicas', String(o.replicas)]
       : ['--repl-diskless-sync', 'no', '--repl-diskless-sync-delay', '0']),

@@ -3,7 +3,7 @@
 import { formatByteRate, formatBytes, formatDuration } from '../tui/format/units.js';
 import { lagSvg, rateSvg, type RateSeries } from './charts-svg.js';
 import { ALL, OTHER } from './command-stats.js';
-import { CLUSTER_SLOTS } from './key-slot.js';
+import { CLUSTER_SLOTS } from '../core/key-slot.js';
 import type { LinkRow, ReportModel, RdbReport } from './report-model.js';
 import { esc, utcClock, utcDateTime, PALETTE } from './svg.js';
 import { MAX_CLOSE_UPS, PHASE_COLORS, syncCloseUps, timelineSvg } from './timeline-svg.js';

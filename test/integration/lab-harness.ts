@@ -29,7 +29,7 @@ export interface LabStatus {
 
 export type LabEvent = Record<string, unknown> & { type: string; link: number; at: number };
 
-interface Output {
+export interface Output {
   events: LabEvent[];
   stderr: string;
 }
@@ -55,23 +55,7 @@ export class LabRun {
   }
 
   static async start(args: string[]): Promise<LabRun> {
-    if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
-    const proc = spawn(process.execPath, [cli, 'lab', '--json', '--no-capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Output = { events: [], stderr: '' };
-    let pending = '';
-    proc.stdout!.setEncoding('utf8').on('data', (text: string) => {
-      pending += text;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (line.trim()) out.events.push(JSON.parse(line) as LabEvent);
-      }
-    });
-    proc.stderr!.setEncoding('utf8').on('data', (text: string) => (out.stderr += text));
-    const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      proc.once('exit', (code, signal) => resolve({ code, signal })),
-    );
+    const { proc, out, exit } = spawnLab(args);
     const control = await until(
       () => /control\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out.stderr)?.[1] ?? (proc.exitCode !== null ? 'exited' : null),
       30_000,
@@ -144,4 +128,26 @@ export async function until<T>(get: () => T | undefined | null | false, timeoutM
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** `repl-spy lab --json --no-capture ARGS`: its events (stdout's JSON lines), its stderr, its exit. */
+export function spawnLab(args: string[]): { proc: ChildProcess; out: Output; exit: Promise<{ code: number | null; signal: string | null }> } {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+  const proc = spawn(process.execPath, [cli, 'lab', '--json', '--no-capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Output = { events: [], stderr: '' };
+  let pending = '';
+  proc.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    pending += text;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+    const line = pending.slice(0, nl);
+    pending = pending.slice(nl + 1);
+    if (line.trim()) out.events.push(JSON.parse(line) as LabEvent);
+    }
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (text: string) => (out.stderr += text));
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { proc, out, exit };
 }

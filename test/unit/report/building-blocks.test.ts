@@ -1,6 +1,6 @@
 // The report's bounded parts: series in fixed buckets, counts of an unbounded set of names, cluster slots.
 import { describe, expect, it } from 'vitest';
-import { keySlot } from '../../../src/report/key-slot.js';
+import { keySlot } from '../../../src/core/key-slot.js';
 import { TimeBuckets } from '../../../src/report/time-buckets.js';
 import { TopCounter } from '../../../src/report/top-counter.js';
 
