@@ -11,7 +11,7 @@ import { CLUSTER_SLOTS, keySlot } from '../core/key-slot.js';
 import { startProxy, type Proxy, type ProxyLogger } from '../proxy/index.js';
 import type { LinkRegistry } from '../proxy/link-registry.js';
 import { startGuard, type Guard } from './guard.js';
-import { freePort, startRedisProcess, type RedisProcess } from './redis-process.js';
+import { freePort, sigtermAll, startRedisProcess, type RedisProcess } from './redis-process.js';
 
 export const CLUSTER_NODE_TIMEOUT_MS = 3000;
 export const CLUSTER_FORM_TIMEOUT_MS = 30_000;
@@ -123,15 +123,7 @@ export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab>
     };
     return {
       dir, guard, shards, nodes, form, stop,
-      killNow() {
-        for (const p of processes) {
-          try {
-            process.kill(p.pid, 'SIGTERM');
-          } catch {
-            // already gone
-          }
-        }
-      },
+      killNow: () => sigtermAll(processes),
     };
   } catch (err) {
     await stop();

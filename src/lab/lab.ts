@@ -11,7 +11,7 @@ import { startGuard, type Guard } from './guard.js';
 import type { LinkRegistry } from '../proxy/link-registry.js';
 import { loadKeys, startWriteLoad, type WriteLoad } from './dataset.js';
 import { RespClient } from '../net/resp-client.js';
-import { startRedisProcess, type RedisProcess } from './redis-process.js';
+import { sigtermAll, startRedisProcess, type RedisProcess } from './redis-process.js';
 import { LAB_SENTINEL_TIMINGS, startSentinels, type Sentinel, type SentinelMessage } from './sentinels.js';
 import { makeLabCerts, type LabCerts } from './tls-certs.js';
 
@@ -162,15 +162,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       },
       stop,
       inSync: (timeoutMs) => waitInSync(replicas, timeoutMs),
-      killNow() {
-        for (const p of processes) {
-          try {
-            process.kill(p.pid, 'SIGTERM');
-          } catch {
-            // already gone
-          }
-        }
-      },
+      killNow: () => sigtermAll(processes),
     };
   } catch (err) {
     await stop();

@@ -201,6 +201,17 @@ export async function terminate(proc: ChildProcess): Promise<void> {
 }
 
 /** A loopback port nobody listens on right now. */
+/** Last resort on a crash (process 'exit'): SIGTERM to every server; the guard finishes the cleanup. */
+export function sigtermAll(processes: readonly RedisProcess[]): void {
+  for (const p of processes) {
+    try {
+      process.kill(p.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
