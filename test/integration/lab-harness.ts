@@ -56,11 +56,20 @@ export class LabRun {
 
   static async start(args: string[]): Promise<LabRun> {
     const { proc, out, exit } = spawnLab(args);
-    const control = await until(
-      () => /control\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out.stderr)?.[1] ?? (proc.exitCode !== null ? 'exited' : null),
-      30_000,
-      () => `the control line (stderr so far:\n${out.stderr})`,
-    );
+    // asked the moment the control line is written, not at the next poll: a lab that fails right after it (a
+    // broken redis-sentinel) closes its control interface within milliseconds
+    const control = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for the control line (stderr so far:\n${out.stderr})`)), 30_000);
+      const check = (): void => {
+        const url = /control\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out.stderr)?.[1];
+        if (!url) return;
+        clearTimeout(timer);
+        resolve(url);
+      };
+      proc.stderr!.on('data', check); // after spawnLab's listener: out.stderr has the chunk
+      proc.once('exit', () => (clearTimeout(timer), resolve('exited')));
+      check();
+    });
     if (control === 'exited') throw new Error(`repl-spy lab exited with ${proc.exitCode}:\n${out.stderr}`);
     const status = (await (await fetch(`${control}/status`)).json()) as LabStatus;
     return new LabRun(proc, control, status, out, exit);
