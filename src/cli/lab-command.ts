@@ -112,7 +112,6 @@ async function runLab(flags: LabFlags): Promise<void> {
   const faults: FaultSpec[] = flags.fault.map(parseFaultSpec);
   for (const spec of faults) checkReplicaTarget(spec, replicaCount); // before any server starts
   const sentinelCount = count('--sentinels', flags.sentinels, 0, 9);
-  if (sentinelCount > 0 && flags.tls) throw new ReplSpyError('RSPY_BAD_ARGS', '--sentinels does not go with --tls yet: the lab makes no Sentinel certificates');
   const bin = findRedisServer(flags.redisServer);
   const sentinelBin = sentinelCount > 0 ? findRedisSentinel(flags.redisSentinel) : null;
   const failoverDeadlineMs = parseDuration(flags.failoverDeadline, (why) => {

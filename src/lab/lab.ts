@@ -156,7 +156,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         const front = master.front.address();
         const started = await startSentinels({
           bin, count, labDir: dir, guard, master: { host: '127.0.0.1', port: front.port }, password: opts.password,
-          timings: LAB_SENTINEL_TIMINGS, onMessage, now,
+          timings: LAB_SENTINEL_TIMINGS, onMessage, now, tls: certs && upstreamTls ? { certs, clientTls: upstreamTls } : undefined,
         });
         sentinels.push(...started);
       },

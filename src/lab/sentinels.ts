@@ -6,8 +6,10 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { formatHostPort, type HostPort } from '../core/host-port.js';
 import { RespClient } from '../net/resp-client.js';
+import type { ClientTls } from '../net/tls-options.js';
 import type { Guard } from './guard.js';
 import { freePort, spawnReady, terminate } from './redis-process.js';
+import { addLabCert, type LabCerts } from './tls-certs.js';
 
 /** The name the Sentinels know the lab's master by. */
 export const MASTER_NAME = 'lab';
@@ -53,6 +55,9 @@ export interface SentinelOptions {
   timings: SentinelTimings;
   onMessage(m: SentinelMessage): void;
   now(): number;
+  /** `lab --tls`: each Sentinel TLS-only with its own certificate from the lab's CA, talking TLS to the servers'
+   *  proxies and to the other Sentinels; the lab's own connections to it present `clientTls` */
+  tls?: { certs: LabCerts; clientTls: ClientTls };
 }
 
 export async function startSentinels(opts: SentinelOptions): Promise<Sentinel[]> {
@@ -73,10 +78,14 @@ async function startSentinel(opts: SentinelOptions, name: string): Promise<Senti
   const logFile = path.join(dir, 'sentinel.log');
   const config = path.join(dir, 'sentinel.conf');
   const { downAfterMs, failoverTimeoutMs } = opts.timings;
+  const tls = opts.tls ? { ...addLabCert(opts.tls.certs, name), ca: opts.tls.certs.ca } : null;
   writeFileSync(
     config,
     [
-      `port ${port}`,
+      ...(tls
+        ? ['port 0', `tls-port ${port}`, `tls-cert-file ${tls.cert}`, `tls-key-file ${tls.key}`, `tls-ca-cert-file ${tls.ca}`,
+           'tls-replication yes', 'tls-auth-clients yes']
+        : [`port ${port}`]),
       'bind 127.0.0.1',
       'daemonize no',
       `dir ${dir}`,
@@ -90,9 +99,10 @@ async function startSentinel(opts: SentinelOptions, name: string): Promise<Senti
     ].join('\n'),
     { mode: 0o600 },
   );
-  const { proc, client } = await spawnReady(opts.bin, name, [config], port, logFile, opts.guard, undefined, null);
+  const clientTls = opts.tls?.clientTls ?? null;
+  const { proc, client } = await spawnReady(opts.bin, name, [config], port, logFile, opts.guard, undefined, clientTls);
   const where = formatHostPort('127.0.0.1', port);
-  const events = await RespClient.connect('127.0.0.1', port);
+  const events = await RespClient.connect('127.0.0.1', port, undefined, { tls: clientTls });
   events.onPush((reply) => {
     if (!Array.isArray(reply) || reply[0] !== 'pmessage') return;
     const channel = String(reply[2]);

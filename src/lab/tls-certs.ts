@@ -21,6 +21,7 @@ export interface LabCerts {
 }
 
 const SUBJECT_ORG = 'repl-spy lab';
+const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 const DAYS = '2';
 const EXTENSIONS = [
   'basicConstraints=critical,CA:FALSE',
@@ -34,18 +35,22 @@ const EXTENSIONS = [
 export function makeLabCerts(dir: string, names: string[], caName = 'repl-spy lab CA'): LabCerts {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = (name: string): string => path.join(dir, name);
-  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...newKey, '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', DAYS, '-subj', `/O=${SUBJECT_ORG}/CN=${caName}`]);
+  openssl(['req', '-x509', ...NEW_KEY, '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', DAYS, '-subj', `/O=${SUBJECT_ORG}/CN=${caName}`]);
   writeFileSync(file('ext.cnf'), `${EXTENSIONS}\n`);
-  const certs: Record<string, CertFiles> = {};
-  for (const name of names) {
-    const cert = file(`${name}.crt`);
-    const key = file(`${name}.key`);
-    openssl(['req', '-new', ...newKey, '-keyout', key, '-out', file(`${name}.csr`), '-subj', `/O=${SUBJECT_ORG}/CN=${name}`]);
-    openssl(['x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', DAYS, '-out', cert, '-extfile', file('ext.cnf')]);
-    certs[name] = { cert, key };
-  }
-  return { dir, ca: file('ca.crt'), certs };
+  const made: LabCerts = { dir, ca: file('ca.crt'), certs: {} };
+  for (const name of names) addLabCert(made, name);
+  return made;
+}
+
+/** Signs one more certificate with the lab's CA (e.g. for a Sentinel started later); returns it. */
+export function addLabCert(certs: LabCerts, name: string): CertFiles {
+  const file = (f: string): string => path.join(certs.dir, f);
+  const cert = file(`${name}.crt`);
+  const key = file(`${name}.key`);
+  openssl(['req', '-new', ...NEW_KEY, '-keyout', key, '-out', file(`${name}.csr`), '-subj', `/O=${SUBJECT_ORG}/CN=${name}`]);
+  openssl(['x509', '-req', '-in', file(`${name}.csr`), '-CA', certs.ca, '-CAkey', file('ca.key'), '-CAcreateserial', '-days', DAYS, '-out', cert, '-extfile', file('ext.cnf')]);
+  certs.certs[name] = { cert, key };
+  return certs.certs[name];
 }
 
 function openssl(args: string[]): void {

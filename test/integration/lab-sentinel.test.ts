@@ -5,7 +5,9 @@
 // the oracle: the replicas' decoded offsets equal the new master's master_repl_offset.
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RespClient } from '../../src/net/resp-client.js';
 import { parseInfo, requireRedis, requireSentinel, waitFor } from '../helpers/redis.js';
+import { requireTls } from '../helpers/tls.js';
 import { isAlive, LabRun, type LabEvent, type LabServerStatus } from './lab-harness.js';
 
 const ready = requireRedis() && requireSentinel();
@@ -140,6 +142,27 @@ describe.skipIf(!ready)('repl-spy lab --sentinels: failovers through repl-spy', 
     expect(answer.replid).toBe(newInfo.master_replid);
     if (answer.outcome === 'fullresync') expect(answer.reason).toMatch(/\S/);
     await replicasAtNewMasterOffset(lab, newMaster, [lab.status.master, ...lab.status.replicas.filter((r) => r !== newMaster)]);
+  });
+
+  it.skipIf(!requireTls())('--tls: the Sentinels are TLS-only, reach the servers through their TLS proxies with their own certificates, and a failover completes', async () => {
+    run = await LabRun.start(['--tls', '--sentinels', '3', '--replicas', '2', '--keys', '200', '--rate', '0']);
+    const lab = run;
+    const { sentinels } = await sentinelsReady(lab);
+    // a plain connection to a Sentinel gets nowhere: it speaks TLS only
+    await expect(RespClient.connect('127.0.0.1', sentinels[0]!.port).then((c) => c.send(['PING']).finally(() => c.close()))).rejects.toThrow();
+    // their monitoring connections are client links through the proxies, TLS on both legs, each with its own certificate
+    const subjects = new Set(lab.events.filter((e) => e.type === 'client-open' && e.kind === 'sentinel').map((e) => (e.tls as { replica: { peerSubject: string } }).replica.peerSubject));
+    expect([...subjects].sort()).toEqual(sentinels.map((s) => `O=repl-spy lab, CN=${s.name}`).sort());
+    const oldReplid = (await info(lab, lab.status.master)).master_replid;
+    const from = lab.events.length;
+    expect(await lab.fault({ failover: 'kill' })).toMatchObject({ ok: true });
+    await lab.waitEvent(step('streaming'), 60_000, 'every replica streaming again', from);
+    const story = lab.events.slice(from);
+    const newMaster = lab.status.replicas.find((r) => r.proxy === story.find(step('promoted'))!.server)!;
+    const newInfo = await info(lab, newMaster);
+    for (const p of story.filter(step('psync'))) expect(p.replid).toBe(oldReplid);
+    for (const a of story.filter(step('resync'))) expect(a).toMatchObject({ outcome: 'continue', replid: newInfo.master_replid });
+    await replicasAtNewMasterOffset(lab, newMaster, lab.status.replicas.filter((r) => r !== newMaster));
   });
 
   it('a master killed while a replica is mid-RDB: that replica full-syncs from the new master, the failover completes', async () => {
