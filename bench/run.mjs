@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { renderResults } from './lib/render.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ['decoder-throughput', 'output-throughput', 'rdb-decode', 'forward-latency', 'client-throughput', 'sustained-writes', 'tail-vs-redis-cli', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory', 'pcap-decode', 'report', 'soak'];
+const SCENARIOS = ['decoder-throughput', 'output-throughput', 'rdb-decode', 'forward-latency', 'client-throughput', 'sustained-writes', 'tail-vs-redis-cli', 'capture-cost', 'full-sync', 'full-sync-tls', 'cluster-full-sync', 'memory', 'pcap-decode', 'report', 'soak'];
 /** --smoke (what npm test runs) leaves out the soak: it is minutes long by nature (BENCH_SOAK_S shortens it). */
 const SMOKE_SCENARIOS = SCENARIOS.filter((name) => name !== 'soak');
 

@@ -9,7 +9,7 @@ import { requireRedis } from '../helpers/redis.js';
 import { repoRoot } from '../helpers/repo-root.js';
 
 const hasRedis = requireRedis();
-const SCENARIOS = ['decoder-throughput', 'output-throughput', 'rdb-decode', 'forward-latency', 'client-throughput', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'memory', 'pcap-decode', 'report'];
+const SCENARIOS = ['decoder-throughput', 'output-throughput', 'rdb-decode', 'forward-latency', 'client-throughput', 'sustained-writes', 'capture-cost', 'full-sync', 'full-sync-tls', 'cluster-full-sync', 'memory', 'pcap-decode', 'report'];
 // The scenarios spawn these from PATH (not REDIS_SERVER_BIN); haproxy is their reference proxy, tcpdump and
 // tshark the references of passive mode, tmux the terminal of the TUI as users run it.
 const TOOLS = ['redis-server', 'redis-cli', 'redis-benchmark', 'redis-check-rdb', 'haproxy', 'tcpdump', 'tshark', 'tmux'];
