@@ -3,6 +3,7 @@
 // goes on after the last byte. The socket outlet writes, then hands the same chunk to the tap.
 import type { Socket } from 'node:net';
 import type { From } from '../core/events.js';
+import { noteRead } from './read-buffers.js';
 
 /** Where a pipe's bytes go. */
 export interface Outlet {
@@ -46,6 +47,7 @@ export class Pipe {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    noteRead(chunk.length);
     if (!this.outlet.write(chunk) && !this.paused) {
       this.paused = true;
       this.src.pause();
