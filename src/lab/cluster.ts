@@ -15,6 +15,16 @@ import { freePort, sigtermAll, startRedisProcess, type RedisProcess } from './re
 
 export const CLUSTER_NODE_TIMEOUT_MS = 3000;
 export const CLUSTER_FORM_TIMEOUT_MS = 30_000;
+/** Not a flag: lets a test see the formation deadline pass without waiting 30 s (milliseconds). */
+export const FORM_TIMEOUT_ENV = 'REPL_SPY_CLUSTER_FORM_TIMEOUT_MS';
+/** One check of the formation (a node's INFO) gives up after this: a stopped node must not hang it. */
+const CHECK_TIMEOUT_MS = 2000;
+
+/** The formation deadline: 30 s, or the test's (a positive number of ms in FORM_TIMEOUT_ENV). */
+export function formTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(env[FORM_TIMEOUT_ENV]);
+  return ms > 0 ? ms : CLUSTER_FORM_TIMEOUT_MS;
+}
 
 export interface ClusterOptions {
   bin: string;
@@ -58,6 +68,14 @@ export interface ClusterLab {
   killNow(): void;
 }
 
+/** The nodes' names in the order they start and are printed: each master, then its replicas. */
+export function clusterNodeNames(masters: number, replicasPerMaster: number): string[] {
+  return Array.from({ length: masters }, (_, m) => [
+    `master-${m + 1}`,
+    ...Array.from({ length: replicasPerMaster }, (_, r) => `replica-${m + 1}-${r + 1}`),
+  ]).flat();
+}
+
 export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-cluster-'));
   const guard = startGuard(dir);
@@ -77,10 +95,7 @@ export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab>
   };
 
   try {
-    const names = Array.from({ length: opts.masters }, (_, m) => [
-      `master-${m + 1}`,
-      ...Array.from({ length: opts.replicasPerMaster }, (_, r) => `replica-${m + 1}-${r + 1}`),
-    ]).flat();
+    const names = clusterNodeNames(opts.masters, opts.replicasPerMaster);
     const nodes: ClusterNode[] = [];
     for (const [i, name] of names.entries()) {
       const busPort = await freePort();
@@ -114,7 +129,9 @@ export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab>
     });
     const form = async (): Promise<void> => {
       try {
-        await formCluster(nodes, shards, CLUSTER_FORM_TIMEOUT_MS);
+        await formCluster(nodes, shards, formTimeoutMs()).catch((err: unknown) => {
+          throw diedDuringCreation(nodes) ?? err;
+        });
       } catch (err) {
         await stop();
         throw err;
@@ -126,35 +143,52 @@ export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab>
       killNow: () => sigtermAll(processes),
     };
   } catch (err) {
+    const died = diedDuringCreation(processes.map((p) => ({ name: p.name, process: p })));
     await stop();
-    throw err;
+    throw died ?? err;
   }
+}
+
+/** A node that is gone while the cluster is made: the error that names it (a command to it failed, or the
+ *  formation waited for it in vain), null when every node runs. */
+function diedDuringCreation(nodes: readonly Pick<ClusterNode, 'name' | 'process'>[]): ReplSpyError | null {
+  const dead = nodes.filter((n) => n.process.exited);
+  if (dead.length === 0) return null;
+  return new ReplSpyError('RSPY_LAB_START', `${dead.map((n) => `${n.name} (pid ${n.process.pid})`).join(', ')} died while the cluster was being created`, {
+    hint: `its redis.log says why (${dead[0]!.process.logFile}, removed with the lab: run again to read it); every server the lab started is stopped`,
+  });
 }
 
 async function formCluster(nodes: ClusterNode[], shards: ClusterShard[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const gone = (): Error | null => diedDuringCreation(nodes);
   const [first, ...others] = nodes as [ClusterNode, ...ClusterNode[]];
   for (const s of shards) await s.master.process.client.send(['CLUSTER', 'ADDSLOTSRANGE', s.slots[0], s.slots[1]]);
   // MEET names the real ports: the bus never goes through a proxy
   for (const n of others) await first.process.client.send(['CLUSTER', 'MEET', '127.0.0.1', n.process.port, n.busPort]);
-  await waitUntil(deadline, 'every node to know every other', async () => {
+  await waitUntil(deadline, timeoutMs, 'every node to know every other', gone, async () => {
     const counts = await Promise.all(nodes.map((n) => n.process.client.send(['CLUSTER', 'NODES']).then((t) => String(t).trim().split('\n').length)));
     return counts.every((c) => c === nodes.length);
   });
   for (const s of shards) for (const r of s.replicas) await r.process.client.send(['CLUSTER', 'REPLICATE', s.master.id]);
-  await waitUntil(deadline, 'cluster_state:ok on every node and every replica in sync', async () => {
+  await waitUntil(deadline, timeoutMs, 'cluster_state:ok on every node and every replica in sync', gone, async () => {
     const infos = await Promise.all(nodes.map(async (n) => String(await n.process.client.send(['CLUSTER', 'INFO'])) + String(await n.process.client.send(['INFO', 'replication']))));
     return infos.every((t) => /cluster_state:ok/.test(t) && (!/role:slave/.test(t) || /master_link_status:up/.test(t)));
   });
 }
 
-async function waitUntil(deadline: number, what: string, check: () => Promise<boolean>): Promise<void> {
+/** Polls `check` until it holds; fails at once when `gone` names a reason (a dead node), else at the deadline. */
+async function waitUntil(deadline: number, timeoutMs: number, what: string, gone: () => Error | null, check: () => Promise<boolean>): Promise<void> {
   for (;;) {
-    const done = await check().catch(() => false);
+    const reason = gone();
+    if (reason) throw reason;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS)));
+    const done = await Promise.race([check().catch(() => false), gaveUp]).finally(() => clearTimeout(timer));
     if (done) return;
     if (Date.now() > deadline) {
-      throw new ReplSpyError('RSPY_LAB_START', `the cluster did not form within ${CLUSTER_FORM_TIMEOUT_MS / 1000} s: waited for ${what}`, {
-        hint: 'see the nodes\' redis.log files in the lab directory (printed at start); a node may have been killed',
+      throw new ReplSpyError('RSPY_LAB_START', `the cluster did not form within ${(timeoutMs / 1000).toFixed(timeoutMs % 1000 ? 1 : 0)} s: waited for ${what}`, {
+        hint: 'a node may be stopped, overloaded or unable to reach the others\' bus ports: see the nodes\' redis.log; every server the lab started is stopped',
       });
     }
     await new Promise((r) => setTimeout(r, 200));
