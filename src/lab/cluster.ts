@@ -114,8 +114,9 @@ export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab>
       opts.registry.setProxy(i, front);
       const info = String(await p.client.send(['INFO', 'cluster']));
       if (!/cluster_enabled:1/.test(info)) {
-        throw new ReplSpyError('RSPY_LAB_START', `${name}: ${path.basename(opts.bin)} refuses cluster mode (INFO cluster: ${info.trim()})`, {
-          hint: 'use a redis-server built with cluster support (Redis 7 or later)',
+        const said = /cluster_enabled:\d/.exec(info)?.[0] ?? info.trim().replace(/\s+/g, ' ');
+        throw new ReplSpyError('RSPY_LAB_START', `${name}: ${path.basename(opts.bin)} refuses cluster mode (started with --cluster-enabled yes, its INFO cluster says ${said})`, {
+          hint: 'use a redis-server built with cluster support (Redis 7 or later) whose configuration does not turn cluster-enabled off; every server the lab started is stopped',
         });
       }
       await p.client.send(['CONFIG', 'SET', 'cluster-announce-port', String(front.address().port), 'cluster-announce-bus-port', String(busPort)]);
@@ -159,38 +160,62 @@ function diedDuringCreation(nodes: readonly Pick<ClusterNode, 'name' | 'process'
   });
 }
 
+/** Makes the cluster within `timeoutMs`, whatever hangs (a stopped node answers no command): the steps race the
+ *  deadline, and stop at their next poll once it passed. */
 async function formCluster(nodes: ClusterNode[], shards: ClusterShard[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const progress: Formation = { waitingFor: 'the masters to take their slots', over: false };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReplSpyError('RSPY_LAB_START', `the cluster did not form within ${(timeoutMs / 1000).toFixed(timeoutMs % 1000 ? 1 : 0)} s: waited for ${progress.waitingFor}`, {
+      hint: 'a node may be stopped, overloaded or unable to reach the others\' bus ports: see the nodes\' redis.log; every server the lab started is stopped',
+    })), timeoutMs);
+  });
+  try {
+    await Promise.race([formSteps(nodes, shards, progress), late]);
+  } finally {
+    progress.over = true;
+    clearTimeout(timer);
+  }
+}
+
+interface Formation {
+  /** what the steps wait for now, for the deadline's message */
+  waitingFor: string;
+  /** the deadline passed or a step failed: the polls stop */
+  over: boolean;
+}
+
+async function formSteps(nodes: ClusterNode[], shards: ClusterShard[], progress: Formation): Promise<void> {
   const gone = (): Error | null => diedDuringCreation(nodes);
   const [first, ...others] = nodes as [ClusterNode, ...ClusterNode[]];
   for (const s of shards) await s.master.process.client.send(['CLUSTER', 'ADDSLOTSRANGE', s.slots[0], s.slots[1]]);
+  progress.waitingFor = 'the first node to meet the others';
   // MEET names the real ports: the bus never goes through a proxy
   for (const n of others) await first.process.client.send(['CLUSTER', 'MEET', '127.0.0.1', n.process.port, n.busPort]);
-  await waitUntil(deadline, timeoutMs, 'every node to know every other', gone, async () => {
+  progress.waitingFor = 'every node to know every other';
+  await waitUntil(progress, gone, async () => {
     const counts = await Promise.all(nodes.map((n) => n.process.client.send(['CLUSTER', 'NODES']).then((t) => String(t).trim().split('\n').length)));
     return counts.every((c) => c === nodes.length);
   });
+  progress.waitingFor = 'the replicas to take their masters (CLUSTER REPLICATE)';
   for (const s of shards) for (const r of s.replicas) await r.process.client.send(['CLUSTER', 'REPLICATE', s.master.id]);
-  await waitUntil(deadline, timeoutMs, 'cluster_state:ok on every node and every replica in sync', gone, async () => {
+  progress.waitingFor = 'cluster_state:ok on every node and every replica in sync';
+  await waitUntil(progress, gone, async () => {
     const infos = await Promise.all(nodes.map(async (n) => String(await n.process.client.send(['CLUSTER', 'INFO'])) + String(await n.process.client.send(['INFO', 'replication']))));
     return infos.every((t) => /cluster_state:ok/.test(t) && (!/role:slave/.test(t) || /master_link_status:up/.test(t)));
   });
 }
 
-/** Polls `check` until it holds; fails at once when `gone` names a reason (a dead node), else at the deadline. */
-async function waitUntil(deadline: number, timeoutMs: number, what: string, gone: () => Error | null, check: () => Promise<boolean>): Promise<void> {
-  for (;;) {
+/** Polls `check` until it holds; fails at once when `gone` names a reason (a dead node); stops when the formation
+ *  is over (its deadline passed). A check that hangs (a stopped node) counts as not yet. */
+async function waitUntil(progress: Formation, gone: () => Error | null, check: () => Promise<boolean>): Promise<void> {
+  while (!progress.over) {
     const reason = gone();
     if (reason) throw reason;
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS)));
     const done = await Promise.race([check().catch(() => false), gaveUp]).finally(() => clearTimeout(timer));
     if (done) return;
-    if (Date.now() > deadline) {
-      throw new ReplSpyError('RSPY_LAB_START', `the cluster did not form within ${(timeoutMs / 1000).toFixed(timeoutMs % 1000 ? 1 : 0)} s: waited for ${what}`, {
-        hint: 'a node may be stopped, overloaded or unable to reach the others\' bus ports: see the nodes\' redis.log; every server the lab started is stopped',
-      });
-    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
