@@ -137,7 +137,7 @@ export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab>
         await stop();
         throw err;
       }
-      if (opts.opsPerSec > 0) loadTimer = startClusterWriteLoad(shards, opts.opsPerSec, opts.logger);
+      if (opts.opsPerSec > 0) loadTimer = startClusterWriteLoad(shards, nodes, opts.opsPerSec, opts.logger);
     };
     return {
       dir, guard, shards, nodes, form, stop,
@@ -220,15 +220,34 @@ async function waitUntil(progress: Formation, gone: () => Error | null, check: (
   }
 }
 
-/** SETs of `cluster:key:N`, each sent to the master that owns its slot (through the lab's direct client). */
-function startClusterWriteLoad(shards: ClusterShard[], opsPerSec: number, logger: ProxyLogger): NodeJS.Timeout {
+/** SETs of `cluster:key:N`, each sent to the master that owns its slot (through the lab's direct client). It
+ *  follows the cluster as a cluster client does: after a refused or failed write (MOVED, a killed master) it
+ *  reads the slot map again (CLUSTER SLOTS of a running node: masters named by their proxy ports). */
+function startClusterWriteLoad(shards: ClusterShard[], nodes: ClusterNode[], opsPerSec: number, logger: ProxyLogger): NodeJS.Timeout {
+  const owner: ClusterNode[] = [];
+  for (const s of shards) for (let slot = s.slots[0]; slot <= s.slots[1]; slot++) owner[slot] = s.master;
+  let refreshing = false;
+  const refresh = (): void => {
+    const asked = nodes.find((x) => !x.process.exited);
+    if (refreshing || !asked) return;
+    refreshing = true;
+    asked.process.client.send(['CLUSTER', 'SLOTS'])
+      .then((ranges) => {
+        for (const [first, last, master] of ranges as [number, number, [string, number]][]) {
+          const node = nodes.find((x) => x.front.address().port === Number(master[1]));
+          if (node) for (let slot = first; slot <= last; slot++) owner[slot] = node;
+        }
+      })
+      .catch(() => {}) // the next failed write asks again
+      .finally(() => (refreshing = false));
+  };
   let n = 0;
   let failed = false;
   return setInterval(() => {
     const key = `cluster:key:${n % 1000}`;
-    const slot = keySlot(Buffer.from(key));
-    const shard = shards.find((s) => slot >= s.slots[0] && slot <= s.slots[1])!;
-    shard.master.process.client.send(['SET', key, n++]).catch((err) => {
+    owner[keySlot(Buffer.from(key))]!.process.client.send(['SET', key, n++]).catch((err: Error) => {
+      refresh();
+      if (/^MOVED /.test(err.message)) return;
       if (!failed) logger.warn({ err }, 'cluster write load failed'); // once: a failover fails many writes
       failed = true;
     });
