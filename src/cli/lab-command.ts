@@ -64,7 +64,7 @@ export function registerLabCommand(program: Command): void {
       .option('--redis-sentinel <path>', 'the redis-sentinel binary (default: REDIS_SENTINEL_BIN, then PATH)')
       .option('--failover-deadline <duration>', 'a failover not done this long after the master died is told stuck', '60s')
       .option('--rate <ops/s>', 'light write load on the master, operations per second (0: none)', '20')
-      .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut" (repeatable)', repeatable, [])
+      .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut"; with --cluster also "shard=1,kill-master", "shard=2,cluster-failover", "shard=1,reshard=2" (repeatable)', repeatable, [])
       .option('--duration <s>', 'stop by itself after this many seconds')
       .option('--control-port <port>', 'port of the control interface on 127.0.0.1 (0: any free port)', '0')
       .option('--cluster <masters>', 'a Redis Cluster of this many masters over the 16384 slots, every node behind its own proxy')
