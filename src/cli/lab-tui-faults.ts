@@ -24,6 +24,10 @@ export function clusterServerFaults(apply: (spec: FaultSpec) => string, shards: 
     'cluster-failover', 'cluster-failover=force', 'cluster-failover=takeover', 'kill-master', 'revive',
     `reshard=${(shard % shards) + 1},slots=${RESHARD_DEFAULT_SLOTS}`,
   ];
+  // the status line is short: the same choices, shorter
+  const labelsFor = (shard: number): string[] => [
+    'cluster-failover', '…=force', '…=takeover', 'kill-master', 'revive', `reshard ${RESHARD_DEFAULT_SLOTS} slots to shard ${(shard % shards) + 1}`,
+  ];
   const shardOfTarget = (target: { masterAddr: string } | null): number | string => {
     if (!target) return 'select a replica\'s link first: the server faults act on its shard';
     return shardOf(target.masterAddr) ?? `${target.masterAddr} is not a node of the cluster`;
@@ -31,7 +35,7 @@ export function clusterServerFaults(apply: (spec: FaultSpec) => string, shards: 
   return {
     menu(target) {
       const shard = shardOfTarget(target);
-      return typeof shard === 'string' ? shard : { title: `shard ${shard}`, choices: choicesFor(shard) };
+      return typeof shard === 'string' ? shard : { title: `shard ${shard}`, choices: labelsFor(shard) };
     },
     run(target, i) {
       const shard = shardOfTarget(target);

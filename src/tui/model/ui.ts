@@ -204,7 +204,7 @@ function openServerMenu(ui: UiState, s: TuiState, faults: TuiServerFaults | unde
     return [];
   }
   ui.serverMenu = { target, choices: menu.choices.length };
-  ui.message = `${menu.title}: ${menu.choices.map((c, i) => `${i + 1} ${c}`).join('  ')}  (any other key cancels)`;
+  ui.message = `${menu.title}: ${menu.choices.map((c, i) => `${i + 1} ${c}`).join('  ')}  (other keys cancel)`;
   return [];
 }
 

@@ -52,7 +52,7 @@ describe('F: the server fault menu', () => {
     const ui = createUi();
     const rec = recorder();
     press(ui, s, [{ char: 'F' }], sentinelServerFaults(rec.apply));
-    expect(ui.message).toBe('server faults: 1 failover=kill  2 failover=sentinel  3 failover=stop  4 revive  (any other key cancels)');
+    expect(ui.message).toBe('server faults: 1 failover=kill  2 failover=sentinel  3 failover=stop  4 revive  (other keys cancel)');
     const effects = press(ui, s, [{ char: '2' }], sentinelServerFaults(rec.apply));
     expect(effects).toEqual([{ kind: 'server-fault', target: expect.objectContaining({ link: 1 }), choice: 1 }]);
     expect(rec.specs).toEqual(['failover=sentinel']);
@@ -90,10 +90,11 @@ describe('F: the server fault menu', () => {
     const rec = recorder();
     const menu = clusterServerFaults(rec.apply, 3, (addr) => (addr === '127.0.0.1:6379' ? 3 : null));
     press(ui, s, [{ char: 'F' }], menu);
-    expect(ui.message).toBe('shard 3: 1 cluster-failover  2 cluster-failover=force  3 cluster-failover=takeover  4 kill-master  5 revive  6 reshard=1,slots=100  (any other key cancels)');
+    expect(ui.message).toBe('shard 3: 1 cluster-failover  2 …=force  3 …=takeover  4 kill-master  5 revive  6 reshard 100 slots to shard 1  (other keys cancel)');
     press(ui, s, [{ char: '4' }], menu);
     press(ui, s, [{ char: 'F' }, { char: '6' }], menu);
-    expect(rec.specs).toEqual(['shard=3,kill-master', 'shard=3,reshard=1,slots=100']);
+    press(ui, s, [{ char: 'F' }, { char: '2' }], menu);
+    expect(rec.specs).toEqual(['shard=3,kill-master', 'shard=3,reshard=1,slots=100', 'shard=3,cluster-failover=force']);
   });
 
   it('the cluster lab: a link whose master is not a node of the cluster gets no menu', () => {
