@@ -113,3 +113,18 @@ describe.skipIf(!hasCli)('repl-spy lab --cluster: a cluster that cannot be made'
     expect(stderr).not.toMatch(/did not form/);
   });
 });
+
+describe.skipIf(!hasRedis)('repl-spy lab: cluster fault specs on the command line', () => {
+  it.each([
+    [['--cluster', '3', '--fault', 'shard=4,kill-master'], /there is no shard 4: the lab has 3/],
+    [['--cluster', '3', '--cluster-replicas', '1', '--fault', 'node=replica-1-2,cut'], /there is no node replica-1-2: the lab has master-1, replica-1-1/],
+    [['--cluster', '3', '--fault', 'failover=kill'], /the cluster lab has no Sentinel/],
+    [['--fault', 'shard=1,kill-master'], /faults of the cluster lab \(--cluster N\)/],
+  ])('%j: a usage error (exit 2) before any server starts', async (args, message) => {
+    const lab = spawnLab(args);
+    const end = await lab.exit;
+    expect(end.code).toBe(2);
+    expect(lab.out.stderr).toMatch(message);
+    expect(lab.out.stderr).not.toMatch(/starting/);
+  });
+});
