@@ -199,10 +199,16 @@ async function formSteps(nodes: ClusterNode[], shards: ClusterShard[], progress:
   });
   progress.waitingFor = 'the replicas to take their masters (CLUSTER REPLICATE)';
   for (const s of shards) for (const r of s.replicas) await r.process.client.send(['CLUSTER', 'REPLICATE', s.master.id]);
-  progress.waitingFor = 'cluster_state:ok on every node and every replica in sync';
+  progress.waitingFor = 'cluster_state:ok on every node, every replica in sync and known as such by every node';
+  // every node must know every replica as its master's (a CLUSTER FAILOVER's handshake needs its master to)
+  const replicaOf = shards.flatMap((s) => s.replicas.map((r) => ({ id: r.id, master: s.master.id })));
   await waitUntil(progress, gone, async () => {
-    const infos = await Promise.all(nodes.map(async (n) => String(await n.process.client.send(['CLUSTER', 'INFO'])) + String(await n.process.client.send(['INFO', 'replication']))));
-    return infos.every((t) => /cluster_state:ok/.test(t) && (!/role:slave/.test(t) || /master_link_status:up/.test(t)));
+    const views = await Promise.all(nodes.map(async (n) => ({
+      info: String(await n.process.client.send(['CLUSTER', 'INFO'])) + String(await n.process.client.send(['INFO', 'replication'])),
+      nodes: String(await n.process.client.send(['CLUSTER', 'NODES'])).split('\n').map((line) => line.split(' ')),
+    })));
+    return views.every(({ info, nodes: known }) => /cluster_state:ok/.test(info) && (!/role:slave/.test(info) || /master_link_status:up/.test(info)) &&
+      replicaOf.every((r) => known.some((f) => f[0] === r.id && /slave/.test(f[2] ?? '') && f[3] === r.master)));
   });
 }
 
