@@ -153,6 +153,7 @@ export async function runClusterLab(flags: ClusterFlags, counts: ClusterCounts):
     say(`repl-spy lab: ${err instanceof Error ? err.message : String(err)}${err instanceof ReplSpyError && err.hint ? `\n${err.hint}` : ''}`);
     return void (await shutdown(1));
   }
+  clusterFaults.ready();
   tell('cluster_state:ok on every node, every replica in sync');
   for (const spec of faultFlags) tell(`fault ${applyFault(spec)}`); // after= counts from here
   if (counts.durationS !== null) setTimeout(() => void shutdown(0), counts.durationS * 1000);

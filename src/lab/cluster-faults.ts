@@ -16,6 +16,7 @@ export class ClusterFaults {
   /** the slots each shard serves now (a reshard moves some) */
   private owned: number[][];
   private resharding = false;
+  private formed = false;
 
   constructor(
     private readonly lab: ClusterLab,
@@ -29,7 +30,14 @@ export class ClusterFaults {
     this.owned = lab.shards.map((s) => Array.from({ length: s.slots[1] - s.slots[0] + 1 }, (_, i) => s.slots[0] + i));
   }
 
+  /** The cluster is made (cluster_state:ok, every replica known): the faults may act. */
+  ready(): void {
+    this.formed = true;
+  }
+
   apply(action: ServerFault, spec: FaultSpec): string {
+    // before, a CLUSTER FAILOVER would fail silently (the master does not know its replica yet)
+    if (!this.formed) throw new Error(`${spec.text}: the cluster is still forming (the lab says cluster_state:ok when it is done): try again in a moment`);
     switch (action.kind) {
       case 'failover':
         throw new Error('the cluster lab has no Sentinel: use shard=N,cluster-failover or shard=N,kill-master');

@@ -42,6 +42,13 @@ describe.skipIf(!ready)('TUI of repl-spy lab --cluster in a real terminal: the F
     const shard = /shard (\d): 1 cluster-failover  2 …=force  3 …=takeover  4 kill-master  5 revive  6 reshard 100 slots to shard \d/.exec(menu)?.[1];
     expect(shard, menu).toBeDefined();
     lab.type('1');
+    // the cluster may still be forming (the replicas stream before every node knows them): the fault says so
+    for (let i = 0; i < 60 && /the cluster is still forming/.test(await lab.waitScreen('the answer', (s) => /still forming|sent to/.test(s))); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      lab.type('F');
+      await lab.waitScreen('the menu', (s) => /shard \d: 1 cluster-failover/.test(s));
+      lab.type('1');
+    }
     const done = await lab.waitScreen('the failover told', (s) => /streaming: every replica streams from replica-\d-1 again/.test(s), 30_000);
     expect(done).toContain(`CLUSTER FAILOVER sent to replica-${shard}-1 (shard ${shard}, master master-${shard})`);
     expect(done).toMatch(new RegExp(`started: CLUSTER FAILOVER on replica-${shard}-1 .*it takes over shard ${shard} from master-${shard}`));
