@@ -5,19 +5,18 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ReplSpyError } from '../core/errors.js';
-import { faultText } from '../core/fault-action.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { LinkLag } from '../decode/pipeline.js';
 import { startControlServer, type ControlServer } from '../lab/control-server.js';
 import { FaultControl } from '../lab/fault-control.js';
-import { checkReplicaTarget, parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
+import { checkLabKind, checkReplicaTarget, parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { LinkRegistry } from '../proxy/link-registry.js';
 import { findRedisSentinel, findRedisServer, redisVersion } from '../lab/redis-binary.js';
 import { LabFailover } from '../lab/failover.js';
 import { FailoverStory } from '../lab/failover-story.js';
 import { wireNow } from '../core/clock.js';
-import type { TuiFaults } from '../tui/index.js';
+import { sentinelServerFaults, tuiFaults } from './lab-tui-faults.js';
 import { describeFailure, failAndExit } from './fail.js';
 import { checkClusterFlags, runClusterLab } from './lab-cluster-command.js';
 import { parseDuration } from '../core/units.js';
@@ -65,7 +64,7 @@ export function registerLabCommand(program: Command): void {
       .option('--redis-sentinel <path>', 'the redis-sentinel binary (default: REDIS_SENTINEL_BIN, then PATH)')
       .option('--failover-deadline <duration>', 'a failover not done this long after the master died is told stuck', '60s')
       .option('--rate <ops/s>', 'light write load on the master, operations per second (0: none)', '20')
-      .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut" (repeatable)', repeatable, [])
+      .option('--fault <spec>', 'a fault, e.g. "replica=2,cut-at-rdb=50%" or "replica=1,after=10s,cut"; with --cluster also "shard=1,kill-master", "shard=2,cluster-failover", "shard=1,reshard=2" (repeatable)', repeatable, [])
       .option('--duration <s>', 'stop by itself after this many seconds')
       .option('--control-port <port>', 'port of the control interface on 127.0.0.1 (0: any free port)', '0')
       .option('--cluster <masters>', 'a Redis Cluster of this many masters over the 16384 slots, every node behind its own proxy')
@@ -100,6 +99,14 @@ async function runCluster(flags: LabFlags, given: (flag: string) => boolean): Pr
     replicasPerMaster: count('--cluster-replicas', flags.clusterReplicas, 0, 4),
     rate: count('--rate', flags.rate, 0, 100_000),
     durationS,
+    controlPort: count('--control-port', flags.controlPort, 0, 65535),
+    failoverDeadlineMs: failoverDeadline(flags),
+  });
+}
+
+function failoverDeadline(flags: LabFlags): number {
+  return parseDuration(flags.failoverDeadline, (why) => {
+    throw new ReplSpyError('RSPY_BAD_ARGS', `--failover-deadline: ${why}`);
   });
 }
 
@@ -110,13 +117,14 @@ async function runLab(flags: LabFlags): Promise<void> {
   const controlPort = count('--control-port', flags.controlPort, 0, 65535);
   const durationS = durationFlag(flags.duration);
   const faults: FaultSpec[] = flags.fault.map(parseFaultSpec);
-  for (const spec of faults) checkReplicaTarget(spec, replicaCount); // before any server starts
+  for (const spec of faults) {
+    checkLabKind(spec, false);
+    checkReplicaTarget(spec, replicaCount); // before any server starts
+  }
   const sentinelCount = count('--sentinels', flags.sentinels, 0, 9);
   const bin = findRedisServer(flags.redisServer);
   const sentinelBin = sentinelCount > 0 ? findRedisSentinel(flags.redisSentinel) : null;
-  const failoverDeadlineMs = parseDuration(flags.failoverDeadline, (why) => {
-    throw new ReplSpyError('RSPY_BAD_ARGS', `--failover-deadline: ${why}`);
-  });
+  const failoverDeadlineMs = failoverDeadline(flags);
   const password = flags.password ?? randomBytes(8).toString('hex');
 
   let lab: Lab | null = null;
@@ -190,10 +198,14 @@ async function runLab(flags: LabFlags): Promise<void> {
   poller = pollServerInfo(servers, live.onWire);
   pipeline.subscribe((e) => e.type === 'link-close' && poller?.readNow());
   const faultControl = control;
+  const applyFault = (spec: FaultSpec): string => {
+    checkLabKind(spec, false);
+    return faultControl.apply(spec);
+  };
   // the password for redis-cli, owner-only, in the lab directory (removed with it)
   const passwordFile = path.join(running.dir, 'password');
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-  controlServer = await startControlServer({ status: () => labStatus(running, passwordFile, faultControl, controlServer?.url, pipeline.currentLag(wireNow()), failover), fault: (spec) => faultControl.apply(spec) }, controlPort);
+  controlServer = await startControlServer({ status: () => labStatus(running, passwordFile, faultControl, controlServer?.url, pipeline.currentLag(wireNow()), failover), fault: applyFault }, controlPort);
 
   printSummary(running, flags.showSecrets ? password : null, passwordFile, controlServer.url, capture?.path ?? null, keys, rate, say);
   if (live.metrics) say(`  metrics    ${live.metrics.url}`);
@@ -202,6 +214,7 @@ async function runLab(flags: LabFlags): Promise<void> {
   output = await attachOutput(mode, pipeline.subscribe, {
     label: `lab master :${running.master.process.port} ×${replicaCount}${running.certs ? ' [tls]' : ''}  logs ${running.dir}  control ${controlServer.url}`,
     faults: tuiFaults(faultControl),
+    serverFaults: sentinelCount > 0 ? sentinelServerFaults(applyFault) : undefined,
     onQuit: () => void shutdown(0),
     onLost: (why) => logger.warn(why),
     // #N on the screen is replica=N of --fault and of the control interface
@@ -230,12 +243,6 @@ async function runLab(flags: LabFlags): Promise<void> {
     () => mode !== 'tui' && say(`repl-spy lab: all ${replicaCount} replicas in sync`),
     (err: Error) => logger.warn(`replicas not in sync: ${err.message}`),
   );
-}
-
-/** The TUI's fault keys, as faults on a link: the TUI knows the links by their ids in the event stream, which are
- *  the ids the lab's registry gives out (and `link=N` targets). */
-function tuiFaults(control: FaultControl): TuiFaults {
-  return (link, action) => control.apply({ target: { link }, afterMs: 0, action, text: `link=${link},${faultText(action)}` });
 }
 
 /** `lag`: the pipeline's current lag per link (what ack and lag events say, read now). */

@@ -9,7 +9,7 @@ import { createEventWriter } from '../output/event-writer.js';
 import { writeJsonLine } from '../output/json-output.js';
 import { writeTextLine } from '../output/line-output.js';
 import type { ReplayClock } from '../core/replay-clock.js';
-import type { ReplicaNumbering, TuiFaults } from '../tui/index.js';
+import type { ReplicaNumbering, TuiFaults, TuiServerFaults } from '../tui/index.js';
 
 export interface OutputFlags {
   json?: boolean;
@@ -39,6 +39,8 @@ export async function attachOutput(
     replay?: ReplayClock;
     /** live commands: fault keys in the TUI */
     faults?: TuiFaults;
+    /** the Sentinel and cluster labs: the TUI's `F` menu of server faults */
+    serverFaults?: TuiServerFaults;
     filter?: (e: Parameters<ReplSink>[0]) => boolean;
     /** The output stopped by itself; with it, the TUI also outlives a hang-up (SIGHUP) of its terminal. */
     onLost?: (why: string) => void;
@@ -70,6 +72,7 @@ export async function attachOutput(
       label: opts.label,
       replay,
       faults: opts.faults,
+      serverFaults: opts.serverFaults,
       onQuit: opts.onQuit,
       replicaNumber: opts.replicaNumber,
       // live: the proxy stamps events with wireNow(); replay: the recorded time the pacing has reached

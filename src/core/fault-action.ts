@@ -24,9 +24,21 @@ export type TriggeredFault =
 /** A fault of the lab's servers, not of one link: a failover of the master (`kill`: SIGKILL; `sentinel`:
  *  SENTINEL FAILOVER; `stop`: SIGSTOP until Sentinel has replaced it), and `revive`: the servers a failover killed
  *  or stopped back (the old master rejoins as a replica). */
-export type ServerFault = { kind: 'failover'; how: FailoverHow } | { kind: 'revive' };
+export type ServerFault = { kind: 'failover'; how: FailoverHow } | { kind: 'revive' } | ClusterFault;
 export type FailoverHow = 'kill' | 'sentinel' | 'stop';
 export const FAILOVER_HOWS: readonly FailoverHow[] = ['kill', 'sentinel', 'stop'];
+
+/** The cluster lab's faults of a shard: CLUSTER FAILOVER on one of its replicas (plain, FORCE or TAKEOVER),
+ *  SIGKILL of its master (the cluster promotes a replica after the node timeout), and a move of its last `slots`
+ *  slots, with their keys, to shard `toShard` (1-based), as `redis-cli --cluster reshard` does it. */
+export type ClusterFault =
+  | { kind: 'cluster-failover'; how: ClusterFailoverHow }
+  | { kind: 'kill-master' }
+  | { kind: 'reshard'; toShard: number; slots: number };
+export type ClusterFailoverHow = 'graceful' | 'force' | 'takeover';
+export const CLUSTER_FAILOVER_HOWS: readonly ClusterFailoverHow[] = ['graceful', 'force', 'takeover'];
+/** slots a reshard moves when the spec does not say */
+export const RESHARD_DEFAULT_SLOTS = 100;
 
 export type FaultAction = LinkFault | TriggeredFault | ServerFault;
 
@@ -37,7 +49,11 @@ export function isLinkFault(a: FaultAction): a is LinkFault {
 }
 
 export function isServerFault(a: FaultAction): a is ServerFault {
-  return a.kind === 'failover' || a.kind === 'revive';
+  return a.kind === 'failover' || a.kind === 'revive' || isClusterFault(a);
+}
+
+export function isClusterFault(a: FaultAction): a is ClusterFault {
+  return a.kind === 'cluster-failover' || a.kind === 'kill-master' || a.kind === 'reshard';
 }
 
 /** A fault as the lab's spec language writes it ("freeze=5000ms", "bandwidth=off", "cut-at-rdb=50%"). */
@@ -62,5 +78,11 @@ export function faultText(a: FaultAction): string {
       return `failover=${a.how}`;
     case 'revive':
       return 'revive';
+    case 'cluster-failover':
+      return a.how === 'graceful' ? 'cluster-failover' : `cluster-failover=${a.how}`;
+    case 'kill-master':
+      return 'kill-master';
+    case 'reshard':
+      return `reshard=${a.toShard},slots=${a.slots}`;
   }
 }

@@ -15,6 +15,16 @@ import { freePort, sigtermAll, startRedisProcess, type RedisProcess } from './re
 
 export const CLUSTER_NODE_TIMEOUT_MS = 3000;
 export const CLUSTER_FORM_TIMEOUT_MS = 30_000;
+/** Not a flag: lets a test see the formation deadline pass without waiting 30 s (milliseconds). */
+export const FORM_TIMEOUT_ENV = 'REPL_SPY_CLUSTER_FORM_TIMEOUT_MS';
+/** One check of the formation (a node's INFO) gives up after this: a stopped node must not hang it. */
+const CHECK_TIMEOUT_MS = 2000;
+
+/** The formation deadline: 30 s, or the test's (a positive number of ms in FORM_TIMEOUT_ENV). */
+export function formTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(env[FORM_TIMEOUT_ENV]);
+  return ms > 0 ? ms : CLUSTER_FORM_TIMEOUT_MS;
+}
 
 export interface ClusterOptions {
   bin: string;
@@ -58,6 +68,14 @@ export interface ClusterLab {
   killNow(): void;
 }
 
+/** The nodes' names in the order they start and are printed: each master, then its replicas. */
+export function clusterNodeNames(masters: number, replicasPerMaster: number): string[] {
+  return Array.from({ length: masters }, (_, m) => [
+    `master-${m + 1}`,
+    ...Array.from({ length: replicasPerMaster }, (_, r) => `replica-${m + 1}-${r + 1}`),
+  ]).flat();
+}
+
 export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'repl-spy-cluster-'));
   const guard = startGuard(dir);
@@ -77,10 +95,7 @@ export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab>
   };
 
   try {
-    const names = Array.from({ length: opts.masters }, (_, m) => [
-      `master-${m + 1}`,
-      ...Array.from({ length: opts.replicasPerMaster }, (_, r) => `replica-${m + 1}-${r + 1}`),
-    ]).flat();
+    const names = clusterNodeNames(opts.masters, opts.replicasPerMaster);
     const nodes: ClusterNode[] = [];
     for (const [i, name] of names.entries()) {
       const busPort = await freePort();
@@ -99,8 +114,9 @@ export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab>
       opts.registry.setProxy(i, front);
       const info = String(await p.client.send(['INFO', 'cluster']));
       if (!/cluster_enabled:1/.test(info)) {
-        throw new ReplSpyError('RSPY_LAB_START', `${name}: ${path.basename(opts.bin)} refuses cluster mode (INFO cluster: ${info.trim()})`, {
-          hint: 'use a redis-server built with cluster support (Redis 7 or later)',
+        const said = /cluster_enabled:\d/.exec(info)?.[0] ?? info.trim().replace(/\s+/g, ' ');
+        throw new ReplSpyError('RSPY_LAB_START', `${name}: ${path.basename(opts.bin)} refuses cluster mode (started with --cluster-enabled yes, its INFO cluster says ${said})`, {
+          hint: 'use a redis-server built with cluster support (Redis 7 or later) whose configuration does not turn cluster-enabled off; every server the lab started is stopped',
         });
       }
       await p.client.send(['CONFIG', 'SET', 'cluster-announce-port', String(front.address().port), 'cluster-announce-bus-port', String(busPort)]);
@@ -114,62 +130,130 @@ export async function startClusterLab(opts: ClusterOptions): Promise<ClusterLab>
     });
     const form = async (): Promise<void> => {
       try {
-        await formCluster(nodes, shards, CLUSTER_FORM_TIMEOUT_MS);
+        await formCluster(nodes, shards, formTimeoutMs()).catch((err: unknown) => {
+          throw diedDuringCreation(nodes) ?? err;
+        });
       } catch (err) {
         await stop();
         throw err;
       }
-      if (opts.opsPerSec > 0) loadTimer = startClusterWriteLoad(shards, opts.opsPerSec, opts.logger);
+      if (opts.opsPerSec > 0) loadTimer = startClusterWriteLoad(shards, nodes, opts.opsPerSec, opts.logger);
     };
     return {
       dir, guard, shards, nodes, form, stop,
       killNow: () => sigtermAll(processes),
     };
   } catch (err) {
+    const died = diedDuringCreation(processes.map((p) => ({ name: p.name, process: p })));
     await stop();
-    throw err;
+    throw died ?? err;
   }
 }
 
-async function formCluster(nodes: ClusterNode[], shards: ClusterShard[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const [first, ...others] = nodes as [ClusterNode, ...ClusterNode[]];
-  for (const s of shards) await s.master.process.client.send(['CLUSTER', 'ADDSLOTSRANGE', s.slots[0], s.slots[1]]);
-  // MEET names the real ports: the bus never goes through a proxy
-  for (const n of others) await first.process.client.send(['CLUSTER', 'MEET', '127.0.0.1', n.process.port, n.busPort]);
-  await waitUntil(deadline, 'every node to know every other', async () => {
-    const counts = await Promise.all(nodes.map((n) => n.process.client.send(['CLUSTER', 'NODES']).then((t) => String(t).trim().split('\n').length)));
-    return counts.every((c) => c === nodes.length);
-  });
-  for (const s of shards) for (const r of s.replicas) await r.process.client.send(['CLUSTER', 'REPLICATE', s.master.id]);
-  await waitUntil(deadline, 'cluster_state:ok on every node and every replica in sync', async () => {
-    const infos = await Promise.all(nodes.map(async (n) => String(await n.process.client.send(['CLUSTER', 'INFO'])) + String(await n.process.client.send(['INFO', 'replication']))));
-    return infos.every((t) => /cluster_state:ok/.test(t) && (!/role:slave/.test(t) || /master_link_status:up/.test(t)));
+/** A node that is gone while the cluster is made: the error that names it (a command to it failed, or the
+ *  formation waited for it in vain), null when every node runs. */
+function diedDuringCreation(nodes: readonly Pick<ClusterNode, 'name' | 'process'>[]): ReplSpyError | null {
+  const dead = nodes.filter((n) => n.process.exited);
+  if (dead.length === 0) return null;
+  return new ReplSpyError('RSPY_LAB_START', `${dead.map((n) => `${n.name} (pid ${n.process.pid})`).join(', ')} died while the cluster was being created`, {
+    hint: `its redis.log says why (${dead[0]!.process.logFile}, removed with the lab: run again to read it); every server the lab started is stopped`,
   });
 }
 
-async function waitUntil(deadline: number, what: string, check: () => Promise<boolean>): Promise<void> {
-  for (;;) {
-    const done = await check().catch(() => false);
+/** Makes the cluster within `timeoutMs`, whatever hangs (a stopped node answers no command): the steps race the
+ *  deadline, and stop at their next poll once it passed. */
+async function formCluster(nodes: ClusterNode[], shards: ClusterShard[], timeoutMs: number): Promise<void> {
+  const progress: Formation = { waitingFor: 'the masters to take their slots', over: false };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReplSpyError('RSPY_LAB_START', `the cluster did not form within ${(timeoutMs / 1000).toFixed(timeoutMs % 1000 ? 1 : 0)} s: waited for ${progress.waitingFor}`, {
+      hint: 'a node may be stopped, overloaded or unable to reach the others\' bus ports: see the nodes\' redis.log; every server the lab started is stopped',
+    })), timeoutMs);
+  });
+  try {
+    await Promise.race([formSteps(nodes, shards, progress), late]);
+  } finally {
+    progress.over = true;
+    clearTimeout(timer);
+  }
+}
+
+interface Formation {
+  /** what the steps wait for now, for the deadline's message */
+  waitingFor: string;
+  /** the deadline passed or a step failed: the polls stop */
+  over: boolean;
+}
+
+async function formSteps(nodes: ClusterNode[], shards: ClusterShard[], progress: Formation): Promise<void> {
+  const gone = (): Error | null => diedDuringCreation(nodes);
+  const [first, ...others] = nodes as [ClusterNode, ...ClusterNode[]];
+  for (const s of shards) await s.master.process.client.send(['CLUSTER', 'ADDSLOTSRANGE', s.slots[0], s.slots[1]]);
+  progress.waitingFor = 'the first node to meet the others';
+  // MEET names the real ports: the bus never goes through a proxy
+  for (const n of others) await first.process.client.send(['CLUSTER', 'MEET', '127.0.0.1', n.process.port, n.busPort]);
+  progress.waitingFor = 'every node to know every other';
+  await waitUntil(progress, gone, async () => {
+    const counts = await Promise.all(nodes.map((n) => n.process.client.send(['CLUSTER', 'NODES']).then((t) => String(t).trim().split('\n').length)));
+    return counts.every((c) => c === nodes.length);
+  });
+  progress.waitingFor = 'the replicas to take their masters (CLUSTER REPLICATE)';
+  for (const s of shards) for (const r of s.replicas) await r.process.client.send(['CLUSTER', 'REPLICATE', s.master.id]);
+  progress.waitingFor = 'cluster_state:ok on every node, every replica in sync and known as such by every node';
+  // every node must know every replica as its master's (a CLUSTER FAILOVER's handshake needs its master to)
+  const replicaOf = shards.flatMap((s) => s.replicas.map((r) => ({ id: r.id, master: s.master.id })));
+  await waitUntil(progress, gone, async () => {
+    const views = await Promise.all(nodes.map(async (n) => ({
+      info: String(await n.process.client.send(['CLUSTER', 'INFO'])) + String(await n.process.client.send(['INFO', 'replication'])),
+      nodes: String(await n.process.client.send(['CLUSTER', 'NODES'])).split('\n').map((line) => line.split(' ')),
+    })));
+    return views.every(({ info, nodes: known }) => /cluster_state:ok/.test(info) && (!/role:slave/.test(info) || /master_link_status:up/.test(info)) &&
+      replicaOf.every((r) => known.some((f) => f[0] === r.id && /slave/.test(f[2] ?? '') && f[3] === r.master)));
+  });
+}
+
+/** Polls `check` until it holds; fails at once when `gone` names a reason (a dead node); stops when the formation
+ *  is over (its deadline passed). A check that hangs (a stopped node) counts as not yet. */
+async function waitUntil(progress: Formation, gone: () => Error | null, check: () => Promise<boolean>): Promise<void> {
+  while (!progress.over) {
+    const reason = gone();
+    if (reason) throw reason;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS)));
+    const done = await Promise.race([check().catch(() => false), gaveUp]).finally(() => clearTimeout(timer));
     if (done) return;
-    if (Date.now() > deadline) {
-      throw new ReplSpyError('RSPY_LAB_START', `the cluster did not form within ${CLUSTER_FORM_TIMEOUT_MS / 1000} s: waited for ${what}`, {
-        hint: 'see the nodes\' redis.log files in the lab directory (printed at start); a node may have been killed',
-      });
-    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-/** SETs of `cluster:key:N`, each sent to the master that owns its slot (through the lab's direct client). */
-function startClusterWriteLoad(shards: ClusterShard[], opsPerSec: number, logger: ProxyLogger): NodeJS.Timeout {
+/** SETs of `cluster:key:N`, each sent to the master that owns its slot (through the lab's direct client). It
+ *  follows the cluster as a cluster client does: after a refused or failed write (MOVED, a killed master) it
+ *  reads the slot map again (CLUSTER SLOTS of a running node: masters named by their proxy ports). */
+function startClusterWriteLoad(shards: ClusterShard[], nodes: ClusterNode[], opsPerSec: number, logger: ProxyLogger): NodeJS.Timeout {
+  const owner: ClusterNode[] = [];
+  for (const s of shards) for (let slot = s.slots[0]; slot <= s.slots[1]; slot++) owner[slot] = s.master;
+  let refreshing = false;
+  const refresh = (): void => {
+    const asked = nodes.find((x) => !x.process.exited);
+    if (refreshing || !asked) return;
+    refreshing = true;
+    asked.process.client.send(['CLUSTER', 'SLOTS'])
+      .then((ranges) => {
+        for (const [first, last, master] of ranges as [number, number, [string, number]][]) {
+          const node = nodes.find((x) => x.front.address().port === Number(master[1]));
+          if (node) for (let slot = first; slot <= last; slot++) owner[slot] = node;
+        }
+      })
+      .catch(() => {}) // the next failed write asks again
+      .finally(() => (refreshing = false));
+  };
   let n = 0;
   let failed = false;
   return setInterval(() => {
     const key = `cluster:key:${n % 1000}`;
-    const slot = keySlot(Buffer.from(key));
-    const shard = shards.find((s) => slot >= s.slots[0] && slot <= s.slots[1])!;
-    shard.master.process.client.send(['SET', key, n++]).catch((err) => {
+    owner[keySlot(Buffer.from(key))]!.process.client.send(['SET', key, n++]).catch((err: Error) => {
+      refresh();
+      if (/^MOVED /.test(err.message)) return;
       if (!failed) logger.warn({ err }, 'cluster write load failed'); // once: a failover fails many writes
       failed = true;
     });

@@ -38,6 +38,7 @@ export class FailoverStory {
   private links = new Map<number, LinkFacts>();
   private roles = new Map<string, string>();
   private said = new Set<string>();
+  private since = "the master's death";
 
   constructor(
     private readonly servers: StoryServer[],
@@ -54,17 +55,24 @@ export class FailoverStory {
 
   /** The lab's failover fault, at `at`: the master dies (or, with `sentinel`, is told to step down) now. */
   started(how: FailoverHow, at: number): void {
+    const what = { kill: 'SIGKILL', stop: 'SIGSTOP', sentinel: 'SENTINEL FAILOVER' }[how];
+    this.startedBy(`${what} ${this.master.name} (${this.master.front})${how === 'sentinel' ? ': Sentinel fails it over while it runs' : ''}`, at, { masterRuns: how === 'sentinel', waitForOldMaster: false });
+  }
+
+  /** A failover the lab started, told as `detail` (the cluster lab's too). `masterRuns`: the old master is not
+   *  dead (its links closing tell nothing); `waitForOldMaster`: it is to stream again too, as a replica (a cluster
+   *  failover on a replica, where nobody else re-points it). */
+  startedBy(detail: string, at: number, opts: { masterRuns: boolean; waitForOldMaster: boolean }): void {
     this.deathAt = at;
     this.oldMaster = this.master;
     this.newMaster = null;
     this.done = false;
-    this.unreachableTold = false;
+    this.unreachableTold = opts.masterRuns;
+    this.since = opts.masterRuns ? 'the failover began' : "the master's death";
     this.said.clear();
     this.streaming.clear();
-    this.waiting = new Set(this.servers.filter((s) => s !== this.master));
-    const what = { kill: 'SIGKILL', stop: 'SIGSTOP', sentinel: 'SENTINEL FAILOVER' }[how];
-    this.tell('started', at, 0, `${what} ${this.master.name} (${this.master.front})${how === 'sentinel' ? ': Sentinel fails it over while it runs' : ''}`, { server: this.master.front });
-    if (how === 'sentinel') this.unreachableTold = true;
+    this.waiting = new Set(this.servers.filter((s) => s !== this.master || opts.waitForOldMaster));
+    this.tell('started', at, 0, detail, { server: this.master.front });
   }
 
   observe(e: ReplEvent): void {
@@ -75,7 +83,8 @@ export class FailoverStory {
       case 'replica-command': {
         const l = this.links.get(e.link);
         const port = announcedPort(e.argv);
-        if (l && port) l.replica = this.servers.find((s) => s.front.endsWith(`:${port}`));
+        // a replica announces its proxy (the Sentinel lab) or its own port (the cluster lab)
+        if (l && port) l.replica = this.servers.find((s) => s.front.endsWith(`:${port}`) || s.address.endsWith(`:${port}`));
         return;
       }
       case 'psync':
@@ -110,7 +119,7 @@ export class FailoverStory {
     if (channel === '+switch-master') {
       const [, , , newHost, newPort] = message.split(' ');
       const promoted = this.servers.find((s) => s.front === `${newHost}:${newPort}`);
-      if (promoted) this.promote(promoted);
+      if (promoted) this.promote(promoted, at);
     }
     this.tell('sentinel', at, 0, `${sentinel} ${channel} ${message}`, { sentinel, channel, message });
   }
@@ -125,8 +134,8 @@ export class FailoverStory {
     if (!server || before !== 'slave' || role !== 'master') return;
     const replid = /^master_replid:(\w+)/m.exec(text)?.[1] ?? '?';
     const replid2 = /^master_replid2:(\w+)/m.exec(text)?.[1] ?? '?';
-    this.promote(server);
-    this.tell('promoted', at, 0, `${server.name} (${server.front}) is a master now (REPLICAOF NO ONE): new replid ${replid}, the old one kept as replid2 ${replid2}`, { server: server.front, replid });
+    this.tell('promoted', at, 0, `${server.name} (${server.front}) is a master now (role:master in its INFO): new replid ${replid}, the old one kept as replid2 ${replid2}`, { server: server.front, replid });
+    this.promote(server, at);
   }
 
   /** The clock: a failover not done in time is told once. */
@@ -138,17 +147,19 @@ export class FailoverStory {
     this.tell('timeout', at, 0, `the failover did not complete within ${this.deadlineMs / 1000} s (${where}; not streaming: ${missing.join(', ') || 'none'})`);
   }
 
-  private promote(server: StoryServer): void {
+  private promote(server: StoryServer, at: number): void {
     if (this.newMaster === server) return;
     this.newMaster = server;
     this.master = server;
     this.waiting.delete(server);
+    // no replica left to wait for (one replica, its master killed): the promotion is the recovery
+    if (this.deathAt !== null && !this.done && this.waiting.size === 0) this.finish(at);
   }
 
   private onPsync(link: number, at: number, replid: string, offset: number): void {
     const l = this.links.get(link);
     if (this.deathAt === null || !l?.upstream || l.upstream === this.oldMaster) return;
-    if (!this.newMaster) this.promote(l.upstream); // a PSYNC to another server: that is the one promoted
+    if (!this.newMaster) this.promote(l.upstream, at); // a PSYNC to another server: that is the one promoted
     const who = l.replica?.name ?? `link #${link}`;
     const back = l.replica !== undefined && l.replica === this.oldMaster;
     const step: FailoverStep = back ? 'old-master-back' : 'psync';
@@ -176,9 +187,14 @@ export class FailoverStory {
     if (!l.replica || this.done) return;
     this.streaming.add(l.replica);
     if (![...this.waiting].every((s) => this.streaming.has(s))) return;
+    this.finish(at);
+  }
+
+  private finish(at: number): void {
     this.done = true;
     const recoveryMs = at - this.deathAt!;
-    this.tell('streaming', at, 0, `every replica streams from ${this.newMaster?.name ?? '?'} again: ${Math.round(recoveryMs)} ms after the master's death`, { recoveryMs });
+    const who = this.waiting.size > 0 ? 'every replica streams' : 'no replica to wait for: the shard is served';
+    this.tell('streaming', at, 0, `${who} from ${this.newMaster?.name ?? '?'} again: ${Math.round(recoveryMs)} ms after ${this.since}`, { recoveryMs });
   }
 
   private tell(step: FailoverStep, at: number, link: number, detail: string, extra: Partial<FailoverEvent> = {}): void {

@@ -54,6 +54,7 @@ export class LabFailover {
 
   apply(action: ServerFault): string {
     if (action.kind === 'revive') return this.revive();
+    if (action.kind !== 'failover') throw new Error(`${action.kind} is a fault of the cluster lab (--cluster N)`);
     if (this.problem !== null) throw new Error(`failover=${action.how}: the Sentinels are not ready (${this.problem}); try again in a moment`);
     const master = this.serverAt(this.story.currentMaster.name);
     return this.failover(action.how, master);

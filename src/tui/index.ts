@@ -1,7 +1,7 @@
 import type { ReplSink } from '../core/events.js';
 import type { ReplayClock } from '../core/replay-clock.js';
 import { detailScrollLimit, renderFrame } from './format/frame.js';
-import { runFault, type TuiFaults } from './model/faults.js';
+import { runFault, runServerFault, type TuiFaults, type TuiServerFaults } from './model/faults.js';
 import { apply, createTuiState, type ReplicaNumbering } from './model/state.js';
 import { createUi, handleKey, settleUi, type Key } from './model/ui.js';
 import { openTerminal } from './screen/terminal.js';
@@ -16,6 +16,8 @@ export interface TuiOptions {
   replay?: ReplayClock;
   /** fault control of a live command: the fault keys act on the selected replica's link */
   faults?: TuiFaults;
+  /** the Sentinel and cluster labs: `F` opens a menu of their server faults */
+  serverFaults?: TuiServerFaults;
   onQuit: () => void;
   /** The lab's numbers of its replicas (replica=N), shown as #N. */
   replicaNumber?: ReplicaNumbering;
@@ -26,7 +28,7 @@ export interface TuiOptions {
   onFailure?: (err: unknown) => void;
 }
 
-export type { ReplicaNumbering, TuiFaults };
+export type { ReplicaNumbering, TuiFaults, TuiServerFaults };
 
 export const FPS = 10;
 const MIN_SPEED = 1 / 16;
@@ -98,7 +100,7 @@ export function startTui(opts: TuiOptions): { stop(): void } {
   term.onResize(paint);
   term.onKey((key: Key) => {
     const pageRows = Math.max(1, term.size().height - 6);
-    for (const effect of handleKey(ui, key, state, { pageRows, replay: replay !== undefined, faults: faults !== undefined })) {
+    for (const effect of handleKey(ui, key, state, { pageRows, replay: replay !== undefined, faults: faults !== undefined, serverFaults: opts.serverFaults })) {
       if (effect.kind === 'quit') {
         stop();
         opts.onQuit();
@@ -107,6 +109,10 @@ export function startTui(opts: TuiOptions): { stop(): void } {
       if (effect.kind === 'fault') {
         // The fault event itself comes back through the event stream; the status line says what was done.
         if (faults) ui.message = runFault(faults, effect.link, effect.fault);
+        continue;
+      }
+      if (effect.kind === 'server-fault') {
+        if (opts.serverFaults) ui.message = runServerFault(opts.serverFaults, effect.target, effect.choice);
         continue;
       }
       if (!replay) continue;

@@ -139,10 +139,11 @@ export async function until<T>(get: () => T | undefined | null | false, timeoutM
   }
 }
 
-/** `repl-spy lab --json --no-capture ARGS`: its events (stdout's JSON lines), its stderr, its exit. */
-export function spawnLab(args: string[]): { proc: ChildProcess; out: Output; exit: Promise<{ code: number | null; signal: string | null }> } {
+/** `repl-spy lab --json --no-capture ARGS`: its events (stdout's JSON lines), its stderr, its exit. `env`: added
+ *  to this process's environment. */
+export function spawnLab(args: string[], env: Record<string, string> = {}): { proc: ChildProcess; out: Output; exit: Promise<{ code: number | null; signal: string | null }> } {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
-  const proc = spawn(process.execPath, [cli, 'lab', '--json', '--no-capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [cli, 'lab', '--json', '--no-capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const out: Output = { events: [], stderr: '' };
   let pending = '';
   proc.stdout!.setEncoding('utf8').on('data', (text: string) => {

@@ -22,6 +22,7 @@ export function helpLines(width: number, replay: boolean, faults: boolean): stri
     ['f', `freeze the link for ${FREEZE_MS / 1000} s (bytes wait, in order)`],
     ['d', 'delay both ways: off → 100 ms → 500 ms'],
     ['b', 'bandwidth master → replica: off → 1 MB/s → 100 KB/s'],
+    ['F', 'server faults menu: failovers, or the link\'s cluster shard'],
   ];
   const key = ([k, what]: [string, string]) => fit(`  ${fit(k, 16)} ${what}`, width);
   lines.push(...keys.map(key), fit('', width));

@@ -25,3 +25,28 @@ export function runFault(faults: TuiFaults, link: number, fault: LinkFault): str
     return `${fault.kind} on link #${link} failed: ${err instanceof Error ? err.message : String(err)}`;
   }
 }
+
+/** The link a server fault is aimed from: the TUI's selected replica (its master tells the cluster lab's shard). */
+export interface ServerFaultTarget {
+  link: number;
+  /** "host:port" the link's proxy dials */
+  masterAddr: string;
+  announcedPort: string | null;
+}
+
+/** `F`'s menu of server faults (the Sentinel lab's failovers, the cluster lab's faults of the selected link's
+ *  shard): what it offers for a target, and carrying out choice N (0-based). */
+export interface TuiServerFaults {
+  /** the menu's title and its choices; a string: why there is none for this target */
+  menu(target: ServerFaultTarget | null): { title: string; choices: string[] } | string;
+  run(target: ServerFaultTarget | null, choice: number): string;
+}
+
+/** Carries out a server fault chosen in the menu; the text for the status line, never a throw. */
+export function runServerFault(faults: TuiServerFaults, target: ServerFaultTarget | null, choice: number): string {
+  try {
+    return faults.run(target, choice);
+  } catch (err) {
+    return `server fault failed: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}

@@ -1,6 +1,6 @@
 import type { CommandEntry } from './command-entry.js';
 import type { LinkFault } from '../../core/fault-action.js';
-import { BANDWIDTH_STEPS, DELAY_STEPS, FREEZE_MS, nextStep } from './faults.js';
+import { BANDWIDTH_STEPS, DELAY_STEPS, FREEZE_MS, nextStep, type ServerFaultTarget, type TuiServerFaults } from './faults.js';
 import { matches, NO_FILTER, parseFilter, type StreamFilter } from './filter.js';
 import { linkOrder } from './links.js';
 import type { TuiState } from './state.js';
@@ -31,6 +31,8 @@ export interface UiState {
   editing: string | null;
   /** link whose cut waits for `y` */
   confirmCut: number | null;
+  /** `F`'s menu is open: the next key picks a server fault (a digit) or closes it */
+  serverMenu: { target: ServerFaultTarget | null; choices: number } | null;
   message: string | null;
 }
 
@@ -44,7 +46,8 @@ export type UiEffect =
   | { kind: 'speed'; factor: number }
   | { kind: 'pause' }
   | { kind: 'resume' }
-  | { kind: 'fault'; link: number; fault: LinkFault };
+  | { kind: 'fault'; link: number; fault: LinkFault }
+  | { kind: 'server-fault'; target: ServerFaultTarget | null; choice: number };
 
 export interface KeyContext {
   /** rows of the scrollable area, for page up/down */
@@ -52,6 +55,8 @@ export interface KeyContext {
   replay: boolean;
   /** fault keys work (a live command handed in its fault control) */
   faults: boolean;
+  /** `F` opens this menu (the Sentinel or cluster lab); absent: no server faults */
+  serverFaults?: TuiServerFaults;
 }
 
 export function createUi(): UiState {
@@ -68,6 +73,7 @@ export function createUi(): UiState {
     filter: NO_FILTER,
     editing: null,
     confirmCut: null,
+    serverMenu: null,
     message: null,
   };
 }
@@ -104,6 +110,7 @@ export function handleKey(ui: UiState, key: Key, s: TuiState, ctx: KeyContext): 
   const ch = typeof key === 'object' ? key.char : null;
   ui.message = null;
   if (ui.confirmCut !== null) return confirmCut(ui, ch);
+  if (ui.serverMenu !== null) return pickServerFault(ui, ch);
   if (ch === 'q' || ch === '\x03') return [{ kind: 'quit' }];
   if (ui.help) {
     if (key === 'escape' || ch === '?' || key === 'enter') ui.help = false;
@@ -114,6 +121,7 @@ export function handleKey(ui: UiState, key: Key, s: TuiState, ctx: KeyContext): 
     return [];
   }
   if (ch !== null && FAULT_KEYS.includes(ch)) return faultKey(ui, s, ch, ctx.faults);
+  if (ch === 'F') return openServerMenu(ui, s, ctx.serverFaults);
   if (ctx.replay && (ch === '+' || ch === '=')) return [{ kind: 'speed', factor: 2 }];
   if (ctx.replay && ch === '-') return [{ kind: 'speed', factor: 0.5 }];
   if (key === 'space') return togglePause(ui, s, ctx.replay);
@@ -179,6 +187,36 @@ function faultKey(ui: UiState, s: TuiState, ch: string, available: boolean): UiE
     default:
       return fault({ kind: 'bandwidth', bytesPerSec: nextStep(BANDWIDTH_STEPS, r.bandwidth) });
   }
+}
+
+/** F: the server faults for the selected replica's link (any view: the stream's selected command's link). */
+function openServerMenu(ui: UiState, s: TuiState, faults: TuiServerFaults | undefined): UiEffect[] {
+  if (!faults) {
+    ui.message = 'server faults are in the Sentinel lab (repl-spy lab --sentinels 3) and the cluster lab (--cluster 3)';
+    return [];
+  }
+  const chosen = ui.view === 'detail' ? ui.detailLink : ui.view === 'stream' ? (selectedCommand(ui, s)?.link ?? null) : shownSelection(ui, s);
+  const r = chosen === null ? undefined : s.owner.get(chosen);
+  const target = r ? { link: r.link, masterAddr: r.masterAddr, announcedPort: r.announcedPort } : null;
+  const menu = faults.menu(target);
+  if (typeof menu === 'string') {
+    ui.message = menu;
+    return [];
+  }
+  ui.serverMenu = { target, choices: menu.choices.length };
+  ui.message = `${menu.title}: ${menu.choices.map((c, i) => `${i + 1} ${c}`).join('  ')}  (other keys cancel)`;
+  return [];
+}
+
+function pickServerFault(ui: UiState, ch: string | null): UiEffect[] {
+  const menu = ui.serverMenu!;
+  ui.serverMenu = null;
+  const n = ch !== null && /^[1-9]$/.test(ch) ? Number(ch) : 0;
+  if (n < 1 || n > menu.choices) {
+    ui.message = 'server fault cancelled';
+    return [];
+  }
+  return [{ kind: 'server-fault', target: menu.target, choice: n - 1 }];
 }
 
 function confirmCut(ui: UiState, ch: string | null): UiEffect[] {
