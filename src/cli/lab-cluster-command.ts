@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ReplSpyError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import { startClusterLab, type ClusterLab } from '../lab/cluster.js';
+import { watchClusterTopology, type TopologyWatch } from '../lab/cluster-topology-watch.js';
 import { findRedisServer } from '../lab/redis-binary.js';
 import { LinkRegistry } from '../proxy/index.js';
 import { attachOutput, type AttachedOutput } from './output-mode.js';
@@ -42,9 +43,11 @@ export async function runClusterLab(flags: ClusterFlags, counts: ClusterCounts):
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   let lab: ClusterLab | null = null;
   let output: AttachedOutput | null = null;
+  let topology: TopologyWatch | null = null;
   let stopping: Promise<void> | null = null;
   const shutdown = (code: number): Promise<void> => {
     stopping ??= (async () => {
+      topology?.stop();
       await lab?.stop();
       await live.end(output);
       if (lab) say(`repl-spy lab: servers stopped, ${lab.dir} removed`);
@@ -84,12 +87,21 @@ export async function runClusterLab(flags: ClusterFlags, counts: ClusterCounts):
     replicaNumber: () => null,
   });
   live.watchOutput(output);
+  topology = watchClusterTopology(
+    running.nodes.map((n) => ({ server: formatHostPort(n.process.host, n.process.port), ask: (command) => n.process.client.send(command) })),
+    new Map(running.nodes.map((n) => [formatHostPort(n.front.address().host, n.front.address().port), n.name])),
+    live.onWire,
+    (m) => logger.warn(m),
+  );
+  const watch = topology;
+  pipeline.subscribe((e) => e.type === 'link-close' && void watch.readNow()); // a failover shows as links closing
   try {
     await running.form();
   } catch (err) {
     say(`repl-spy lab: ${err instanceof Error ? err.message : String(err)}${err instanceof ReplSpyError && err.hint ? `\n${err.hint}` : ''}`);
     return void (await shutdown(1));
   }
+  await watch.readNow();
   say('repl-spy lab: cluster_state:ok on every node, every replica in sync');
   if (counts.durationS !== null) setTimeout(() => void shutdown(0), counts.durationS * 1000);
 }

@@ -160,3 +160,29 @@ export function topologyKey(t: ClusterTopology): string {
 export function slotRangesText(slots: SlotRange[]): string {
   return slots.length === 0 ? 'no slots' : slots.map(([a, b]) => (a === b ? String(a) : `${a}-${b}`)).join(',');
 }
+
+/** What changed from `before` to `after`, in a sentence: masters of slot ranges, nodes' health, replicas that came
+ *  or went ("first sight" without a before). */
+export function describeTopologyChange(before: ClusterTopology | null, after: ClusterTopology): string {
+  if (!before) return 'first sight';
+  const label = (n: TopologyNode): string => n.name ?? n.address;
+  const nodes = (t: ClusterTopology): Map<string, { node: TopologyNode; shard: TopologyShard }> =>
+    new Map(t.shards.flatMap((shard) => [shard.master, ...shard.replicas].filter((n): n is TopologyNode => n !== null).map((node) => [node.id, { node, shard }])));
+  const was = nodes(before);
+  const now = nodes(after);
+  const said: string[] = [];
+  for (const s of after.shards) {
+    if (s.master && was.get(s.master.id)?.node.role !== 'master') said.push(`${label(s.master)} is master of ${slotRangesText(s.slots)}`);
+  }
+  for (const [id, { node }] of now) {
+    const old = was.get(id);
+    if (!old) {
+      if (node.role === 'replica') said.push(`${label(node)} joined as a replica`); // a new master was told above
+    }
+    else if (old.node.health !== node.health) said.push(`${label(node)} is ${node.health}`);
+    else if (old.node.role === 'master' && node.role === 'replica') said.push(`${label(node)} is a replica`);
+    else if (slotRangesText(old.shard.slots) !== slotRangesText(now.get(id)!.shard.slots) && node.role === 'master') said.push(`${label(node)} serves ${slotRangesText(now.get(id)!.shard.slots)}`);
+  }
+  for (const [id, { node }] of was) if (!now.has(id)) said.push(`${label(node)} is gone`);
+  return said.length ? said.join('; ') : 'shards changed';
+}
