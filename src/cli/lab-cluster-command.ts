@@ -89,7 +89,7 @@ export async function runClusterLab(flags: ClusterFlags, counts: ClusterCounts):
   live.watchOutput(output);
   topology = watchClusterTopology(
     running.nodes.map((n) => ({ server: formatHostPort(n.process.host, n.process.port), ask: (command) => n.process.client.send(command) })),
-    new Map(running.nodes.map((n) => [formatHostPort(n.front.address().host, n.front.address().port), n.name])),
+    new Map(running.nodes.map((n) => [formatHostPort(n.front.address().host, n.front.address().port), { name: n.name, server: formatHostPort(n.process.host, n.process.port) }])),
     live.onWire,
     (m) => logger.warn(m),
   );

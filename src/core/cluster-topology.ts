@@ -13,6 +13,9 @@ export interface TopologyNode {
   offset: number | null;
   /** a name given by whoever knows the node (the lab: `master-1`, `replica-1-1`) */
   name?: string;
+  /** "host:port" the node itself listens on, when it is not `address` and is known (the lab: what its proxy dials,
+   *  the `master` of the links to it) */
+  server?: string;
 }
 
 /** Slots [first, last], inclusive. */

@@ -21,8 +21,14 @@ export interface TopologyWatch {
   stop(): void;
 }
 
-/** `names`: a node's announced "ip:port" (its proxy) → its lab name. */
-export function watchClusterTopology(sources: TopologySource[], names: Map<string, string>, onWire: WireSink, warn: (message: string) => void): TopologyWatch {
+/** What the lab knows of a node, by its announced "ip:port" (its proxy). */
+export interface KnownNode {
+  name: string;
+  /** "host:port" it listens on */
+  server: string;
+}
+
+export function watchClusterTopology(sources: TopologySource[], known: Map<string, KnownNode>, onWire: WireSink, warn: (message: string) => void): TopologyWatch {
   let last: ClusterTopology | null = null;
   let lastKey = '';
   let failing: string | null = null;
@@ -30,8 +36,10 @@ export function watchClusterTopology(sources: TopologySource[], names: Map<strin
   let again = false;
   let stopped = false;
   const name = (n: TopologyNode | null): void => {
-    const known = n && names.get(n.address);
-    if (known) n.name = known;
+    const k = n && known.get(n.address);
+    if (!n || !k) return;
+    n.name = k.name;
+    n.server = k.server;
   };
   const readOnce = async (): Promise<void> => {
     const problems: string[] = [];
