@@ -77,7 +77,7 @@ describe('links view grouped by shard', () => {
   it('a shard line fits any width and tells a failed master and a shard without one', () => {
     const failed = { ...topology.shards[0]!, master: node(2, 'replica-1-1', 'master'), replicas: [node(1, 'master-1', 'replica', 'fail')] };
     expect(shardLine(failed, 1, 100).trimEnd()).toBe('shard 0-8191  master replica-1-1 127.0.0.1:7102  replicas master-1 (fail)                     1 link');
-    expect(shardLine({ slots: [], master: null, replicas: [] }, 0, 40).trimEnd()).toBe('shard no slots  master none       0 links');
+    expect(shardLine({ slots: [], master: null, replicas: [] }, 0, 40).trimEnd()).toBe('shard no slots  master none      0 links');
     for (const width of [20, 40, 200]) expect(shardLine(failed, 2, width)).toHaveLength(width);
   });
 
