@@ -7,16 +7,17 @@
 // The payload of a `bytes` record is the raw chunk (decrypted, for a TLS leg: what Redis sent); `tick` and `end`
 // have none; every other kind carries a small JSON object. Version 2 added the TLS facts of an `open` record
 // (`tls`). Version 3 added two record kinds (the layout is unchanged): `tick` (the live clock, link 0) and
-// `server-info` (a server's INFO replication read on a side connection, link 0). The last record of a cleanly
+// `server-info` (a server's INFO replication read on a side connection, link 0). Version 4 added `side-event` (a
+// decoded event no wire byte tells, as JSON: the cluster topology, the lab's failover steps; link 0). The last record of a cleanly
 // closed capture is `end`, so a file cut at a record boundary is still recognised as cut. All integers are
 // big-endian. FORMAT_VERSION is the file's own version, independent of the package version: bump it for any
 // layout change and teach compat.ts to read the older one.
 import { crc32 } from 'node:zlib';
-import { isGapReason, type From, type LinkTls, type WireEvent, type WireGap } from '../core/events.js';
+import { isGapReason, SIDE_EVENT_TYPES, type SideEvent, type From, type LinkTls, type WireEvent, type WireGap } from '../core/events.js';
 import type { CaptureErrorCode } from './errors.js';
 
 export const CAPTURE_MAGIC = Buffer.from('RSPY-CAP', 'latin1');
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 export const CAPTURE_EXTENSION = 'rspy';
 
 /** magic + version: enough to tell a capture (and which version) from anything else */
@@ -45,7 +46,7 @@ export interface CaptureEnd {
 
 export type CaptureRecord = WireEvent | CaptureEnd;
 
-export const RECORD_KIND = { open: 1, bytes: 2, gap: 3, close: 4, fault: 5, end: 6, tick: 7, 'server-info': 8 } as const;
+export const RECORD_KIND = { open: 1, bytes: 2, gap: 3, close: 4, fault: 5, end: 6, tick: 7, 'server-info': 8, 'side-event': 9 } as const;
 const DIRECTION = { none: 0, master: 1, replica: 2, proxy: 3 } as const;
 type Direction = keyof typeof DIRECTION;
 
@@ -91,6 +92,9 @@ export function encodeRecordParts(r: CaptureRecord): [Buffer, Buffer, Buffer] {
       break;
     case 'server-info':
       payload = json({ server: r.server, text: r.text });
+      break;
+    case 'side-event':
+      payload = json(r.event);
       break;
     case 'tick':
     case 'end':
@@ -237,8 +241,14 @@ export function decodeRecord(buf: Buffer): RecordResult {
       return { ok: true, length, record: { kind: 'tick', at } };
     case RECORD_KIND['server-info']:
       return { ok: true, length, record: { kind: 'server-info', at, server: String(fields.server), text: String(fields.text) } };
+    case RECORD_KIND['side-event']: {
+      const type = fields.type;
+      if (!SIDE_EVENT_TYPES.includes(type as SideEvent['type'])) return bad(`a side event of unknown type ${JSON.stringify(String(type).slice(0, 40))} (written by a newer repl-spy? upgrade repl-spy)`);
+      if (typeof fields.at !== 'number' || typeof fields.link !== 'number') return bad('a side event without its time or link');
+      return { ok: true, length, record: { kind: 'side-event', at, event: fields as unknown as SideEvent } };
+    }
     default:
-      return bad('unknown record kind');
+      return bad('unknown record kind (written by a newer repl-spy? upgrade repl-spy)');
   }
 }
 

@@ -185,7 +185,7 @@ class Writer implements CaptureWriter {
       if (this.links.size > 0) this.enqueue({ record: encodeRecordParts(e) }); // the clock matters only to open links
       return;
     }
-    if (e.kind === 'server-info') {
+    if (e.kind === 'server-info' || e.kind === 'side-event') {
       this.enqueue({ record: encodeRecordParts(e) });
       return;
     }

@@ -15,6 +15,7 @@ import { startControlServer, type ControlServer } from '../lab/control-server.js
 import { FailoverStory } from '../lab/failover-story.js';
 import { FaultControl } from '../lab/fault-control.js';
 import { parseFaultSpec, type FaultSpec } from '../lab/fault-spec.js';
+import { watchClusterTopology, type TopologyWatch } from '../lab/cluster-topology-watch.js';
 import { findRedisServer } from '../lab/redis-binary.js';
 import { LinkRegistry } from '../proxy/index.js';
 import { pollServerInfo, type InfoPoller } from './info-poller.js';
@@ -69,9 +70,11 @@ export async function runClusterLab(flags: ClusterFlags, counts: ClusterCounts):
   let output: AttachedOutput | null = null;
   let poller: InfoPoller | null = null;
   let controlServer: ControlServer | null = null;
+  let topology: TopologyWatch | null = null;
   let stopping: Promise<void> | null = null;
   const shutdown = (code: number): Promise<void> => {
     stopping ??= (async () => {
+      topology?.stop();
       control?.stop();
       poller?.stop();
       await controlServer?.close();
@@ -147,12 +150,21 @@ export async function runClusterLab(flags: ClusterFlags, counts: ClusterCounts):
     replicaNumber: (port) => ports.indexOf(Number(port)) + 1 || null,
   });
   live.watchOutput(output);
+  topology = watchClusterTopology(
+    running.nodes.map((n) => ({ server: formatHostPort(n.process.host, n.process.port), ask: (command) => n.process.client.send(command) })),
+    new Map(running.nodes.map((n) => [formatHostPort(n.front.address().host, n.front.address().port), { name: n.name, server: formatHostPort(n.process.host, n.process.port) }])),
+    live.onWire,
+    (m) => logger.warn(m),
+  );
+  const watch = topology;
+  pipeline.subscribe((e) => e.type === 'link-close' && void watch.readNow()); // a failover shows as links closing
   try {
     await running.form();
   } catch (err) {
     say(`repl-spy lab: ${err instanceof Error ? err.message : String(err)}${err instanceof ReplSpyError && err.hint ? `\n${err.hint}` : ''}`);
     return void (await shutdown(1));
   }
+  await watch.readNow();
   clusterFaults.ready();
   tell('cluster_state:ok on every node, every replica in sync');
   for (const spec of faultFlags) tell(`fault ${applyFault(spec)}`); // after= counts from here

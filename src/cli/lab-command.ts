@@ -173,7 +173,8 @@ async function runLab(flags: LabFlags): Promise<void> {
   const ports = running.replicas.map((r) => r.announcedPort);
   const story = new FailoverStory(
     [running.master, ...running.replicas].map((s) => ({ name: s.name, address: formatHostPort(s.process.host, s.process.port), front: formatHostPort(s.front.address().host, s.front.address().port) })),
-    (e) => pipeline.note(e),
+    // through the wire sink, so the capture records the story and replay tells it
+    (e) => live.onWire({ kind: 'side-event', at: e.at, event: e }),
     failoverDeadlineMs,
   );
   if (sentinelCount > 0) {

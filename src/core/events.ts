@@ -5,6 +5,7 @@
 // Time `at` is epoch milliseconds (float allowed). Offsets are replication offsets (exact as JS numbers up
 // to 2^53 bytes); `pos` is a byte position within one direction of one link.
 import type { FramingErrorCode } from '../resp/framer.js';
+import type { ClusterTopology } from './cluster-topology.js';
 import type { RdbReport } from './rdb-info.js';
 
 export type From = 'master' | 'replica';
@@ -128,9 +129,19 @@ export interface WireServerInfo {
   /** the reply text of INFO replication */
   text: string;
 }
+/** A decoded event that no wire byte tells (the cluster's topology read on a side connection, the steps of the lab's
+ *  failover story): recorded in the capture as it was, so replay and export re-emit it at its time. */
+export interface WireSideEvent {
+  kind: 'side-event';
+  at: number;
+  event: SideEvent;
+}
+/** The decoded events a side event carries. */
+export type SideEvent = ClusterTopologyEvent | FailoverEvent;
+export const SIDE_EVENT_TYPES: readonly SideEvent['type'][] = ['cluster-topology', 'failover'];
 /** What one proxy link emits. */
 export type WireLinkEvent = WireLinkOpen | WireBytes | WireGap | WireLinkClose | WireFault;
-export type WireEvent = WireLinkEvent | WireTick | WireServerInfo;
+export type WireEvent = WireLinkEvent | WireTick | WireServerInfo | WireSideEvent;
 export type WireSink = (e: WireEvent) => void;
 export type WireLinkSink = (e: WireLinkEvent) => void;
 
@@ -439,6 +450,16 @@ export type FailoverStep =
   | 'old-master-back'
   | 'streaming'
   | 'timeout';
+/** The shards of a Redis Cluster (the cluster lab asks CLUSTER SHARDS on a side connection at start, once formed,
+ *  every few seconds and after a link closes), emitted when they change. Nodes are named by the address they
+ *  announce (in the lab: their proxies') and, when known, by a name (`master-1`). `link` is 0. */
+export interface ClusterTopologyEvent extends Base, ClusterTopology {
+  type: 'cluster-topology';
+  /** the node the topology was read from, "host:port" */
+  source: string;
+  /** what changed since the previous one, in a sentence ("first sight" for the first) */
+  change: string;
+}
 export interface LinkCloseEvent extends Base {
   type: 'link-close';
   by: From | 'proxy';
@@ -529,7 +550,8 @@ export type ReplEvent =
   | ClientCommandEvent
   | ClientCloseEvent
   | ReplicaAddressEvent
-  | FailoverEvent;
+  | FailoverEvent
+  | ClusterTopologyEvent;
 
 /** Facts from the streaming RDB decoder (see src/decode/rdb and core/rdb-info.ts): header (magic, version, aux
  *  fields) first, an error if any, the summary (keys, types, checksum) at the end. */

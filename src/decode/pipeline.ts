@@ -103,6 +103,10 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       for (const [link, d] of decoders) if (!failed.has(link)) guarded(link, e.at, 'replica', () => d.lag.tick(e.at));
       return;
     }
+    if (e.kind === 'side-event') {
+      publish({ ...e.event }); // a copy: subscribers may add to it, the capture holds the original
+      return;
+    }
     if (e.kind === 'server-info') {
       const info = parseReplicationInfo(e.text, e.at);
       if (info) analyzer.setMasterInfo(e.server, info);

@@ -1,6 +1,7 @@
 // `--no-tui`: one readable line per event, e.g.
 //   12:00:01.234 #2 fullresync replid=8b1e… offset=0
 
+import { slotRangesText, type TopologyNode, type TopologyShard } from '../core/cluster-topology.js';
 import type { CommandEvent, ReplEvent } from '../core/events.js';
 import { tlsText } from '../core/tls-text.js';
 import { argText, isAscii, SHOWN_ARG_BYTES } from './argv-text.js';
@@ -106,7 +107,15 @@ function describe(e: ReplEvent): string {
       return `known to the master as ${e.seenAs}${e.throughProxy === null ? '' : e.throughProxy ? ' (a repl-spy listener)' : ' (not through repl-spy)'}${e.warning ? `: WARNING ${e.warning}` : ''}`;
     case 'failover':
       return `${e.sinceMs === null ? '' : `+${ms(e.sinceMs)} `}${e.step}: ${e.detail}`;
+    case 'cluster-topology':
+      return `${e.change}; from ${e.source}: ${e.shards.map(shardText).join('; ')}`;
   }
+}
+
+/** "0-5460 master-1 127.0.0.1:43543 <- replica-1-1 127.0.0.1:46017" (a node not online says so) */
+function shardText(s: TopologyShard): string {
+  const node = (n: TopologyNode): string => `${n.name ? `${n.name} ` : ''}${n.address}${n.health === 'online' ? '' : ` (${n.health})`}`;
+  return `${slotRangesText(s.slots)} ${s.master ? node(s.master) : 'no master'}${s.replicas.length ? ` <- ${s.replicas.map(node).join(', ')}` : ''}`;
 }
 
 function ms(v: number | null): string {

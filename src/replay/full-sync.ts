@@ -125,7 +125,7 @@ export async function extractFullSync(capture: Capture, link?: number): Promise<
 
 /** Follows the master→replica bytes of the links asked for, up to the first gap. */
 function collect(e: WireEvent, link: number | undefined, rec: (id: number) => LinkRecord): void {
-  if (e.kind === 'tick' || e.kind === 'server-info' || (link !== undefined && e.link !== link)) return;
+  if (e.kind === 'tick' || e.kind === 'server-info' || e.kind === 'side-event' || (link !== undefined && e.link !== link)) return;
   if (e.kind === 'bytes' && e.from === 'master') {
     const r = rec(e.link);
     if (r.gap) return;

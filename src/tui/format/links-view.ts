@@ -1,5 +1,6 @@
 // Glyphs: block elements and heavy box lines only. blessed turns the light box-drawing set (and ·) into
 // the terminal's alternate character set, which screen scrapers and some terminals show as letters.
+import { slotRangesText, type TopologyNode, type TopologyShard } from '../../core/cluster-topology.js';
 import type { ResyncReasonCode } from '../../core/events.js';
 import type { LinksItem, ReplicaRow } from '../model/links.js';
 import { progressBar } from './bar.js';
@@ -8,7 +9,7 @@ import { formatByteRate, formatBytes, formatDuration } from './units.js';
 
 // The links view: two lines per replica (identity and state; offsets, lag and RDB progress), grouped
 // replicas framed under a "N replicas, 1 BGSAVE" header, each master's under a "master host:port" line when there
-// are several.
+// are several, each cluster shard's under a "shard <slots>  master ..." line when the topology is known.
 
 const ADDR = 21;
 
@@ -39,6 +40,10 @@ export function linksLines(items: LinksItem[], width: number): LinksLines {
   const lines: string[] = [];
   const firstLine = new Map<number, number>();
   for (const it of items) {
+    if (it.kind === 'shard') {
+      lines.push(shardLine(it.shard, it.links, width));
+      continue;
+    }
     if (it.kind === 'master') {
       lines.push(fit(`master ${it.master}  ${it.links} link${it.links === 1 ? '' : 's'}`, width));
       continue;
@@ -53,6 +58,15 @@ export function linksLines(items: LinksItem[], width: number): LinksLines {
     lines.push(...replicaLines(it.row, it.tag, width, p1, p2));
   }
   return { lines, firstLine };
+}
+
+/** "shard 0-5460  master master-1 127.0.0.1:43543  replicas replica-1-1 (loading)  1 link": what the cluster says
+ *  of the shard; the links below it say how its replicas sync and lag. */
+export function shardLine(shard: TopologyShard, links: number, width: number): string {
+  const node = (n: TopologyNode): string => `${n.name ? `${n.name} ` : ''}${n.address}${n.health === 'online' ? '' : ` (${n.health})`}`;
+  const replicas = shard.replicas.length ? `  replicas ${shard.replicas.map((r) => (r.name ?? r.address) + (r.health === 'online' ? '' : ` (${r.health})`)).join(', ')}` : '';
+  const right = `${links} link${links === 1 ? '' : 's'}`;
+  return fit(spread(`shard ${slotRangesText(shard.slots)}  master ${shard.master ? node(shard.master) : 'none'}${replicas}`, right, width), width);
 }
 
 export function replicaLines(row: ReplicaRow, tag: string, width: number, prefix1 = '  ', prefix2 = '  '): [string, string] {

@@ -1,3 +1,4 @@
+import type { TopologyShard } from '../../core/cluster-topology.js';
 import type { ResyncReasonCode } from '../../core/events.js';
 import { hostOf } from '../../decode/analysis/listening-port.js';
 import type { TuiState } from './state.js';
@@ -5,10 +6,12 @@ import { phaseOf, type ReplicaPhase, type ReplicaRecord, type SnapshotGroup } fr
 
 // The links view model: one row per replica, replicas fed from one snapshot listed together under
 // their group; with several masters (one repl-spy in front of several servers) the replicas of each master under
-// its name. Derived on demand from the records (a handful of replicas), never stored.
+// its name; in a cluster whose topology is known, under their shard (master, slots). Derived on demand from the records (a handful of replicas), never stored.
 
 export type LinksItem =
   | { kind: 'master'; master: string; links: number }
+  /** a cluster shard (from a cluster-topology event): its master and slots, then its master's replica links */
+  | { kind: 'shard'; shard: TopologyShard; links: number }
   | { kind: 'group'; group: SnapshotGroup; size: number }
   | { kind: 'replica'; row: ReplicaRow; tag: string; inGroup: 'first' | 'middle' | 'last' | null };
 
@@ -99,14 +102,25 @@ export function replicaRow(r: ReplicaRecord, now: number): ReplicaRow {
 /** Replicas in display order: by master when there are several, grouped replicas together under their group, the
  *  rest by link number. */
 export function linksItems(s: TuiState): LinksItem[] {
+  const shards = s.topology?.shards ?? [];
+  const inShard = new Map<TopologyShard, ReplicaRecord[]>(shards.map((sh) => [sh, []]));
+  // a link belongs to the shard whose master it dials (the lab: the node's own address; else the announced one)
+  const shardOf = new Map<string, TopologyShard>();
+  for (const sh of shards) if (sh.master) shardOf.set(sh.master.server ?? sh.master.address, sh);
   const byMaster = new Map<string, ReplicaRecord[]>();
   for (const r of s.replicas.values()) {
+    const shard = shardOf.get(r.masterAddr);
+    if (shard) {
+      inShard.get(shard)!.push(r);
+      continue;
+    }
     const list = byMaster.get(r.masterAddr);
     if (list) list.push(r);
     else byMaster.set(r.masterAddr, [r]);
   }
-  if (byMaster.size < 2) return snapshotItems(s, [...s.replicas.values()]);
-  return [...byMaster].flatMap(([master, records]) => [{ kind: 'master' as const, master, links: records.length }, ...snapshotItems(s, records)]);
+  const sharded = [...inShard].flatMap(([shard, records]): LinksItem[] => [{ kind: 'shard', shard, links: records.length }, ...snapshotItems(s, records)]);
+  if (shards.length === 0 && byMaster.size < 2) return snapshotItems(s, [...s.replicas.values()]);
+  return sharded.concat([...byMaster].flatMap(([master, records]) => [{ kind: 'master' as const, master, links: records.length }, ...snapshotItems(s, records)]));
 }
 
 function snapshotItems(s: TuiState, records: ReplicaRecord[]): LinksItem[] {

@@ -1,4 +1,4 @@
-import type { FailoverEvent, ReplEvent } from '../../core/events.js';
+import type { ClusterTopologyEvent, FailoverEvent, ReplEvent } from '../../core/events.js';
 import { announcedPort, hostOf } from '../../decode/analysis/listening-port.js';
 import { applyClientEvent, createClientTally, type ClientTally } from './clients.js';
 import { toCommandEntry, type CommandEntry } from './command-entry.js';
@@ -60,6 +60,8 @@ export interface TuiState {
   clients: ClientTally;
   /** the steps of failovers (the lab's Sentinel story), newest last when read from the ring */
   failover: Ring<FailoverEvent>;
+  /** the cluster's shards, last told (a cluster-topology event); null: not a cluster, or not known */
+  topology: ClusterTopologyEvent | null;
 }
 
 export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: ReplicaNumbering | null = null): TuiState {
@@ -80,6 +82,7 @@ export function createTuiState(limits: Partial<TuiLimits> = {}, replicaNumber: R
     awaitingReturn: new Map(),
     clients: createClientTally(),
     failover: new Ring<FailoverEvent>(FAILOVER_STEPS),
+    topology: null,
   };
 }
 
@@ -113,6 +116,10 @@ export function apply(s: TuiState, e: ReplEvent): TuiState {
   }
   if (e.type === 'link-pair') {
     pair(s, e.mainLink, e.rdbLink);
+    return s;
+  }
+  if (e.type === 'cluster-topology') {
+    s.topology = e;
     return s;
   }
   if (e.type === 'failover') {

@@ -25,6 +25,15 @@ const events: WireEvent[] = [
   { kind: 'fault', link: 1, at: t0 + 3, fault: 'freeze', detail: { ms: 100 } },
   { kind: 'server-info', at: t0 + 3.5, server: '127.0.0.1:6379', text: '# Replication\r\nrole:master\r\n' },
   { kind: 'gap', link: 1, at: t0 + 4, from: 'master', bytes: 10, reason: 'capture-overflow', pos: 12 },
+  { kind: 'side-event', at: t0 + 4.5, event: { type: 'failover', at: t0 + 4.5, link: 0, step: 'started', detail: 'master killed (SIGKILL)', sinceMs: 0 } },
+  {
+    kind: 'side-event',
+    at: t0 + 4.75,
+    event: {
+      type: 'cluster-topology', at: t0 + 4.75, link: 0, source: '127.0.0.1:7000', change: 'first sight',
+      shards: [{ slots: [[0, 16383]], master: { id: 'a'.repeat(40), address: '127.0.0.1:7000', role: 'master', health: 'online', offset: 14, name: 'master-1' }, replicas: [] }],
+    },
+  },
   { kind: 'open', link: 2, at: t0 + 5, replica: '127.0.0.1:50001', master: '127.0.0.1:6379' },
   { kind: 'bytes', link: 2, at: t0 + 6, from: 'master', chunk: Buffer.alloc(300, 7) },
   { kind: 'close', link: 1, at: t0 + 7, by: 'master', reason: 'ECONNRESET' },
@@ -170,13 +179,22 @@ describe('capture writer and reader', () => {
   });
 
   it('a version 1 capture (written before TLS) still reads, every link plaintext as it was', async () => {
-    const before3 = (e: WireEvent) => e.kind !== 'tick' && e.kind !== 'server-info'; // kinds of version 3
+    const before3 = (e: WireEvent) => e.kind !== 'tick' && e.kind !== 'server-info' && e.kind !== 'side-event'; // kinds of versions 3 and 4
     const file = asVersion(1, (await write(events.filter(before3))).path);
     expect((await openCapture(file)).formatVersion).toBe(1);
     const r = await readAll(file);
     expect(r.error).toBeUndefined();
     expect(r.events).toEqual(masked.filter(before3)); // 8 ms of recording: no tick is made up
     for (const e of r.events) if (e.kind === 'open') expect(e.tls).toBeUndefined();
+  });
+
+  it('a side event of a type this repl-spy does not know: an error at its record that says to upgrade', async () => {
+    const w = await write([events[0]!, { kind: 'side-event', at: t0 + 1, event: { type: 'shard-moved', at: t0 + 1, link: 0 } as never }]);
+    const r = await readAll(w.path);
+    expect(r.events).toEqual([events[0]]);
+    expect(r.error!.code).toBe('RSPY_CAPTURE_FORMAT');
+    expect(r.error!.message).toMatch(/side event of unknown type "shard-moved" \(written by a newer repl-spy\? upgrade repl-spy\)/);
+    expect(r.error!.offset).toBe(recordStarts(w.path)[1]);
   });
 
   it('a header of a future format version: a clear error', async () => {
