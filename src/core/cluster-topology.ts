@@ -1,6 +1,7 @@
 // A Redis Cluster's shape from its own words: the reply of CLUSTER SHARDS (Redis 7: an array of shards, each a
 // map of `slots` and `nodes`; RESP2 sends a map as a flat key/value array, RESP3 as a map) or the text of
 // CLUSTER NODES (every Redis with cluster mode). Pure: a reply in, a topology out, or a clear error.
+import { ReplSpyError } from './errors.js';
 
 /** One node as the cluster names it. `address` is what it announces ("ip:port", its cluster-announce-port). */
 export interface TopologyNode {
@@ -33,8 +34,12 @@ export interface ClusterTopology {
   shards: TopologyShard[];
 }
 
-export class TopologyError extends Error {
+export class TopologyError extends ReplSpyError {
   override readonly name = 'TopologyError';
+
+  constructor(message: string) {
+    super('RSPY_CLUSTER_TOPOLOGY', message);
+  }
 }
 
 type Fields = Map<string, unknown>;

@@ -42,6 +42,8 @@ export type ReplSpyErrorCode =
   | 'RSPY_TAIL'
   /** `repl-spy tail`: the master cannot continue this history without a full sync (and none was allowed) */
   | 'RSPY_TAIL_NO_PSYNC'
+  /** a CLUSTER SHARDS / CLUSTER NODES reply that is not one (cut, foreign): TopologyError */
+  | 'RSPY_CLUSTER_TOPOLOGY'
   | CaptureErrorCode
   | PcapErrorCode
   | RdbErrorCode;
