@@ -1,24 +1,27 @@
-// `repl-spy export FILE --format jsonl|resp|pcap [--link N]`: jsonl is the decoded event stream (as `--json`);
+// `repl-spy export FILE --format jsonl|resp|pcap [--link N] [--slot N|A-B]`: jsonl is the decoded event stream (as `--json`);
 // resp is the propagated command stream of one link as RESP with SELECTs, for `redis-cli --pipe`; pcap is every
-// link as a TCP connection, for Wireshark (export-pcap.ts).
+// link as a TCP connection, for Wireshark (export-pcap.ts). `--slot` keeps the commands of some cluster slots
+// (jsonl: and every other event; resp: and MULTI/EXEC, so that a slot range moved by a reshard can be re-applied).
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { eventFilter, missingLink } from '../replay/event-filter.js';
 import { openCapture } from '../capture/reader.js';
 import type { ReplEvent } from '../core/events.js';
 import { ReplSpyError } from '../core/errors.js';
+import { inSlotRange, type SlotRange } from '../core/slot-range.js';
 import { createPipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { encodeCommand } from '../net/resp-client.js';
 import { jsonLine } from '../output/json-output.js';
 import { failAndExit } from './fail.js';
 import { subcommandFlags } from './subcommand-flags.js';
-import { optionalInt } from './replay-command.js';
+import { optionalInt, optionalSlot } from './replay-command.js';
 import { exportPcap } from './export-pcap.js';
 
 interface ExportFlags {
   format: string;
   link?: string;
+  slot?: string;
   showSecrets?: boolean;
   rdbAnalysis: boolean;
   debug?: boolean;
@@ -34,6 +37,7 @@ export function registerExportCommand(program: Command): void {
     .description('write a capture as decoded events (jsonl), as the RESP command stream of one link (resp), or as packets (pcap)')
     .requiredOption('--format <jsonl|resp|pcap>', 'jsonl: one JSON event per line; resp: commands for redis-cli --pipe; pcap: the links as TCP connections, for Wireshark')
     .option('--link <n>', 'only this link (resp: required when several links carry commands)')
+    .option('--slot <n|a-b>', 'jsonl, resp: only commands whose keys hash to this cluster slot or slot range')
     .option('--show-secrets', 'show AUTH passwords kept in the capture (masked by default)')
     .option('--no-rdb-analysis', 'jsonl: only frame the RDB payload, do not decode its keys')
     .option('--debug', 'stack traces')
@@ -49,6 +53,8 @@ async function runExport(file: string, flags: ExportFlags): Promise<void> {
     throw new ReplSpyError('RSPY_BAD_ARGS', `--format must be jsonl, resp or pcap, not ${JSON.stringify(flags.format)}`);
   }
   const link = optionalInt(flags.link, '--link');
+  const slot = optionalSlot(flags.slot, '--slot');
+  if (slot && flags.format === 'pcap') throw new ReplSpyError('RSPY_BAD_ARGS', '--slot applies to jsonl and resp: a pcap keeps every byte of a link');
   const capture = await openCapture(file);
   if (flags.format === 'pcap') return exportPcap(capture, link);
   const pipeline = createPipeline({
@@ -58,8 +64,8 @@ async function runExport(file: string, flags: ExportFlags): Promise<void> {
     keepArgBytes: flags.format === 'resp' ? Infinity : undefined,
   });
   const lines: string[] = [];
-  const resp = flags.format === 'resp' ? new RespExport(link) : null;
-  const shown = eventFilter({ link });
+  const resp = flags.format === 'resp' ? new RespExport(link, slot) : null;
+  const shown = eventFilter({ link, slot });
   pipeline.subscribe((e) => {
     if (resp) resp.take(e);
     else if (shown(e)) lines.push(jsonLine(e));
@@ -105,7 +111,10 @@ function writeLines(lines: string[]): Promise<void> {
 class RespExport {
   private readonly links = new Map<number, { out: Buffer[]; db: number | null; unknownDb: number; fullSync: boolean; commands: number }>();
 
-  constructor(private readonly only: number | undefined) {}
+  constructor(
+    private readonly only: number | undefined,
+    private readonly slot: SlotRange | undefined,
+  ) {}
 
   take(e: ReplEvent): void {
     if (this.only !== undefined && e.link !== this.only) return;
@@ -113,6 +122,7 @@ class RespExport {
     if (e.type !== 'command') return;
     const name = e.argv[0]?.toString('latin1').toUpperCase() ?? '';
     if (NOT_DATA.has(name)) return;
+    if (this.slot && !inSlotRange(e.slot, this.slot) && name !== 'MULTI' && name !== 'EXEC') return;
     const l = this.link(e.link);
     l.commands++;
     if (e.db === null) l.unknownDb++;

@@ -10,6 +10,7 @@ import { pacedReplay } from '../replay/replay-source.js';
 import { ReplSpyError } from '../core/errors.js';
 import type { WireEvent, WireGap } from '../core/events.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
+import { parseSlotRange, type SlotRange } from '../core/slot-range.js';
 import { createPipeline } from '../decode/pipeline.js';
 import { makeRdbSink } from '../decode/rdb-sink.js';
 import { tlsFromFlags, type TlsFlags } from '../net/tls-options.js';
@@ -25,6 +26,7 @@ export interface ReplayFlags extends OutputFlags, TlsFlags {
   command?: string;
   key?: string;
   db?: string;
+  slot?: string;
   showSecrets?: boolean;
   clients?: boolean;
   rdbAnalysis: boolean;
@@ -51,6 +53,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--command <name>', 'only commands of this name')
     .option('--key <glob>', 'only commands whose key matches this glob')
     .option('--db <n>', 'only commands in this db')
+    .option('--slot <n|a-b>', 'only commands whose keys hash to this cluster slot or slot range')
     .option('--show-secrets', 'show AUTH passwords kept in the capture (masked by default)')
     .option('--clients', 'one client-command event per command of a client link (default: only client-open/close with totals)')
     .option('--no-rdb-analysis', 'only frame the RDB payload, do not decode its keys')
@@ -83,6 +86,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
     command: flags.command,
     key: flags.key,
     db: optionalInt(flags.db, '--db'),
+    slot: optionalSlot(flags.slot, '--slot'),
   });
   const capture = await openCapture(file);
   const pipeline = createPipeline({
@@ -171,6 +175,14 @@ export function parseSpeed(text: string): number {
   const n = Number(text);
   if (!(n > 0) || !Number.isFinite(n)) throw new ReplSpyError('RSPY_BAD_ARGS', `--speed must be a positive number or max, not ${JSON.stringify(text)}`);
   return n;
+}
+
+/** `--slot N` or `--slot A-B`: a usage error when it is neither. */
+export function optionalSlot(text: string | undefined, flag: string): SlotRange | undefined {
+  if (text === undefined) return undefined;
+  const range = parseSlotRange(text);
+  if ('error' in range) throw new ReplSpyError('RSPY_BAD_ARGS', `${flag}: ${range.error}`);
+  return range;
 }
 
 export function optionalInt(text: string | undefined, flag: string): number | undefined {

@@ -13,7 +13,7 @@ import { startTail } from '../tail/tail.js';
 import { openTargetCopy } from '../tail/target-copy.js';
 import { failAndExit } from './fail.js';
 import { attachOutput } from './output-mode.js';
-import { optionalInt } from './replay-command.js';
+import { optionalInt, optionalSlot } from './replay-command.js';
 import { addLiveOptions, startLive, type LiveFlags } from './run-live.js';
 import { subcommandFlags } from './subcommand-flags.js';
 import { addTlsSettingsOptions, addUpstreamTlsOptions, tlsStartLines } from './tls-flags.js';
@@ -22,6 +22,7 @@ export interface TailFlags extends LiveFlags, TlsFlags {
   user?: string;
   pass?: string;
   db?: string;
+  slot?: string;
   command?: string;
   key?: string;
   from?: string;
@@ -65,6 +66,7 @@ export function registerTailCommand(program: Command): void {
     .option('--db <n>', 'only commands in this db')
     .option('--command <name>', 'only commands of this name')
     .option('--key <glob>', 'only commands whose key matches this glob')
+    .option('--slot <n|a-b>', 'only commands whose keys hash to this cluster slot or slot range')
     .option('--from <replid:offset>', 'start after this offset of this history (the offset of the last command seen: the stop line prints it); history still in the backlog')
     .option('--allow-full-sync', 'when the master cannot continue the stream, take a full sync (one BGSAVE fork) instead of stopping')
     .option('--follow <sentinel://host:port/name>', 'ask Sentinel for the master before every connection: after a failover, follow the promoted replica')
@@ -105,7 +107,7 @@ async function runTail(masterArg: string | undefined, flags: TailFlags): Promise
       })
     : null;
   if (copy?.resumeAt && from) throw new ReplSpyError('RSPY_BAD_ARGS', `--from: ${flags.to} holds a copy to continue at ${copy.resumeAt.replid}:${copy.resumeAt.offset}; leave --from out`);
-  const filter = eventFilter({ command: flags.command, key: flags.key, db: optionalInt(flags.db, '--db') });
+  const filter = eventFilter({ command: flags.command, key: flags.key, db: optionalInt(flags.db, '--db'), slot: optionalSlot(flags.slot, '--slot') });
   const auth = { user: flags.user ?? upstream?.user, password: flags.pass ?? upstream?.password ?? (process.env.REDISCLI_AUTH || undefined) };
 
   const { mode, logger, pipeline, capture, metrics, watchOutput, onWire, end } = await startLive(flags, { upstream: source.label, inline: true });

@@ -291,6 +291,11 @@ export interface CommandEvent extends Base, Span {
   argBytes?: number[];
   /** size of the command on the wire */
   bytes: number;
+  /** the cluster hash slot of its keys (CLUSTER KEYSLOT), when it has keys and they all share one; absent for a
+   *  command without keys, one not known, or whose key the decoder cut */
+  slot?: number;
+  /** its keys hash to different slots (a cluster refuses it: CROSSSLOT) */
+  crossSlot?: true;
 }
 export interface AckEvent extends Base, Span {
   type: 'ack';

@@ -3,7 +3,8 @@
 // src/resp frames the bytes (positions, the payload's end, resuming after a gap); this file says what each segment
 // means in the phase the link is in. Pure: bytes and a timestamp in, events out. Protocol: protocol.md §3, §4, §6.
 
-import type { ReplSink, ViolationCode } from '../core/events.js';
+import type { CommandEvent, ReplSink, ViolationCode } from '../core/events.js';
+import { CROSS_SLOT, slotOf } from '../core/command-slot.js';
 import { RespFramer, type FramingError } from '../resp/framer.js';
 import { commandExcerptHex, excerptHex, lineExcerptHex } from './excerpt.js';
 import type { LinkState } from './link-state.js';
@@ -361,7 +362,11 @@ export class MasterStream {
   private emitCommand(argv: Buffer[], argBytes: number[] | undefined, at: number, db: number | null, pos: number, end: number, offset: number): void {
     const { link } = this;
     const bytes = end - pos;
-    this.emit(argBytes ? { type: 'command', at, link, offset, db, argv, bytes, argBytes, pos, end } : { type: 'command', at, link, offset, db, argv, bytes, pos, end });
+    const e: CommandEvent = argBytes ? { type: 'command', at, link, offset, db, argv, bytes, argBytes, pos, end } : { type: 'command', at, link, offset, db, argv, bytes, pos, end };
+    const slot = slotOf(argv, argBytes);
+    if (slot >= 0) e.slot = slot;
+    else if (slot === CROSS_SLOT) e.crossSlot = true;
+    this.emit(e);
   }
 
   private framingError(e: FramingError): void {

@@ -1,7 +1,8 @@
 // What replay shows: `--link N` keeps the events of one link (and cross-link events that name it); the
-// command filters (name, key glob, db) select among propagated commands and leave every other event shown.
+// command filters (name, key glob, db, cluster slot) select among propagated commands and leave every other event shown.
 import { globToRegExp } from '../core/glob.js';
 import type { ReplEvent } from '../core/events.js';
+import { inSlotRange, type SlotRange } from '../core/slot-range.js';
 
 export interface EventFilterOptions {
   link?: number;
@@ -10,6 +11,8 @@ export interface EventFilterOptions {
   /** glob on the first argument after the name: `*`, `?`, `[abc]` */
   key?: string;
   db?: number;
+  /** the cluster hash slots of the command's keys: a command without keys (or with keys of several slots) is out */
+  slot?: SlotRange;
 }
 
 export function eventFilter(opts: EventFilterOptions): (e: ReplEvent) => boolean {
@@ -21,6 +24,7 @@ export function eventFilter(opts: EventFilterOptions): (e: ReplEvent) => boolean
     if (name !== undefined && e.argv[0]?.toString('latin1').toUpperCase() !== name) return false;
     if (key && !(e.argv.length > 1 && key.test(e.argv[1]!.toString('latin1')))) return false;
     if (opts.db !== undefined && e.db !== opts.db) return false;
+    if (opts.slot !== undefined && !inSlotRange(e.slot, opts.slot)) return false;
     return true;
   };
 }

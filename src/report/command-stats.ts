@@ -3,7 +3,7 @@
 // cluster slot, and their rate over time. Bounded: names, dbs and prefixes beyond their caps are folded or pruned.
 // O(1) per command and no string made for it: this runs for every command of a capture of any size.
 import type { CommandEvent } from '../core/events.js';
-import { ByteNames } from './byte-names.js';
+import { ByteNames } from '../core/byte-names.js';
 import { CLUSTER_SLOTS, keySlot } from '../core/key-slot.js';
 import { TimeBuckets } from './time-buckets.js';
 import { TopCounter, type TopEntry } from './top-counter.js';

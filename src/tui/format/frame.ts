@@ -66,7 +66,7 @@ function replayState(r: NonNullable<FrameInput['replay']>): string {
 
 function footerLine(ui: UiState, input: FrameInput, width: number): string {
   if (ui.editing !== null) {
-    const hint = ui.message ?? 'Enter apply  Esc cancel   e.g. set key:user:* db:0 link:2';
+    const hint = ui.message ?? 'Enter apply  Esc cancel   e.g. set key:user:* db:0 link:2 slot:100-200';
     return fit(spread(` /${ui.editing}_`, hint + ' ', width), width);
   }
   if (ui.message) return fit(` ${ui.message}`, width);

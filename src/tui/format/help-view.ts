@@ -10,7 +10,7 @@ export function helpLines(width: number, replay: boolean, faults: boolean): stri
     ['Enter', 'open the detail of the selected replica (or of the command\'s link)'],
     ['Esc', 'back; on the stream view, clear the filter'],
     ['Tab', 'switch between the links view and the stream view'],
-    ['/', 'filter the stream: set  key:user:*  db:0  link:2 (all terms must match)'],
+    ['/', 'filter the stream: set  key:user:*  db:0  link:2  slot:0-5460 (all terms must match)'],
     ['Space', replay ? 'pause / resume the replay and freeze the stream' : 'freeze / resume the stream'],
     ...(replay ? ([['+ -', 'replay faster / slower (x2, /2)']] as [string, string][]) : []),
     ['?', 'this help (Esc or ? closes it)'],

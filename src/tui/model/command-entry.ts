@@ -17,6 +17,8 @@ export interface CommandEntry {
   /** the arguments after the key, escaped, shortened and joined with spaces */
   rest: string;
   bytes: number;
+  /** cluster hash slot of its keys (absent: none, several, cut) */
+  slot?: number;
 }
 
 /** Longest argument text kept; longer ones end in "…(N bytes)". */
@@ -69,5 +71,6 @@ export function toCommandEntry(e: CommandEvent, seq: number): CommandEntry {
     key,
     rest: parts.join(' '),
     bytes: e.bytes,
+    slot: e.slot,
   };
 }

@@ -35,4 +35,13 @@ describe('replay filters', () => {
     expect(keep(command(1, 3, 'PING'))).toBe(false);
     expect(keep(ack)).toBe(true);
   });
+
+  it('--slot keeps the commands whose keys hash to the slot range; commands without keys or across slots go', () => {
+    const keep = eventFilter({ slot: { from: 11058, to: 11058 } });
+    const withSlot = (slot: number | undefined, ...argv: string[]): ReplEvent => ({ ...(command(1, 0, ...argv) as object), ...(slot === undefined ? {} : { slot }) }) as ReplEvent;
+    expect(keep(withSlot(11058, 'SET', 'somekey', 'v'))).toBe(true);
+    expect(keep(withSlot(2515, 'SET', '{hash_tag}', 'v'))).toBe(false);
+    expect(keep(withSlot(undefined, 'PING'))).toBe(false);
+    expect(keep(ack)).toBe(true);
+  });
 });

@@ -43,6 +43,24 @@ describe('stream filter', () => {
     expect(show('')).toHaveLength(21);
   });
 
+  it('by cluster slot: slot:N and slot:A-B keep the commands whose keys hash there (CLUSTER KEYSLOT)', () => {
+    const t = createTuiState();
+    // CLUSTER KEYSLOT: somekey 11058, {hash_tag} 2515
+    for (const e of [cmd(1, T0, 10, 0, 'SET', 'somekey', 'v'), cmd(1, T0, 20, 0, 'SET', 'a{hash_tag}', 'v'), cmd(1, T0, 30, 0, 'PING'), cmd(1, T0, 40, 0, 'MSET', 'somekey', '1', '{hash_tag}', '2')]) apply(t, e);
+    const show = (text: string) => {
+      const ui = createUi();
+      handleKey(ui, { char: '/' }, t, ctx);
+      typeKeys(ui, t, text);
+      handleKey(ui, 'enter', t, ctx);
+      return ui.message ?? visibleCommands(ui, t, 0, 100).map((e) => `${e.name} ${e.key}`);
+    };
+    expect(show('slot:11058')).toEqual(['SET somekey']);
+    expect(show('slot:2515-11058')).toEqual(['SET a{hash_tag}', 'SET somekey']); // newest first
+    expect(show('slot:0-2514')).toEqual([]);
+    expect(show('set slot:0-16383')).toEqual(['SET a{hash_tag}', 'SET somekey']);
+    expect(show('slot:16384')).toMatch(/slot: a slot is N or A-B with 0 <= N < 16384/);
+  });
+
   it('rejects a bad filter with a message and keeps the previous one', () => {
     const ui = createUi();
     handleKey(ui, { char: '/' }, s, ctx);
