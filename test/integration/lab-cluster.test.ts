@@ -95,6 +95,30 @@ describe.skipIf(!hasCli)('repl-spy lab --cluster', () => {
     }
   });
 
+  it("each propagated command carries CLUSTER KEYSLOT of its key as slot, a slot of the master whose stream carries it", async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `slot-check:${i}`);
+    for (const key of keys) expect(cli(nodes[0]!.proxy, 'SET', key, 'v')).toBe('OK');
+    const oracle = new Map(keys.map((key) => [key, Number(cli(nodes[0]!.port, 'CLUSTER', 'KEYSLOT', key))]));
+    // CLUSTER SLOTS names masters by proxy port: [first, last, [ip, proxy port, id], ...replicas]
+    const ranges = JSON.parse(cli(nodes[0]!.port, '--json', 'CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+    const served = (proxy: number, slot: number) => ranges.some(([first, last, [, port]]) => port === proxy && slot >= first && slot <= last);
+    const seen = new Map<string, { slot?: number; master: Node }>();
+    await until(() => {
+      for (const master of nodes.filter((n) => n.name.startsWith('master-'))) {
+        const links = new Set(lab.out.events.filter((e) => e.type === 'psync' && e.master === `127.0.0.1:${master.port}`).map((e) => e.link));
+        for (const e of lab.out.events) {
+          if (e.type === 'command' && links.has(e.link) && e.argv[0] === 'SET' && oracle.has(e.argv[1])) seen.set(e.argv[1], { slot: e.slot, master });
+        }
+      }
+      return seen.size === keys.length;
+    }, 30_000, () => `the SETs on the replica links (${seen.size} of ${keys.length} seen)`);
+    for (const [key, { slot, master }] of seen) {
+      expect(slot, key).toBe(oracle.get(key));
+      expect(served(master.proxy, slot!), `${key} (slot ${slot}) on ${master.name}'s stream`).toBe(true);
+    }
+    expect(new Set([...seen.values()].map((s) => s.master.name)).size, 'the keys spread over the shards').toBe(3);
+  });
+
   // last: it changes the topology
   it("CLUSTER FAILOVER on a replica: the old master comes back as its replica through the new master's proxy, +CONTINUE with the new replid", async () => {
     const [oldMaster, replica] = [nodes[0]!, nodes[1]!];
