@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCaptureWriter, type CaptureWriter } from '../../src/capture/writer.js';
 import { createPipeline } from '../../src/decode/pipeline.js';
 import { makeRdbSink } from '../../src/decode/rdb-sink.js';
+import { keySlot } from '../../src/core/key-slot.js';
 import { jsonLine } from '../../src/output/json-output.js';
 import { startProxy, type Proxy } from '../../src/proxy/index.js';
 import { requireRedis, startRedis, startReplicaThrough, waitFor, type RedisServer, waitForLinkUp } from '../helpers/redis.js';
@@ -161,6 +162,42 @@ describe.skipIf(!ready)('capture and replay with real Redis', () => {
     const r = runCli(['export', file, '--format', 'jsonl']);
     expect(r.status).toBe(0);
     expect(r.stdout.toString().trimEnd().split('\n')).toEqual(live);
+  });
+
+  it('export and replay --slot keep the commands whose keys hash there, and every other event', () => {
+    const slot = keySlot(Buffer.from('counter'));
+    const kept = live.filter((l) => !l.includes('"type":"command"') || JSON.parse(l).slot === slot);
+    expect(kept.filter((l) => l.includes('"type":"command"')).length).toBeGreaterThan(0);
+    for (const args of [['export', file, '--format', 'jsonl'], ['replay', file, '--json']]) {
+      const r = runCli([...args, '--slot', String(slot)]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.toString().trimEnd().split('\n')).toEqual(kept);
+    }
+    const bad = runCli(['export', file, '--format', 'jsonl', '--slot', '16384']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--slot: a slot is N or A-B with 0 <= N < 16384, got "16384"/);
+  });
+
+  it('export --format resp --slot 0-8191 | redis-cli --pipe gives a fresh server exactly the master keys of those slots', async () => {
+    const target = await startRedis();
+    servers.push(target);
+    const r = runCli(['export', file, '--format', 'resp', '--link', String(linkA), '--slot', '0-8191']);
+    expect(r.status, r.stderr).toBe(0);
+    const pipe = spawnSync('redis-cli', ['-p', String(target.port), '--pipe'], { input: r.stdout });
+    expect(pipe.stdout.toString()).toMatch(/errors: 0, replies: \d+/);
+    let outOfRange = 0; // the filter has something to leave out
+    for (const db of ['0', '3', '5']) {
+      await master.cmd('SELECT', db);
+      await target.cmd('SELECT', db);
+      const all = (await master.cmd('KEYS', '*')) as string[];
+      const inRange = all.filter((k) => keySlot(Buffer.from(k)) <= 8191).sort();
+      outOfRange += all.length - inRange.length;
+      expect(((await target.cmd('KEYS', '*')) as string[]).sort(), `db ${db}`).toEqual(inRange);
+      for (const key of inRange) expect(await target.cmd('DEBUG', 'DIGEST-VALUE', key), key).toEqual(await master.cmd('DEBUG', 'DIGEST-VALUE', key));
+    }
+    expect(outOfRange).toBeGreaterThan(0);
+    await master.cmd('SELECT', '0');
+    await target.stop();
   });
 
   it('a capture cut at a record boundary: every event before the cut, then the file and offset', () => {
