@@ -16,10 +16,17 @@ function crc16(key: Buffer, from: number, to: number): number {
   return crc;
 }
 
+/** Where `byte` is in key[from..], or -1. A loop for short keys: a native indexOf call costs more than it saves. */
+function find(key: Buffer, byte: number, from: number): number {
+  if (key.length - from > 64) return key.indexOf(byte, from);
+  for (let i = from; i < key.length; i++) if (key[i] === byte) return i;
+  return -1;
+}
+
 export function keySlot(key: Buffer): number {
-  const open = key.indexOf(0x7b); // '{'
+  const open = find(key, 0x7b, 0); // '{'
   if (open >= 0) {
-    const close = key.indexOf(0x7d, open + 1); // '}'
+    const close = find(key, 0x7d, open + 1); // '}'
     if (close > open + 1) return crc16(key, open + 1, close) & (CLUSTER_SLOTS - 1);
   }
   return crc16(key, 0, key.length) & (CLUSTER_SLOTS - 1);

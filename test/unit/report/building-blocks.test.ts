@@ -70,4 +70,10 @@ describe('cluster key slot', () => {
     const slots = Object.fromEntries(['foo', 'bar', 'hello', '{user1000}.following', 'user1000', 'a{}b', '{}x', 'x{y}z{w}'].map((k) => [k, keySlot(Buffer.from(k))]));
     expect(slots).toEqual({ foo: 12182, bar: 5061, hello: 866, '{user1000}.following': 3443, user1000: 3443, 'a{}b': 13694, '{}x': 10595, 'x{y}z{w}': 12222 });
   });
+
+  it('long keys (searched natively) find their hash tag as short ones do', () => {
+    expect(keySlot(Buffer.from('x'.repeat(70) + '{user1000}'))).toBe(3443);
+    expect(keySlot(Buffer.from('{' + 'user1000'.repeat(10) + '}' + 'y'.repeat(70)))).toBe(keySlot(Buffer.from('user1000'.repeat(10))));
+    expect(keySlot(Buffer.from('{}' + 'z'.repeat(100)))).not.toBe(keySlot(Buffer.from('z'.repeat(100))));
+  });
 });
