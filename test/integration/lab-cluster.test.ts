@@ -107,7 +107,9 @@ describe.skipIf(!hasCli)('repl-spy lab --cluster', () => {
       for (const master of nodes.filter((n) => n.name.startsWith('master-'))) {
         const links = new Set(lab.out.events.filter((e) => e.type === 'psync' && e.master === `127.0.0.1:${master.port}`).map((e) => e.link));
         for (const e of lab.out.events) {
-          if (e.type === 'command' && links.has(e.link) && e.argv[0] === 'SET' && oracle.has(e.argv[1])) seen.set(e.argv[1], { slot: e.slot, master });
+          if (e.type !== 'command' || !links.has(e.link)) continue;
+          const [name, key] = e.argv as string[];
+          if (name === 'SET' && key !== undefined && oracle.has(key)) seen.set(key, { slot: e.slot as number | undefined, master });
         }
       }
       return seen.size === keys.length;
