@@ -4,6 +4,7 @@
 // key is found for it (no guess). Pure, and allocation-free on the hot path: keys are reported to a sink.
 // The oracle is the server's own COMMAND GETKEYS (test/integration/command-keys-oracle.test.ts).
 
+import { argIs } from './arg-is.js';
 import { ByteNames } from './byte-names.js';
 
 /** Receives the key positions of one command: argv[first..last] by step, last included. */
@@ -56,20 +57,10 @@ const storeThenCounted: Finder = (argv, sink) => {
   sink.range(3, 2 + n, 1);
 };
 
-/** Case-insensitive comparison with an upper-case ASCII word, without making a string. */
-export function isWord(arg: Buffer | undefined, word: string): boolean {
-  if (arg === undefined || arg.length !== word.length) return false;
-  for (let i = 0; i < arg.length; i++) {
-    const b = arg[i]!;
-    if ((b >= 0x61 && b <= 0x7a ? b - 0x20 : b) !== word.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
 /** XREAD/XREADGROUP ... STREAMS k1 k2 id1 id2: half of what follows the first STREAMS. */
 const streams: Finder = (argv, sink) => {
   for (let i = 1; i < argv.length; i++) {
-    if (!isWord(argv[i], 'STREAMS')) continue;
+    if (!argIs(argv[i], 'STREAMS')) continue;
     const n = Math.floor((argv.length - i - 1) / 2);
     if (n > 0) sink.range(i + 1, i + n, 1);
     return;
@@ -83,9 +74,9 @@ const sort: Finder = (argv, sink) => {
   let store = -1;
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
-    if (isWord(a, 'LIMIT')) i += 2;
-    else if (isWord(a, 'GET') || isWord(a, 'BY')) i += 1;
-    else if (isWord(a, 'STORE') && i + 1 < argv.length) store = ++i;
+    if (argIs(a, 'LIMIT')) i += 2;
+    else if (argIs(a, 'GET') || argIs(a, 'BY')) i += 1;
+    else if (argIs(a, 'STORE') && i + 1 < argv.length) store = ++i;
   }
   if (store > 0) sink.range(store, store, 1);
 };
@@ -95,7 +86,7 @@ const georadius: Finder = (argv, sink) => {
   if (argv.length < 2) return;
   sink.range(1, 1, 1);
   let store = -1;
-  for (let i = 5; i + 1 < argv.length; i++) if (isWord(argv[i], 'STORE') || isWord(argv[i], 'STOREDIST')) store = ++i;
+  for (let i = 5; i + 1 < argv.length; i++) if (argIs(argv[i], 'STORE') || argIs(argv[i], 'STOREDIST')) store = ++i;
   if (store > 0) sink.range(store, store, 1);
 };
 
@@ -104,13 +95,13 @@ const migrate: Finder = (argv, sink) => {
   if (argv.length < 4) return;
   for (let i = 6; i < argv.length; i++) {
     const a = argv[i];
-    if (isWord(a, 'KEYS')) {
+    if (argIs(a, 'KEYS')) {
       if (argv[3]!.length > 0) return; // Redis refuses KEYS with a key
       if (i + 1 < argv.length) sink.range(i + 1, argv.length - 1, 1);
       return;
     }
-    if (isWord(a, 'AUTH')) i += 1;
-    else if (isWord(a, 'AUTH2')) i += 2;
+    if (argIs(a, 'AUTH')) i += 1;
+    else if (argIs(a, 'AUTH2')) i += 2;
   }
   sink.range(3, 3, 1);
 };

@@ -4,7 +4,7 @@
 
 import type { MasterReplInfo } from '../decode/analysis/master-info.js';
 import { explainFullResync } from '../decode/analysis/resync-reason.js';
-import { argIs } from '../resp/arg-is.js';
+import { argIs } from '../core/arg-is.js';
 
 /** Where a tail stands: the history and the offset just after the last complete command it saw (its resume
  *  point: the next PSYNC asks for offset + 1). `db`: the db the stream is in there (null: not known yet). */

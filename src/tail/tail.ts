@@ -15,7 +15,7 @@ import { streamDbAt } from './db-scan.js';
 import { MasterRefusal, openMasterLink, type MasterAuth, type MasterLink } from './master-link.js';
 import type { MasterSource } from './master-source.js';
 import { isNoop, planPsync, rewindPastNoops, type SeenCommand, type StreamPosition } from './psync-plan.js';
-import { argIs } from '../resp/arg-is.js';
+import { argIs } from '../core/arg-is.js';
 
 /** How often a replica acknowledges (Redis: once a second from replicationCron). */
 export const ACK_EVERY_MS = 1_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argIs } from '../../../src/resp/arg-is.js';
+import { argIs } from '../../../src/core/arg-is.js';
 
 describe('argIs', () => {
   it('matches the word in any case, and nothing else', () => {
