@@ -46,7 +46,9 @@ export function slotOf(argv: readonly Buffer[], argBytes?: readonly number[]): n
   return sink.cut ? NO_SLOT : sink.slot;
 }
 
-export function commandSlot(argv: readonly Buffer[], argBytes?: readonly number[]): { slot?: number; crossSlot?: true } {
+/** Sets `slot` (or `crossSlot`) on a command, as CommandEvent carries them; leaves both out when it has none. */
+export function setSlot(target: { slot?: number; crossSlot?: true }, argv: readonly Buffer[], argBytes?: readonly number[]): void {
   const slot = slotOf(argv, argBytes);
-  return slot === CROSS_SLOT ? { crossSlot: true } : slot === NO_SLOT ? {} : { slot };
+  if (slot >= 0) target.slot = slot;
+  else if (slot === CROSS_SLOT) target.crossSlot = true;
 }

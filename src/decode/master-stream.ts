@@ -4,7 +4,7 @@
 // means in the phase the link is in. Pure: bytes and a timestamp in, events out. Protocol: protocol.md §3, §4, §6.
 
 import type { CommandEvent, ReplSink, ViolationCode } from '../core/events.js';
-import { CROSS_SLOT, slotOf } from '../core/command-slot.js';
+import { setSlot } from '../core/command-slot.js';
 import { RespFramer, type FramingError } from '../resp/framer.js';
 import { commandExcerptHex, excerptHex, lineExcerptHex } from './excerpt.js';
 import type { LinkState } from './link-state.js';
@@ -363,9 +363,7 @@ export class MasterStream {
     const { link } = this;
     const bytes = end - pos;
     const e: CommandEvent = argBytes ? { type: 'command', at, link, offset, db, argv, bytes, argBytes, pos, end } : { type: 'command', at, link, offset, db, argv, bytes, pos, end };
-    const slot = slotOf(argv, argBytes);
-    if (slot >= 0) e.slot = slot;
-    else if (slot === CROSS_SLOT) e.crossSlot = true;
+    setSlot(e, argv, argBytes);
     this.emit(e);
   }
 

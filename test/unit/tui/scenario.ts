@@ -1,6 +1,6 @@
 import type { ReplEvent } from '../../../src/core/events.js';
 import type { RdbHeaderInfo, RdbSummary } from '../../../src/core/rdb-info.js';
-import { commandSlot } from '../../../src/core/command-slot.js';
+import { setSlot } from '../../../src/core/command-slot.js';
 
 // Synthetic but realistic event sequences, shaped after the recorded session r70-shared-bgsave-3
 // (three replicas, one disk BGSAVE) so the model and the screens can be tested without a decoder.
@@ -11,8 +11,9 @@ export const REPLID = '1c245b9ec62a4e0d3b8f208fd4279ab226c6b61f';
 export function cmd(link: number, at: number, offset: number, db: number | null, ...args: string[]): ReplEvent {
   const argv = args.map((a) => Buffer.from(a));
   const bytes = 1 + String(args.length).length + 2 + argv.reduce((n, a) => n + 1 + String(a.length).length + 2 + a.length + 2, 0);
-  // the slot as the decoder sets it
-  return { type: 'command', pos: 0, end: 0, link, at, offset, db, argv, bytes, ...commandSlot(argv) };
+  const e: ReplEvent = { type: 'command', pos: 0, end: 0, link, at, offset, db, argv, bytes };
+  setSlot(e, argv); // the slot as the decoder sets it
+  return e;
 }
 
 export function handshake(link: number, at: number, port: number): ReplEvent[] {
