@@ -1,7 +1,7 @@
 // Writes WireEvents to a capture file without ever holding up the forward path: wire() encodes the record (a
-// small head and checksum around the chunk itself, copied only to mask a secret) and queues it; the disk is
-// written asynchronously, in whole records at known file positions; less than 256 KiB waits up to 5 ms for more,
-// so a busy client link costs a write per few ms, not one per chunk.
+// small head and checksum around the chunk), copies it into the writer's own slabs (record-slabs.ts) and queues
+// it; the disk is written asynchronously, in whole records at known file positions; less than 256 KiB waits up
+// to 5 ms for more, so a busy client link costs a write per few ms, not one per chunk.
 //
 // Bytes that cannot be kept are dropped and become a loss of their link direction: when the unwritten queue is
 // at its bound (a disk slower than the network), and while the disk fails (full, EIO). The file never keeps a
@@ -141,16 +141,20 @@ const keyOf = (link: number, from: From): string => `${link}/${from}`;
  *  faster than a thousand small ones. */
 function coalesced(batch: Queued[]): Buffer[] {
   const out: Buffer[] = [];
+  let run: Buffer | null = null; // the parts joined so far: a view is made only when the run ends
+  let runEnd = 0;
   for (const q of batch) {
     for (const part of q.record) {
-      const last = out.at(-1);
-      if (last && last.buffer === part.buffer && last.byteOffset + last.length === part.byteOffset) {
-        out[out.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + part.length);
-      } else {
-        out.push(part);
+      if (run && run.buffer === part.buffer && runEnd === part.byteOffset) {
+        runEnd += part.length;
+        continue;
       }
+      if (run) out.push(Buffer.from(run.buffer, run.byteOffset, runEnd - run.byteOffset));
+      run = part;
+      runEnd = part.byteOffset + part.length;
     }
   }
+  if (run) out.push(Buffer.from(run.buffer, run.byteOffset, runEnd - run.byteOffset));
   return out;
 }
 
