@@ -6,7 +6,8 @@ import { redisPool, requireRedis, type RedisServer } from '../helpers/redis.js';
 
 const hasRedis = requireRedis();
 
-/** Commands whose keys COMMAND GETKEYS does not report: shard channels (routed by their slot like keys). */
+/** Commands whose keys COMMAND GETKEYS does not report: shard channels (routed by their slot like keys). Their
+ *  positions come from COMMAND INFO's first/last/step instead. */
 const CHANNEL_COMMANDS = new Set(['SPUBLISH', 'SSUBSCRIBE', 'SUNSUBSCRIBE']);
 
 const SAMPLES: string[][] = [
@@ -108,6 +109,13 @@ const SAMPLES: string[][] = [
   ['CLUSTER', 'KEYSLOT', 'k'],
 ];
 
+/** The positions COMMAND INFO's first/last/step name for `argc` arguments (a negative last counts from the end). */
+function infoRange([, , , first, last, step]: [string, number, string[], number, number, number, ...unknown[]], argc: number): number[] {
+  const out: number[] = [];
+  for (let i = first; first > 0 && i <= (last < 0 ? argc + last : last); i += step) out.push(i);
+  return out;
+}
+
 /** COMMAND GETKEYS's keys, as argv positions; [] when it says the command has none. */
 async function serverKeys(server: RedisServer, argv: string[]): Promise<number[]> {
   if (argv.length < 2) return []; // no argument, no key (7.0's COMMAND GETKEYS refuses a bare name)
@@ -136,14 +144,14 @@ describe.skipIf(!hasRedis)('key positions of commands: the table finds what COMM
 
   it('for every sample argv', async () => {
     // a command of fixed arity gets that many arguments of its generic sample (the server checks arity first)
-    type Info = [name: string, arity: number, ...rest: unknown[]];
-    const arity = new Map(((await server.cmd('COMMAND')) as unknown as Info[]).map((c) => [c[0].toUpperCase(), c[1]]));
+    type Info = [name: string, arity: number, flags: string[], first: number, last: number, step: number, ...rest: unknown[]];
+    const infos = new Map(((await server.cmd('COMMAND')) as unknown as Info[]).map((c) => [c[0].toUpperCase(), c]));
     const wrong: string[] = [];
     for (const sample of SAMPLES) {
-      const fixed = arity.get(sample[0]!.toUpperCase()) ?? -1;
-      const argv = fixed > 0 ? sample.slice(0, fixed) : sample;
+      const info = infos.get(sample[0]!.toUpperCase());
+      const argv = info && info[1] > 0 ? sample.slice(0, info[1]) : sample;
       const ours = keyPositions(argv.map((a) => Buffer.from(a)));
-      const theirs = CHANNEL_COMMANDS.has(argv[0]!.toUpperCase()) ? ours : await serverKeys(server, argv);
+      const theirs = CHANNEL_COMMANDS.has(argv[0]!.toUpperCase()) ? infoRange(info!, argv.length) : await serverKeys(server, argv);
       if (JSON.stringify(ours) !== JSON.stringify(theirs)) wrong.push(`${argv.join(' ')}: table ${JSON.stringify(ours)}, server ${JSON.stringify(theirs)}`);
     }
     expect(wrong).toEqual([]);
