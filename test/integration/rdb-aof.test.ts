@@ -15,7 +15,9 @@ describe.skipIf(!hasRedis)('hybrid AOF from a real redis-server', () => {
   let aofDir: string;
 
   beforeAll(async () => {
-    redis = await startRedis({ args: ['--appendonly', 'yes', '--aof-use-rdb-preamble', 'yes'] });
+    // appendfsync always: each write is in the file before its reply (with everysec, a busy disk lets Redis
+    // postpone the write up to 2 s, and the test read an incremental file without its last commands)
+    redis = await startRedis({ args: ['--appendonly', 'yes', '--aof-use-rdb-preamble', 'yes', '--appendfsync', 'always'] });
     const r = redis.cmd;
     for (let i = 0; i < 50; i++) await r('SET', `before:${i}`, `v${i}`);
     await r('HSET', 'before:hash', 'f', 'v');
