@@ -44,27 +44,38 @@ function indexOf(events: LabEvent[], pred: (e: LabEvent) => boolean, what: strin
   return i;
 }
 
-/** After a failover: every replica link to the new master ends at its master_repl_offset, decoded and in INFO. */
+/**
+ * After a failover: every replica link to the new master ends at its master_repl_offset, decoded and in INFO.
+ * The Sentinels' hello messages are PUBLISHed through the master every 2 s, so its offset keeps moving: each poll
+ * compares against the offset the master gives before and after reading the replicas, and passes only when the
+ * two agree (a quiet moment) and everything equals it.
+ */
 async function replicasAtNewMasterOffset(lab: LabRun, newMaster: LabServerStatus, replicas: LabServerStatus[]): Promise<void> {
   for (let i = 0; i < 10; i++) await lab.cmd(newMaster, 'SET', `after-failover:${i}`, 'v');
-  const offset = Number((await info(lab, newMaster)).master_repl_offset);
+  const masterOffset = async () => Number((await info(lab, newMaster)).master_repl_offset);
   const address = `127.0.0.1:${newMaster.port}`;
   const replicationLinks = () => {
     const links = lab.events.filter((e) => e.type === 'link-open' && e.master === address).map((e) => e.link);
-    const open = links.filter((l) => lab.events.some((e) => e.link === l && e.type === 'psync') && !lab.events.some((e) => e.link === l && e.type === 'link-close'));
-    return open;
+    return links.filter((l) => lab.events.some((e) => e.link === l && e.type === 'psync') && !lab.events.some((e) => e.link === l && e.type === 'link-close'));
   };
   const lastOffset = (link: number) => lab.events.filter((e) => e.type === 'command' && e.link === link).at(-1)?.offset;
+  let seen = '';
   await waitFor(
     async () => {
+      const before = await masterOffset();
       const links = replicationLinks();
-      if (links.length !== replicas.length || !links.every((l) => lastOffset(l) === offset)) return false;
       const infos = await Promise.all(replicas.map((r) => info(lab, r)));
-      return infos.every((i) => Number(i.slave_repl_offset) === offset);
+      const after = await masterOffset();
+      const decoded = links.map(lastOffset);
+      const acked = infos.map((i) => Number(i.slave_repl_offset));
+      seen = `master ${before}..${after}, ${links.length} open links decoded at [${decoded}], replicas' INFO at [${acked}]`;
+      return before === after && links.length === replicas.length && decoded.every((o) => o === before) && acked.every((o) => o === before);
     },
     30_000,
-    `every replica of ${address} at offset ${offset}, decoded and in its INFO`,
-  );
+    `every replica of ${address} at the master's offset, decoded and in its INFO`,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; last seen: ${seen}`);
+  });
 }
 
 describe.skipIf(!ready)('repl-spy lab --sentinels: failovers through repl-spy', () => {
