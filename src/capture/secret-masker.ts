@@ -8,7 +8,8 @@
 import { isSecretArg, mayHaveSecrets, MASK, maskSecrets } from '../decode/mask-secrets.js';
 import { RespFramer, type FramingError } from '../resp/framer.js';
 
-/** Argument text kept for the rule (command names, option keywords, config names). */
+/** Argument text kept for the rule (command names, option keywords, config names): the masker's own copy, the
+ *  framer keeps no argument body for it. */
 const ARG_KEEP_BYTES = 64;
 const MASKED_HEAD = Buffer.from(`$${MASK.length}\r\n${MASK}`, 'latin1');
 const LF = 0x0a;
@@ -18,13 +19,13 @@ export class SecretMasker {
   private readonly framer = new RespFramer(
     'requests',
     {
-      argument: (part, pos, index, argc, remaining) => this.onArgument(part, pos, index, argc, remaining),
+      argument: (part, pos, index, argc, remaining, header) => this.onArgument(part, pos, index, argc, remaining, header),
       command: () => (this.args.length = 0),
       inline: (line, start, end) => this.onLine(line, start, end),
       keepalive: (start) => this.giveBack(start),
       error: (e) => this.onError(e),
     },
-    { keepArgBytes: ARG_KEEP_BYTES },
+    { argumentsOnly: true },
   );
   // the command being framed: its argument count, the text of its arguments so far, the argument in progress
   private argc = 0;
@@ -88,7 +89,7 @@ export class SecretMasker {
     return args.length > 0 && mayHaveSecrets(args[0]!) && (isSecretArg(args, this.argc, '>') || isSecretArg(args, this.argc, 'a'));
   }
 
-  private onArgument(part: Buffer, pos: number, index: number, argc: number, remaining: number): void {
+  private onArgument(part: Buffer, pos: number, index: number, argc: number, remaining: number, header: number): void {
     if (!this.inArg) {
       this.inArg = true;
       this.argc = argc;
@@ -96,7 +97,7 @@ export class SecretMasker {
       if (index <= 1) this.possible = index === 1 && mayHaveSecrets(args[0]!);
       this.secret = this.possible && isSecretArg(args, argc, part.length > 0 ? String.fromCharCode(part[0]!) : '');
       if (this.secret) {
-        this.withhold(this.framer.openArgument!, false);
+        this.withhold(header, false);
         this.held = [];
       } else {
         this.giveBack(pos);

@@ -105,15 +105,19 @@ export interface SegmentSink {
    *  `skipped` bytes were passed over to reach it (gaps not counted). */
   resync?(start: number, end: number, skipped: number): void;
   /** Part of argument `index` of a command of `argc`, as it arrives, `remaining` bytes of it still to come (an
-   *  empty argument is one empty part). For a sink that must act before a command is complete (the capture's
-   *  secret masker); a framer whose sink has it frames every command byte by byte. */
-  argument?(part: Buffer, pos: number, index: number, argc: number, remaining: number): void;
+   *  empty argument is one empty part); `header` is where the argument's `$` line began. For a sink that must act
+   *  before a command is complete (the capture's secret masker). A command whole in one chunk gives each argument
+   *  as one part, all of them just before `command`; one cut across chunks, part by part as the bytes arrive. */
+  argument?(part: Buffer, pos: number, index: number, argc: number, remaining: number, header: number): void;
   error(e: FramingError): void;
 }
 
 export interface FramerOptions {
   /** Arguments larger than this keep only their first CUT_ARG_PREFIX_BYTES (default 1 MiB). */
   keepArgBytes?: number;
+  /** The sink reads argument bodies only through `argument`: they are never joined or cut for `command`, whose
+   *  argv is then not to be read (keepArgBytes does not apply). */
+  argumentsOnly?: boolean;
 }
 
 const enum S {
@@ -154,7 +158,9 @@ export class RespFramer {
   private start = 0; // where the segment in progress (or the last one) started
   private readonly keepBytes: number;
   private readonly commandsAtTop: boolean; // a '*' at a segment boundary starts a command (not a reply)
-  private readonly argParts: boolean; // the sink takes arguments part by part: no fast path
+  private readonly argParts: boolean; // the sink takes arguments part by part
+  private readonly keepBodies: boolean; // argv holds the bodies (not when the sink takes them only part by part)
+  private readonly headers: number[] = []; // the fast path's `$` line positions, for a sink of argument parts
   // multibulk command
   private num = 0;
   private numDigits = 0;
@@ -199,7 +205,8 @@ export class RespFramer {
     private readonly sink: SegmentSink,
     opts: FramerOptions = {},
   ) {
-    this.keepBytes = opts.keepArgBytes ?? 1024 * 1024;
+    this.keepBodies = !(opts.argumentsOnly && sink.argument);
+    this.keepBytes = this.keepBodies ? (opts.keepArgBytes ?? 1024 * 1024) : Infinity;
     this.commandsAtTop = grammar !== 'replies';
     this.argParts = sink.argument !== undefined;
   }
@@ -311,7 +318,7 @@ export class RespFramer {
           this.start = base + i;
           const b = chunk[i];
           if (b === RESP_ARRAY && this.commandsAtTop) {
-            const next = this.argParts ? -1 : this.wholeCommand(chunk, i, end, base);
+            const next = this.wholeCommand(chunk, i, end, base);
             if (next >= 0) {
               i = next;
               break;
@@ -366,8 +373,10 @@ export class RespFramer {
         }
         case S.Body: {
           const take = Math.min(end - i, this.remaining);
-          if (this.argParts) this.sink.argument!(chunk.subarray(i, i + take), base + i, this.argv.length, this.argc, this.remaining - take);
-          if (this.bodyLen > this.keepBytes) {
+          if (this.argParts) this.sink.argument!(chunk.subarray(i, i + take), base + i, this.argv.length, this.argc, this.remaining - take, this.argStart);
+          if (!this.keepBodies) {
+            if (take === this.remaining) this.argv.push(EMPTY); // counted, not kept
+          } else if (this.bodyLen > this.keepBytes) {
             this.takeCutPart(chunk.subarray(i, i + take));
           } else if (take === this.bodyLen) {
             // Common case: the whole argument is in this chunk: a view, no copy.
@@ -467,17 +476,34 @@ export class RespFramer {
       p++;
       let len = 0;
       const lenStart = p;
+      this.headers[a] = base + p - 1;
       while (p < end && chunk[p] >= 0x30 && chunk[p] <= 0x39) len = len * 10 + (chunk[p++] - 0x30);
       if (p === lenStart || p - lenStart > MAX_LENGTH_DIGITS || len > this.keepBytes || p + 1 >= end || chunk[p] !== CR || chunk[p + 1] !== LF) return -1;
       p += 2;
-      if (p + len + 2 > end) return this.enterBody(argc, argv, len, p, base + lenStart - 1);
+      if (p + len + 2 > end) {
+        this.arguments(argv, argc, chunk, base);
+        return this.enterBody(argc, argv, len, p, base + lenStart - 1);
+      }
       if (chunk[p + len] !== CR || chunk[p + len + 1] !== LF) return -1;
       argv.push(chunk.subarray(p, p + len));
       p += len + 2;
     }
+    this.arguments(argv, argc, chunk, base);
     if (this.recovering) this.resumed(base + i, base + p);
     this.sink.command?.(argv, base + i, base + p, undefined);
     return p;
+  }
+
+  /** The fast path's whole arguments, to a sink that takes them part by part: each one part, once the command
+   *  (or the part of it before the body the chunk ends in) proved valid, so a command the byte states frame
+   *  after all never gives an argument twice. */
+  private arguments(argv: Buffer[], argc: number, chunk: Buffer, base: number): void {
+    if (!this.argParts) return;
+    for (let a = 0; a < argv.length; a++) {
+      const part = argv[a]!;
+      const pos = base + part.byteOffset - chunk.byteOffset;
+      this.sink.argument!(part, pos, a, argc, 0, this.headers[a]!);
+    }
   }
 
   /** The state the byte states reach after the `$<len>\r\n` line of a kept argument: its body comes next. */

@@ -137,22 +137,22 @@ describe('RespFramer: an error just after a payload', () => {
 });
 
 describe('RespFramer: arguments part by part', () => {
-  it('every part with its position, argument index, count and bytes still to come; the argument start is known in its header', () => {
+  it.each([false, true])('every part with its position, argument index, count, bytes still to come and header (argumentsOnly %s)', (argumentsOnly) => {
     const input = resp('AUTH', 'user', 'pw') + resp('SET', '', 'v');
     for (const { name, chunks } of chunkings(Buffer.from(input))) {
       const args = new Map<string, string>();
       const starts = new Set<number>();
       const framer = new RespFramer('requests', {
-        argument: (part, at, index, argc, remaining) => {
-          const key = `${index}/${argc}@${framer.openArgument}`;
+        argument: (part, at, index, argc, remaining, header) => {
+          const key = `${index}/${argc}@${header}`;
           const before = args.get(key) ?? '';
-          expect(at, name).toBe(Number(framer.openArgument) + input.slice(framer.openArgument!).indexOf('\r\n') + 2 + before.length);
+          expect(at, name).toBe(header + input.slice(header).indexOf('\r\n') + 2 + before.length);
           args.set(key, before + part.toString() + (remaining === 0 ? '|' : ''));
         },
         error: (e) => {
           throw new Error(`${e.code} at ${e.pos}`);
         },
-      });
+      }, { argumentsOnly });
       for (const c of chunks) {
         framer.feed(c);
         const open = framer.openArgument;
