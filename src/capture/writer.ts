@@ -278,15 +278,15 @@ class Writer implements CaptureWriter {
     // which may still wait in the destination socket)
     const payload = e.from === 'replica' && link.secrets && !link.secrets.done ? link.secrets.mask(chunk) : chunk;
     const tapped: Tapped = { link: e.link, from: e.from, pos, bytes: chunk.length, at: e.at };
-    if (this.mustDrop(keyOf(e.link, e.from), payload.length)) return this.lose(tapped, this.diskError);
-    if (payload.length > 0) this.enqueue({ record: encodeRecordParts({ ...e, chunk: payload }), tapped, link: e.link, from: e.from });
+    if (this.mustDrop(e.link, e.from, payload.length)) return this.lose(tapped, this.diskError);
+    if (payload.length > 0) this.enqueue({ record: encodeRecordParts(payload === e.chunk ? e : { ...e, chunk: payload }), tapped, link: e.link, from: e.from });
   }
 
   /** Drop while the disk fails or the queue has no room; a loss in progress goes on until the queue is half
    *  empty again, so one gap covers a whole stall. */
-  private mustDrop(key: string, bytes: number): boolean {
+  private mustDrop(link: number, from: From, bytes: number): boolean {
     if (this.diskError) return !this.probing;
-    const room = this.losses.has(key) ? this.maxQueueBytes / 2 : this.maxQueueBytes;
+    const room = this.losses.size > 0 && this.losses.has(keyOf(link, from)) ? this.maxQueueBytes / 2 : this.maxQueueBytes;
     return this.queuedBytes + bytes > room;
   }
 
@@ -323,7 +323,7 @@ class Writer implements CaptureWriter {
 
   private enqueue(q: Omit<Queued, 'size'>): void {
     // a loss of this link (direction) is recorded before the record that follows it
-    if (q.link !== undefined) {
+    if (q.link !== undefined && this.losses.size > 0) {
       for (const from of q.from ? [q.from] : (['master', 'replica'] as const)) this.endLoss(keyOf(q.link, from));
     }
     this.push(q);
